@@ -1,0 +1,77 @@
+"""Deployment settings, read only from the environment (secrets never from files)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["LineChannel", "Config", "env_suffix"]
+
+
+def env_suffix(council_id: str) -> str:
+    """The environment-variable suffix of a council: `kiyose` → `KIYOSE`, `a-b` → `A_B`."""
+    return council_id.upper().replace("-", "_")
+
+
+@dataclass(frozen=True, slots=True)
+class LineChannel:
+    council: str
+    secret: str
+    token: str
+
+    def __repr__(self) -> str:  # never print secrets, even in a traceback
+        return f"LineChannel(council={self.council!r}, secret=***, token=***)"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    knowledge: Path | None = None
+    default_council: str | None = None
+    line_api: str = "https://api.line.me"
+    line: dict[str, LineChannel] = field(default_factory=dict)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api: str = "https://slack.com/api/"
+    slack_settings: Path | None = None
+    data_dir: Path = Path(".madoguchi")
+    retention_days: int = 90
+    hash_salt: str = field(default="", repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    database_url: str | None = field(default=None, repr=False)
+    max_body: int = 256 * 1024
+
+    @classmethod
+    def from_env(cls, councils: list[str], env: Mapping[str, str] | None = None, **overrides) -> Config:
+        """Read LINE_*__<COUNCIL>, SLACK_*, MADOGUCHI_* and friends for `councils`."""
+        e = os.environ if env is None else env
+        default = e.get("MADOGUCHI_COUNCIL") or None
+        line: dict[str, LineChannel] = {}
+        for c in councils:
+            sfx = env_suffix(c)
+            secret = e.get(f"LINE_CHANNEL_SECRET__{sfx}")
+            token = e.get(f"LINE_CHANNEL_ACCESS_TOKEN__{sfx}")
+            if not (secret and token) and c == default:
+                secret, token = e.get("LINE_CHANNEL_SECRET"), e.get("LINE_CHANNEL_ACCESS_TOKEN")
+            if secret and token:
+                line[c] = LineChannel(c, secret, token)
+        data_dir = Path(e.get("MADOGUCHI_DATA_DIR") or Path.home() / ".local/share/madoguchi")
+        values = dict(
+            default_council=default,
+            line_api=e.get("LINE_API_ENDPOINT", "https://api.line.me").rstrip("/"),
+            line=line,
+            slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
+            slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
+            slack_app_token=e.get("SLACK_APP_TOKEN") or None,
+            slack_api=e.get("SLACK_API_URL", "https://slack.com/api/"),
+            slack_settings=Path(e["MADOGUCHI_SLACK_SETTINGS"]) if e.get("MADOGUCHI_SLACK_SETTINGS") else None,
+            data_dir=data_dir,
+            retention_days=int(e.get("MADOGUCHI_RETENTION_DAYS", "90")),
+            hash_salt=e.get("MADOGUCHI_HASH_SALT", ""),
+            redis_url=e.get("REDIS_URL") or None,
+            database_url=e.get("DATABASE_URL") or None,
+        )
+        values.update(overrides)
+        return cls(**values)

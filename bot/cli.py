@@ -1,0 +1,167 @@
+"""`python -m bot` (also `madoguchi`): ask, chat, kb check/schema, eval, report.
+
+Other packages add commands through the `madoguchi.commands` entry point
+group (the adapters add `serve`), so the core never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TextIO
+
+from bot.answer import Answer
+from bot.assistant import Assistant, UnknownCouncil
+from bot.loader import check_knowledge, default_root, load_knowledge
+from bot.problems import KnowledgeError
+from bot.render import to_text
+
+__all__ = ["main", "answer_json", "build_parser"]
+
+DEFAULT_COUNCIL = "tomakomai"
+
+
+def answer_json(answer: Answer) -> dict:
+    """The JSON contract of `ask --json`: one object per question."""
+    return {
+        "council": answer.council_id,
+        "query": answer.query,
+        "kind": answer.kind,
+        "results": [{"id": o.id, "title": o.title, "score": o.score} for o in answer.results],
+        "text": to_text(answer),
+    }
+
+
+def _assistant(args: argparse.Namespace) -> Assistant:
+    return Assistant(load_knowledge(args.knowledge))
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
+    assistant = _assistant(args)
+    questions: Sequence[str] = args.question
+    if questions == ["-"]:
+        questions = (line.rstrip("\n") for line in sys.stdin if line.strip())  # type: ignore[assignment]
+    for question in questions:
+        answer = assistant.ask(args.council, question, audience=args.audience)
+        if args.json:
+            out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+            out.flush()
+        else:
+            out.write(to_text(answer) + "\n\n")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
+    assistant = _assistant(args)
+    council = assistant.council(args.council)
+    out.write(f"{council.name}の窓口です。質問をどうぞ（番号で選択、空行で終了）。\n")
+    choices: list[str] = []
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            break
+        if not line:
+            break
+        if line.isdigit() and 0 < int(line) <= len(choices):
+            answer = assistant.pick(args.council, choices[int(line) - 1], audience=args.audience)
+        else:
+            answer = assistant.ask(args.council, line, audience=args.audience)
+        choices = [o.id for o in answer.choices]
+        out.write(to_text(answer) + "\n")
+    return 0
+
+
+def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
+    result = check_knowledge(args.dir or args.knowledge)
+    for p in result.problems:
+        if p.severity == "error" or not args.quiet:
+            out.write(f"{p.severity}: {p}\n")
+    k = result.knowledge
+    summary = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
+    if k is not None:
+        summary += f"; {len(k.councils)} councils, {len(k.services)} services"
+    out.write(summary + "\n")
+    return 1 if result.errors else 0
+
+
+def cmd_kb_schema(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.schema import bundle
+
+    out.write(json.dumps(bundle(), ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.evaluation.report import run
+
+    return run(knowledge=args.knowledge, questions=args.file, baselines=not args.no_baselines, out=out,
+               failures=args.failures)
+
+
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.querylog.report import run
+
+    return run(council=args.council, since=args.since, data_dir=args.data_dir, out=out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="madoguchi", description="社協の窓口アシスタント Madoguchi")
+    parser.add_argument("--knowledge", type=Path, default=None, help=f"knowledge folder (default: {default_root()})")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_council(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--council", default=DEFAULT_COUNCIL, help="council id (folder name in knowledge/)")
+        p.add_argument("--audience", choices=["resident", "staff"], default="resident")
+
+    ask = sub.add_parser("ask", help="answer questions ('-' reads one per line from stdin)")
+    with_council(ask)
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("question", nargs="+")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="an interactive session in the terminal")
+    with_council(chat)
+    chat.set_defaults(func=cmd_chat)
+
+    kb = sub.add_parser("kb", help="knowledge tools").add_subparsers(dest="kb_command", required=True)
+    check = kb.add_parser("check", help="validate the knowledge; non-zero exit on errors")
+    check.add_argument("dir", nargs="?", type=Path)
+    check.add_argument("--quiet", action="store_true", help="print errors only")
+    check.set_defaults(func=cmd_kb_check)
+    kb.add_parser("schema", help="print the JSON Schema of the files").set_defaults(func=cmd_kb_schema)
+
+    ev = sub.add_parser("eval", help="measure answer quality on a labelled question set")
+    ev.add_argument("file", nargs="?", type=Path)
+    ev.add_argument("--no-baselines", action="store_true")
+    ev.add_argument("--failures", type=int, default=0, help="print up to N misses")
+    ev.set_defaults(func=cmd_eval)
+
+    report = sub.add_parser("report", help="reports from the query log").add_subparsers(dest="report", required=True)
+    un = report.add_parser("unanswered", help="questions that got fallback or choices, grouped")
+    un.add_argument("--council")
+    un.add_argument("--since", default="30d")
+    un.add_argument("--data-dir", type=Path)
+    un.set_defaults(func=cmd_report)
+
+    for ep in entry_points(group="madoguchi.commands"):
+        register: Callable[[argparse._SubParsersAction], None] = ep.load()
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = out or sys.stdout
+    try:
+        return args.func(args, out)
+    except KnowledgeError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    except UnknownCouncil as exc:
+        sys.stderr.write(f"{exc.args[0]}\n")
+        return 2

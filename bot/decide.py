@@ -1,0 +1,139 @@
+"""Decide what to say from a ranking: answer, choices, fallback or emergency.
+
+Pure functions over already-computed facts, so every rule is visible in one
+place and every threshold comes from `MatchSettings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.answer import Answer, Option, ServiceCard, StaffDetail, label
+from bot.matcher import Match
+from bot.messages import M
+from bot.model import Council, Knowledge, Service
+from bot.safety import Alert
+from bot.settings import MatchSettings
+
+__all__ = ["decide", "service_answer", "options", "card"]
+
+
+def options(matches: Sequence[Match], *, limit: int) -> tuple[Option, ...]:
+    return tuple(Option(m.service.id, m.service.title, label(m.service.title), m.score) for m in matches[:limit])
+
+
+def card(service: Service) -> ServiceCard:
+    return ServiceCard(
+        id=service.id,
+        title=service.title,
+        summary=service.summary,
+        window=service.contact,
+        category=service.category,
+        status=service.status,
+        status_note=service.status_note,
+        who=service.who,
+        how_to_apply=service.how_to_apply,
+        fee=service.fee,
+        schedule=service.schedule,
+    )
+
+
+def _staff(service: Service, score: float) -> StaffDetail:
+    return StaffDetail(
+        id=service.id,
+        score=score,
+        audience=service.audience,
+        department=service.contact.name,
+        file=service.path,
+        updated=service.updated,
+        notes=service.notes,
+        figures=service.figures,
+        provider=service.provider,
+        source=service.source,
+    )
+
+
+def service_answer(
+    knowledge: Knowledge,
+    council: Council,
+    service: Service,
+    *,
+    query: str,
+    score: float = 1.0,
+    reason: str = "matched",
+    results: tuple[Option, ...] = (),
+    audience: str = "resident",
+) -> Answer:
+    """The `answer` for one service, with its related services as next steps."""
+    related = []
+    for rid in service.related:
+        r = knowledge.services.get(rid)
+        if r is not None and r.council_id == council.id and (audience == "staff" or r.audience == "resident"):
+            related.append(Option(r.id, r.title, label(r.title)))
+    return Answer(
+        kind="answer",
+        council_id=council.id,
+        council_name=council.name,
+        query=query,
+        message=service.title,
+        window=council.window,
+        reason=reason,
+        service=card(service),
+        related=tuple(related),
+        results=results or (Option(service.id, service.title, label(service.title), score),),
+        staff=_staff(service, score),
+    )
+
+
+def _fallback(
+    council: Council, query: str, message: str, *, reason: str, results: tuple[Option, ...] = (), ask: bool = True
+) -> Answer:
+    text = message + (M.ask_window.format(council=council.short_name) if ask else "")
+    return Answer("fallback", council.id, council.name, query, text, council.window, reason, results=results)
+
+
+def decide(
+    *,
+    knowledge: Knowledge,
+    council: Council,
+    query: str,
+    ranked: Sequence[Match],
+    settings: MatchSettings,
+    alert: Alert | None = None,
+    elsewhere: bool = False,
+    audience: str = "resident",
+) -> Answer:
+    gap = ranked[0].service if ranked and not ranked[0].service.offered else None
+    ranked = [m for m in ranked if m.service.offered]
+    results = options(ranked, limit=settings.results)
+    if alert is not None:
+        text = alert.message + M.emergency_window.format(council=council.short_name)
+        return Answer(
+            "emergency", council.id, council.name, query, text, council.window, "crisis",
+            hotlines=alert.hotlines, results=results,
+        )
+    top = ranked[0] if ranked else None
+    if gap is not None and (top is None or top.score < settings.answer or top.phrase < 1.0):
+        if gap.summary:  # the council's own words about the gap
+            return _fallback(council, query, gap.summary, reason="not_offered", results=results, ask=False)
+        message = M.not_offered.format(topic=gap.title, council=council.short_name)
+        return _fallback(council, query, message, reason="not_offered", results=results)
+    if top is None or top.score < settings.choice:
+        if elsewhere:
+            return _fallback(council, query, M.not_offered_generic.format(council=council.short_name),
+                             reason="not_offered", results=results)
+        return _fallback(council, query, M.no_match, reason="no_match", results=results)
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    if top.score >= settings.answer and top.score - second >= settings.margin:
+        return service_answer(knowledge, council, top.service, query=query, score=top.score,
+                              results=results, audience=audience)
+    floor = max(settings.choice, top.score - settings.choice_window)
+    close = [m for m in ranked if m.score >= floor][: settings.max_choices]
+    if len(close) < 2:
+        close = list(ranked[:2])
+    if len(close) < 2:  # a single weak candidate and nothing else: offer it as one choice
+        close = list(ranked[:1])
+    return Answer(
+        "choices", council.id, council.name, query, M.choices, council.window, "ambiguous",
+        choices=options(close, limit=settings.max_choices), results=results,
+    )

@@ -1,0 +1,1 @@
+"""Measure answer quality on a labelled question set, against simple baselines."""

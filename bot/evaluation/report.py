@@ -1,0 +1,70 @@
+"""`python -m bot eval`: Madoguchi and the baselines, per council and overall."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from bot.assistant import Assistant
+from bot.evaluation.questions import Question, load_questions
+from bot.evaluation.scoring import Figures, Outcome, score
+from bot.loader import load_knowledge
+
+__all__ = ["run", "madoguchi_system", "evaluate"]
+
+
+def madoguchi_system(assistant: Assistant) -> Callable[[Question], Outcome]:
+    def ask(q: Question) -> Outcome:
+        t0 = time.perf_counter()
+        a = assistant.ask(q.council, q.text)
+        return Outcome(a.kind, tuple(o.id for o in a.results), time.perf_counter() - t0)
+
+    return ask
+
+
+def evaluate(system: Callable[[Question], Outcome], questions: list[Question]) -> list[tuple[Question, Outcome]]:
+    return [(q, system(q)) for q in questions]
+
+
+def _row(name: str, f: Figures) -> str:
+    cells = [f"{getattr(f, n):8.3f}" if not n.endswith("_ms") else f"{getattr(f, n):8.2f}" for n in Figures.NAMES]
+    return f"{name:<22}" + "".join(cells)
+
+
+def run(*, knowledge: Path | None, questions: Path | None, baselines: bool, out: TextIO, failures: int = 0) -> int:
+    k = load_knowledge(knowledge)
+    qs = load_questions(questions)
+    systems: dict[str, Callable[[Question], Outcome]] = {"madoguchi": madoguchi_system(Assistant(k))}
+    if baselines:
+        from bot.evaluation.baselines import BM25Baseline, WRatioBaseline
+
+        systems["wratio"] = WRatioBaseline(k)
+        systems["bm25"] = BM25Baseline(k)
+    results = {name: evaluate(system, qs) for name, system in systems.items()}
+    councils = sorted({q.council for q in qs})
+    header = f"{'':<22}" + "".join(f"{n:>8}" for n in Figures.NAMES)
+    out.write(f"{len(qs)} questions, {len(councils)} councils\n")
+    for scope in [*councils, "ALL"]:
+        out.write(f"\n[{scope}]\n{header}\n")
+        for name, pairs in results.items():
+            subset = pairs if scope == "ALL" else [(q, o) for q, o in pairs if q.council == scope]
+            out.write(_row(name, score(subset)) + "\n")
+    by_style: dict[str, list] = {}
+    for q, o in results["madoguchi"]:
+        by_style.setdefault(q.style, []).append((q, o))
+    out.write(f"\n[madoguchi by style]\n{header}\n")
+    for style, pairs in sorted(by_style.items()):
+        out.write(_row(style, score(pairs)) + "\n")
+    if failures:
+        out.write("\n[misses]\n")
+        shown = 0
+        for q, o in results["madoguchi"]:
+            wrong = (q.group == "in_scope" and (not o.ranked or o.ranked[0] not in q.expect or o.kind != "answer")) or (
+                q.group in ("out_of_scope", "not_offered") and o.kind != "fallback") or (
+                q.group == "crisis" and o.kind != "emergency")
+            if wrong and shown < failures:
+                shown += 1
+                out.write(f"{q.council}\t{q.style}\t{q.text}\t{o.kind}\t{list(o.ranked[:3])}\t{sorted(q.expect)}\n")
+    return 0

@@ -1,0 +1,116 @@
+"""Turn any text — an entry field or a resident's message — into match terms.
+
+A text becomes a list of *units*, one per content word. A unit carries several
+keys that may meet the knowledge: the dictionary form (`w:`), the reading
+(`r:`), the kanji stem of a verb (`t:`, so 預ける meets 預かる) and the
+synonym group from `_common/synonyms.yaml` (`s:`). The same function runs on
+both sides, so normalisation can never drift between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.model import SynonymGroup
+from bot.normalize import fold
+from bot.tokens import Token, Tokenizer, default_tokenizer
+
+__all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS"]
+
+# How much a match on each kind of key is worth, relative to the exact word.
+KEY_FACTORS: dict[str, float] = {"w": 1.0, "s": 0.9, "r": 0.85, "t": 0.6, "f": 0.75}
+_VERBAL_READING_MIN = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One meaningful word of a text, with every key it can match by."""
+
+    surface: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    text: str
+    folded: str  # normalised, hiragana-folded surface, no spaces
+    reading: str  # the whole text as hiragana
+    units: tuple[Unit, ...]
+
+    @property
+    def keys(self) -> set[str]:
+        return {k for u in self.units for k in u.keys}
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or ch in "々〆"
+
+
+class Language:
+    """Tokeniser + synonyms + ignorable words: the project's view of Japanese."""
+
+    def __init__(
+        self,
+        *,
+        synonyms: tuple[SynonymGroup, ...] = (),
+        ignore: frozenset[str] = frozenset(),
+        tokenizer: Tokenizer | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer or default_tokenizer()
+        self.ignore = frozenset(fold(w) for w in ignore) | frozenset(self.tokenizer.reading(w) for w in ignore)
+        # Each variant as a sequence of (word, reading) pairs, indexed by its first word and reading.
+        self._variants: dict[str, list[tuple[tuple[tuple[str, str], ...], str]]] = {}
+        for group in synonyms:
+            for variant in group.variants:
+                seq = tuple((t.word, t.reading) for t in self.tokenizer.tokenize(variant))
+                if not seq:
+                    continue
+                entry = (seq, fold(group.canonical))
+                for first in {seq[0][0], seq[0][1]}:
+                    self._variants.setdefault(first, []).append(entry)
+
+    def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
+        """Synonym groups whose variant starts at token i, with the variant's length."""
+        found: list[tuple[str, int]] = []
+        t = tokens[i]
+        for seq, canonical in self._variants.get(t.word, []) + self._variants.get(t.reading, []):
+            n = len(seq)
+            window = tokens[i : i + n]
+            if len(window) == n and all(w.word == a or w.reading == b for w, (a, b) in zip(window, seq)):
+                found.append((canonical, n))
+        return found
+
+    def analyze(self, text: str) -> Analysis:
+        tokens = self.tokenizer.tokenize(text)
+        units: list[Unit] = []
+        covered_by_synonym: dict[int, set[str]] = {}
+        for i in range(len(tokens)):
+            for canonical, n in self._synonyms_at(tokens, i):
+                for j in range(i, i + n):
+                    covered_by_synonym.setdefault(j, set()).add(canonical)
+        seen_groups: set[str] = set()
+        for i, t in enumerate(tokens):
+            groups = covered_by_synonym.get(i, set())
+            if not t.content and not groups:
+                continue
+            if (t.word in self.ignore or t.reading in self.ignore) and not groups:
+                continue
+            keys: list[str] = []
+            if t.content:
+                keys.append("w:" + t.word)
+                if len(t.reading) >= _VERBAL_READING_MIN:
+                    keys.append("r:" + t.reading)
+                stem = "".join(ch for ch in t.word if _is_kanji(ch))
+                if stem and stem != t.word and len(stem) <= 2:
+                    keys.append("t:" + stem)
+            new_groups = groups - seen_groups
+            keys += ["s:" + g for g in sorted(new_groups)]
+            seen_groups |= groups
+            if keys:
+                units.append(Unit(t.surface, tuple(dict.fromkeys(keys))))
+        folded = fold(text)
+        reading = "".join(t.reading for t in tokens)
+        return Analysis(text=text, folded=folded, reading=reading, units=tuple(units))
+
+    def reading(self, text: str) -> str:
+        return self.tokenizer.reading(text)

@@ -1,0 +1,72 @@
+"""The knowledge a running server answers from, reloadable without a restart.
+
+A reload loads and validates the new folder completely and builds a new
+`Assistant`; only then is the reference swapped (one assignment, atomic in
+Python). A failed reload keeps the last good knowledge serving and remembers
+the errors, so `/healthz` and Slack `status` can show them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.assistant import Assistant
+from bot.loader import check_knowledge
+from bot.problems import KnowledgeError, Problem
+from bot.settings import MatchSettings
+
+__all__ = ["LiveKnowledge", "ReloadResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    ok: bool
+    at: float
+    problems: tuple[Problem, ...] = ()
+    services: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+class LiveKnowledge:
+    def __init__(self, root: Path | str | None = None, *, settings: MatchSettings | None = None) -> None:
+        self.root = root
+        self.settings = settings or MatchSettings()
+        self._lock = threading.Lock()  # one reload at a time; readers never wait
+        result = check_knowledge(root)
+        if result.knowledge is None:
+            raise KnowledgeError(list(result.problems))
+        self._assistant = Assistant(result.knowledge, self.settings)
+        self.last = ReloadResult(True, time.time(), result.problems, len(result.knowledge.services))
+        self.last_good = self.last
+        self.reloads = 0
+        self.failures = 0
+
+    @property
+    def assistant(self) -> Assistant:
+        return self._assistant
+
+    def reload(self) -> ReloadResult:
+        """Re-read the folder; swap only if it is entirely valid."""
+        with self._lock:
+            result = check_knowledge(self.root)
+            if result.knowledge is None:
+                self.failures += 1
+                self.last = ReloadResult(False, time.time(), result.problems)
+                return self.last
+            assistant = Assistant(result.knowledge, self.settings)
+            self._assistant = assistant
+            self.reloads += 1
+            self.last = self.last_good = ReloadResult(
+                True, time.time(), result.problems, len(result.knowledge.services)
+            )
+            return self.last

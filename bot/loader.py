@@ -1,0 +1,305 @@
+"""Load and validate a `knowledge/` folder into one frozen `Knowledge`.
+
+Every problem is collected (not just the first) with file, line and field, so
+staff fix a broken edit in one go. Errors stop the load; warnings (missing
+phone numbers and hours) do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot import schema
+from bot.model import (
+    Category,
+    Contact,
+    Council,
+    Department,
+    Hotline,
+    Knowledge,
+    NotOffered,
+    SafetyRule,
+    Service,
+    SynonymGroup,
+)
+from bot.problems import KnowledgeError, Problem
+from bot.yamlfile import YamlDoc, read_yaml
+
+__all__ = ["LoadResult", "load_knowledge", "check_knowledge", "default_root"]
+
+COMMON = "_common"
+
+
+def default_root() -> Path:
+    """The knowledge bundled with the project (the repo's `knowledge/`)."""
+    return Path(__file__).resolve().parent.parent / "knowledge"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    knowledge: Knowledge | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def load_knowledge(root: Path | str | None = None) -> Knowledge:
+    """Load `root`, raising `KnowledgeError` with every error if any."""
+    result = check_knowledge(root)
+    if result.knowledge is None:
+        raise KnowledgeError(list(result.problems))
+    return result.knowledge
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(str(v).strip() for v in value or () if str(v).strip())
+
+
+def _opt(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def _contact(data: dict[str, Any], *, name: str) -> Contact:
+    return Contact(
+        name=name,
+        phone=_opt(data.get("phone")),
+        hours=_opt(data.get("hours")),
+        address=_opt(data.get("address")),
+        url=_opt(data.get("url")),
+        note=_opt(data.get("note")),
+    )
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def read(self, path: Path, shape: dict[str, Any]) -> YamlDoc | None:
+        doc, problems = read_yaml(path, display=self.rel(path))
+        self.problems += problems
+        if doc is None:
+            return None
+        if doc.data is None:
+            self.problems.append(Problem(doc.file, 1, "", "file is empty"))
+            return None
+        found = schema.validate(doc, shape)
+        self.problems += found
+        return None if found else doc
+
+    def error(self, doc: YamlDoc, path: tuple, message: str, *, severity: str = "error") -> None:
+        field = ".".join(str(p) for p in path)
+        self.problems.append(Problem(doc.file, doc.line(path), field, message, severity))  # type: ignore[arg-type]
+
+    # -- shared files -------------------------------------------------------
+    def categories(self) -> dict[str, Category]:
+        doc = self.read(self.root / COMMON / "categories.yaml", schema.CATEGORIES)
+        if doc is None:
+            return {}
+        out: dict[str, Category] = {}
+        for i, c in enumerate(doc.data["categories"]):
+            if c["id"] in out:
+                self.error(doc, ("categories", i, "id"), f"duplicate category id {c['id']!r}")
+            out[c["id"]] = Category(c["id"], c["label"], _texts(c.get("terms")), c.get("audience", "resident"))
+        return out
+
+    def synonyms(self) -> tuple[tuple[SynonymGroup, ...], frozenset[str]]:
+        path = self.root / COMMON / "synonyms.yaml"
+        if not path.exists():
+            return (), frozenset()
+        doc = self.read(path, schema.SYNONYMS)
+        if doc is None:
+            return (), frozenset()
+        groups = tuple(SynonymGroup(g[0], _texts(g)) for g in doc.data["groups"])
+        return groups, frozenset(_texts(doc.data.get("ignore")))
+
+    def safety(self) -> tuple[dict[str, Hotline], tuple[SafetyRule, ...]]:
+        doc = self.read(self.root / COMMON / "safety.yaml", schema.SAFETY)
+        if doc is None:
+            return {}, ()
+        hotlines = {
+            h["id"]: Hotline(h["name"], str(h["number"]), _opt(h.get("hours")), _opt(h.get("note")), h["source"])
+            for h in doc.data["hotlines"]
+        }
+        rules = []
+        for i, r in enumerate(doc.data["rules"]):
+            for j, ref in enumerate(r["hotlines"]):
+                if ref not in hotlines:
+                    self.error(doc, ("rules", i, "hotlines", j), f"unknown hotline {ref!r}")
+            rules.append(SafetyRule(r["id"], _texts(r["terms"]), _texts(r["hotlines"]), r["message"].strip()))
+        return hotlines, tuple(rules)
+
+    # -- councils -----------------------------------------------------------
+    def council(self, folder: Path) -> Council | None:
+        doc = self.read(folder / "council.yaml", schema.COUNCIL)
+        if doc is None:
+            return None
+        d = doc.data
+        if d["id"] != folder.name:
+            self.error(doc, ("id",), f"council id {d['id']!r} must equal its folder name {folder.name!r}")
+        departments: dict[str, Department] = {}
+        for i, dep in enumerate(d["departments"]):
+            if dep["id"] in departments:
+                self.error(doc, ("departments", i, "id"), f"duplicate department id {dep['id']!r}")
+            departments[dep["id"]] = Department(
+                dep["id"], _contact(dep, name=dep["name"]), dep.get("operator", "council")
+            )
+        window_data = d["window"]
+        window = _contact(window_data, name=window_data["name"])
+        if window_data.get("department"):
+            if window_data["department"] not in departments:
+                self.error(doc, ("window", "department"), f"unknown department {window_data['department']!r}")
+        for field in window.missing:
+            self.error(doc, ("window", field), f"the general window has no {field} yet", severity="warning")
+        not_offered = tuple(
+            NotOffered(n["topic"], _texts(n["terms"]), _opt(n.get("message"))) for n in d.get("not_offered") or ()
+        )
+        return Council(
+            id=d["id"],
+            name=d["name"],
+            short_name=_opt(d.get("short_name")) or d["name"],
+            prefecture=d["prefecture"],
+            aliases=_texts(d.get("aliases")),
+            window=window,
+            departments=departments,
+            not_offered=not_offered,
+            path=doc.file,
+        )
+
+    def service(self, path: Path, council: Council, categories: dict[str, Category]) -> Service | None:
+        doc = self.read(path, schema.SERVICE)
+        if doc is None:
+            return None
+        d = doc.data
+        council_part, _, slug = d["id"].partition("/")
+        if council_part != council.id:
+            self.error(doc, ("id",), f"id must start with '{council.id}/' (this file is in {council.id}/)")
+        if slug != path.stem:
+            self.error(doc, ("id",), f"id slug {slug!r} must equal the file name {path.stem!r}")
+        if d["category"] not in categories:
+            self.error(doc, ("category",), f"unknown category {d['category']!r}")
+        c = d["contact"]
+        dep = council.departments.get(c["department"])
+        if dep is None:
+            self.error(doc, ("contact", "department"), f"unknown department {c['department']!r} of {council.id}")
+            return None
+        base = dep.contact
+        contact = Contact(
+            name=_opt(c.get("name")) or base.name,
+            phone=_opt(c.get("phone")) or base.phone,
+            hours=_opt(c.get("hours")) or base.hours,
+            address=_opt(c.get("address")) or base.address,
+            url=_opt(c.get("url")) or base.url,
+            note=_opt(c.get("note")) or base.note,
+        )
+        audience = d["audience"]
+        if audience == "resident":
+            for field in contact.missing:
+                self.error(doc, ("contact",), f"contact window {contact.name} has no {field}", severity="warning")
+        staff = d.get("staff") or {}
+        return Service(
+            id=d["id"],
+            council_id=council.id,
+            title=d["title"].strip(),
+            aliases=_texts(d.get("aliases")),
+            category=d["category"],
+            audience=audience,
+            summary=" ".join(d["summary"].split()),
+            contact=contact,
+            department_id=c["department"],
+            status=d.get("status", "active"),
+            status_note=_opt(d.get("status_note")),
+            who=_opt(d.get("who")),
+            how_to_apply=_opt(d.get("how_to_apply")),
+            fee=_opt(d.get("fee")),
+            schedule=_opt(d.get("schedule")),
+            examples=_texts(d.get("examples")),
+            related=_texts(d.get("related")),
+            notes=_opt(staff.get("notes")),
+            figures=_opt(staff.get("figures")),
+            provider=_opt(staff.get("provider")),
+            source=_opt(staff.get("source")),
+            updated=_opt(staff.get("updated")),
+            path=doc.file,
+        )
+
+    def load(self) -> Knowledge | None:
+        if not self.root.is_dir():
+            self.problems.append(Problem(str(self.root), 1, "", "knowledge folder not found"))
+            return None
+        categories = self.categories()
+        synonyms, ignore = self.synonyms()
+        hotlines, rules = self.safety()
+        councils: dict[str, Council] = {}
+        services: dict[str, Service] = {}
+        where: dict[str, str] = {}
+        broken: set[str] = set()
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+            council = self.council(folder)
+            if council is None:
+                continue
+            councils[council.id] = council
+            for path in sorted((folder / "services").glob("*.yaml")):
+                service = self.service(path, council, categories)
+                if service is None:
+                    broken.add(f"{council.id}/{path.stem}")  # reported already; no cascade below
+                    continue
+                if service.id in services:
+                    self.problems.append(
+                        Problem(service.path, 1, "id", f"duplicate id {service.id!r} (also in {where[service.id]})")
+                    )
+                    continue
+                services[service.id] = service
+                where[service.id] = service.path
+        self._check_related(services, broken)
+        if not councils:
+            self.problems.append(Problem(str(self.root), 1, "", "no council folder found"))
+        if any(p.severity == "error" for p in self.problems):
+            return None
+        return Knowledge(
+            councils=councils,
+            services=services,
+            categories=categories,
+            synonyms=synonyms,
+            ignore_words=ignore,
+            hotlines=hotlines,
+            safety=rules,
+            root=str(self.root),
+        )
+
+    def _check_related(self, services: dict[str, Service], broken: set[str]) -> None:
+        for s in services.values():
+            for ref in s.related:
+                target = services.get(ref)
+                if target is None and ref in broken:
+                    continue
+                if target is None or target.council_id != s.council_id:
+                    doc, _ = read_yaml(self.root.parent / s.path, display=s.path)
+                    line = 1
+                    if doc is not None:
+                        idx = list(s.related).index(ref)
+                        line = doc.line(("related", idx))
+                    why = "unknown id" if target is None else "belongs to another council"
+                    self.problems.append(Problem(s.path, line, "related", f"{why}: {ref!r}"))
+
+
+def check_knowledge(root: Path | str | None = None) -> LoadResult:
+    """Load `root` (default: the bundled knowledge) and report every problem."""
+    loader = _Loader(Path(root) if root else default_root())
+    knowledge = loader.load()
+    return LoadResult(knowledge, tuple(sorted(set(loader.problems))))

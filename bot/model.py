@@ -1,0 +1,168 @@
+"""The knowledge as typed, frozen values: what the YAML files mean once loaded.
+
+Nothing here knows about a particular council or service; every fact comes
+from `knowledge/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Audience",
+    "Status",
+    "Contact",
+    "Department",
+    "NotOffered",
+    "Council",
+    "Service",
+    "Category",
+    "SynonymGroup",
+    "Hotline",
+    "SafetyRule",
+    "Knowledge",
+]
+
+Audience = Literal["resident", "staff"]
+Status = Literal["active", "paused", "ended", "planned"]
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A contact window. Any field may be empty: the seeds give no numbers."""
+
+    name: str
+    phone: str | None = None
+    hours: str | None = None
+    address: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(f for f in ("phone", "hours") if not getattr(self, f))
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    id: str
+    contact: Contact
+    operator: Literal["council", "city", "other"] = "council"
+
+
+@dataclass(frozen=True, slots=True)
+class NotOffered:
+    topic: str
+    terms: tuple[str, ...]
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Council:
+    id: str
+    name: str
+    short_name: str
+    prefecture: str
+    aliases: tuple[str, ...]
+    window: Contact
+    departments: dict[str, Department]
+    not_offered: tuple[NotOffered, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    id: str
+    council_id: str
+    title: str
+    aliases: tuple[str, ...]
+    category: str
+    audience: Audience
+    summary: str
+    contact: Contact
+    department_id: str
+    status: Status = "active"
+    status_note: str | None = None
+    who: str | None = None
+    how_to_apply: str | None = None
+    fee: str | None = None
+    schedule: str | None = None
+    examples: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    notes: str | None = None
+    figures: str | None = None
+    provider: str | None = None
+    source: str | None = None
+    updated: str | None = None
+    path: str = ""
+    offered: bool = True  # False for a council's `not_offered` topic, matched like a service
+
+    @classmethod
+    def gap(cls, council: Council, index: int, entry: NotOffered) -> Service:
+        """A `not_offered` topic as a matchable entry, so "not offered here" competes fairly."""
+        return cls(
+            id=f"{council.id}/not-offered-{index}",
+            council_id=council.id,
+            title=entry.topic,
+            aliases=entry.terms,
+            category="",
+            audience="resident",
+            summary=entry.message or "",
+            contact=council.window,
+            department_id="",
+            path=council.path,
+            offered=False,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str
+    label: str
+    terms: tuple[str, ...] = ()
+    audience: Audience = "resident"
+
+
+@dataclass(frozen=True, slots=True)
+class SynonymGroup:
+    """Words that mean the same thing to a resident; matched as one term."""
+
+    canonical: str
+    variants: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hotline:
+    name: str
+    number: str
+    hours: str | None = None
+    note: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyRule:
+    """Words that signal one kind of danger, and which hotlines to show for it."""
+
+    id: str
+    terms: tuple[str, ...]
+    hotlines: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """Everything loaded from one `knowledge/` folder, validated."""
+
+    councils: dict[str, Council]
+    services: dict[str, Service]
+    categories: dict[str, Category]
+    synonyms: tuple[SynonymGroup, ...] = ()
+    ignore_words: frozenset[str] = frozenset()
+    hotlines: dict[str, Hotline] = field(default_factory=dict)
+    safety: tuple[SafetyRule, ...] = ()
+    root: str = ""
+
+    def services_of(self, council_id: str) -> list[Service]:
+        return [s for s in self.services.values() if s.council_id == council_id]

@@ -1,0 +1,63 @@
+"""Text normalisation shared by the knowledge side and the question side.
+
+Both sides must go through exactly the same steps, otherwise a half-width
+ｷｭｳｼｮｸ in a question would never meet 給食 in an entry.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["normalize", "to_hiragana", "fold", "is_kana"]
+
+# Marks residents type in place of the long-vowel mark ー after kana.
+_DASHES = "-‐‑‒–—―−ｰ~〜～"
+_LONG_AFTER_KANA = re.compile(rf"(?<=[ぁ-ゖァ-ヺー])[{re.escape(_DASHES)}]")
+_WAVES = re.compile(rf"[{re.escape('〜～~')}]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_SPACE = re.compile(r"\s+")
+_KATAKANA = re.compile(r"[ァ-ヶ]")
+_MAX_ROUNDS = 4
+
+
+def _once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _CONTROL.sub("", text)
+    text = _LONG_AFTER_KANA.sub("ー", text)
+    text = _WAVES.sub("〜", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def normalize(text: str) -> str:
+    """NFKC, case-fold, unify long-vowel marks and wave dashes, tidy spaces.
+
+    Repeated until nothing changes, so the result is idempotent even for the
+    rare characters whose case folding is not NFKC-stable.
+    """
+    for _ in range(_MAX_ROUNDS):
+        new = _once(text)
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def to_hiragana(text: str) -> str:
+    """Fold katakana to hiragana (カギ → かぎ); other characters are kept."""
+    return _KATAKANA.sub(lambda m: chr(ord(m.group()) - 0x60), text)
+
+
+def fold(text: str) -> str:
+    """The comparison form: normalised, hiragana only, no spaces (idempotent)."""
+    for _ in range(_MAX_ROUNDS):
+        new = normalize(to_hiragana(normalize(text)).replace(" ", ""))
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def is_kana(text: str) -> bool:
+    """True when the text is made only of kana and long-vowel marks."""
+    return bool(text) and all("ぁ" <= c <= "ゖ" or "ァ" <= c <= "ヺ" or c == "ー" for c in text)

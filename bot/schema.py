@@ -1,0 +1,261 @@
+"""JSON Schemas of the knowledge files, and a small validator for them.
+
+The schemas are the single description of the file formats: the loader checks
+files against them and `kb schema` exports them for staff's editors.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.problems import Problem
+from bot.yamlfile import Path_, YamlDoc
+
+__all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "bundle", "validate"]
+
+_TEXT = {"type": ["string", "null"]}
+_WORDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_ID = "^[a-z0-9][a-z0-9-]*$"
+
+CONTACT_FIELDS: dict[str, Any] = {
+    "phone": {**_TEXT, "description": "電話番号。分からなければ空のまま（推測で書かない）"},
+    "hours": {**_TEXT, "description": "受付時間"},
+    "address": _TEXT,
+    "url": _TEXT,
+    "note": _TEXT,
+}
+
+SERVICE: dict[str, Any] = {
+    "$id": "madoguchi:service",
+    "title": "Madoguchi service",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "category", "audience", "summary", "contact"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9-]+/[a-z0-9-]+$", "description": "<council-id>/<slug>"},
+        "title": {"type": "string", "minLength": 1, "maxLength": 60},
+        "aliases": _WORDS,
+        "category": {"type": "string", "description": "an id from _common/categories.yaml"},
+        "audience": {"enum": ["resident", "staff"]},
+        "status": {"enum": ["active", "paused", "ended", "planned"]},
+        "status_note": _TEXT,
+        "summary": {"type": "string", "minLength": 1, "maxLength": 600},
+        "who": _TEXT,
+        "how_to_apply": _TEXT,
+        "fee": _TEXT,
+        "schedule": _TEXT,
+        "contact": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["department"],
+            "properties": {"department": {"type": "string"}, "name": _TEXT, **CONTACT_FIELDS},
+        },
+        "examples": _WORDS,
+        "related": {"type": "array", "items": {"type": "string"}},
+        "staff": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {
+                "notes": _TEXT,
+                "figures": _TEXT,
+                "provider": _TEXT,
+                "source": _TEXT,
+                "updated": _TEXT,
+            },
+        },
+    },
+}
+
+_WINDOW = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {"name": {"type": "string"}, "department": _TEXT, **CONTACT_FIELDS},
+}
+
+COUNCIL: dict[str, Any] = {
+    "$id": "madoguchi:council",
+    "title": "Madoguchi council",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "name", "prefecture", "window", "departments"],
+    "properties": {
+        "id": {"type": "string", "pattern": _ID},
+        "name": {"type": "string"},
+        "short_name": _TEXT,
+        "prefecture": {"type": "string"},
+        "aliases": _WORDS,
+        "window": _WINDOW,
+        "departments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "name"],
+                "properties": {
+                    "id": {"type": "string", "pattern": _ID},
+                    "name": {"type": "string"},
+                    "operator": {"enum": ["council", "city", "other"]},
+                    **CONTACT_FIELDS,
+                },
+            },
+        },
+        "not_offered": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["topic", "terms"],
+                "properties": {"topic": {"type": "string"}, "terms": _WORDS, "message": _TEXT},
+            },
+        },
+    },
+}
+
+CATEGORIES: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["categories"],
+    "properties": {
+        "categories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "label"],
+                "properties": {
+                    "id": {"type": "string", "pattern": _ID},
+                    "label": {"type": "string", "maxLength": 20},
+                    "terms": _WORDS,
+                    "audience": {"enum": ["resident", "staff"]},
+                },
+            },
+        }
+    },
+}
+
+SYNONYMS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["groups"],
+    "properties": {
+        "groups": {"type": "array", "items": {**_WORDS, "minItems": 2}},
+        "ignore": _WORDS,
+    },
+}
+
+SAFETY: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["hotlines", "rules"],
+    "properties": {
+        "hotlines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "name", "number", "source"],
+                "properties": {
+                    "id": {"type": "string", "pattern": _ID},
+                    "name": {"type": "string"},
+                    "number": {"type": "string"},
+                    "hours": _TEXT,
+                    "note": _TEXT,
+                    "source": {"type": "string"},
+                },
+            },
+        },
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "terms", "hotlines", "message"],
+                "properties": {
+                    "id": {"type": "string", "pattern": _ID},
+                    "terms": _WORDS,
+                    "hotlines": _WORDS,
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def bundle() -> dict[str, Any]:
+    """All schemas in one document, as `kb schema` prints it."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Madoguchi knowledge files",
+        "$defs": {
+            "service": SERVICE,
+            "council": COUNCIL,
+            "categories": CATEGORIES,
+            "synonyms": SYNONYMS,
+            "safety": SAFETY,
+        },
+        "oneOf": [{"$ref": f"#/$defs/{k}"} for k in ("service", "council")],
+    }
+
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+    "integer": (int,),
+    "boolean": (bool,),
+}
+_TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping", "null": "empty", "integer": "a number"}
+
+
+def validate(doc: YamlDoc, schema: dict[str, Any]) -> list[Problem]:
+    """Check `doc.data` against the subset of JSON Schema used above."""
+    problems: list[Problem] = []
+    _check(doc, doc.data, schema, (), problems)
+    return problems
+
+
+def _problem(doc: YamlDoc, path: Path_, message: str) -> Problem:
+    name = ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")
+    return Problem(doc.file, doc.line(path), name, message)
+
+
+def _check(doc: YamlDoc, value: Any, schema: dict[str, Any], path: Path_, out: list[Problem]) -> None:
+    if "enum" in schema:
+        if value not in schema["enum"]:
+            out.append(_problem(doc, path, f"must be one of {', '.join(map(str, schema['enum']))} (got {value!r})"))
+        return
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else types
+        if not any(isinstance(value, _PY_TYPES[t]) and not (t == "integer" and isinstance(value, bool)) for t in names):
+            wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in names)
+            hint = " (put quotes around it)" if "string" in names and isinstance(value, (int, float)) else ""
+            out.append(_problem(doc, path, f"must be {wanted}, not {type(value).__name__}{hint}"))
+            return
+    if isinstance(value, str):
+        if len(value.strip()) < schema.get("minLength", 0):
+            out.append(_problem(doc, path, "must not be empty"))
+        if len(value) > schema.get("maxLength", 1 << 30):
+            out.append(_problem(doc, path, f"is too long ({len(value)} > {schema['maxLength']} characters)"))
+        if "pattern" in schema and not re.fullmatch(schema["pattern"], value):
+            out.append(_problem(doc, path, f"{value!r} does not match {schema['pattern']}"))
+    elif isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            out.append(_problem(doc, path, f"needs at least {schema['minItems']} items"))
+        for i, item in enumerate(value):
+            _check(doc, item, schema.get("items", {}), path + (i,), out)
+    elif isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key in schema.get("required", []):
+            if value.get(key) in (None, ""):
+                out.append(_problem(doc, path, f"missing required field '{key}'"))
+        for key, item in value.items():
+            if key in props:
+                _check(doc, item, props[key], path + (str(key),), out)
+            elif schema.get("additionalProperties") is False:
+                known = ", ".join(props)
+                out.append(_problem(doc, path + (str(key),), f"unknown field (known: {known})"))

@@ -1,0 +1,49 @@
+"""Every tunable number of matching and deciding, in one place, with defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["MatchSettings", "FIELD_WEIGHTS"]
+
+# How much a word found in each field of an entry counts, relative to the title.
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 1.0,
+    "aliases": 1.0,
+    "examples": 0.8,
+    "summary": 0.45,
+    "who": 0.35,
+    "how_to_apply": 0.3,
+    "category": 0.3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MatchSettings:
+    """Thresholds of the decision, on the 0–1 match score.
+
+    answer: the best service is shown alone when it scores at least `answer`
+        and leads the next by `margin`.
+    choice: services scoring at least `choice` (and within `choice_window` of
+        the best) are offered as choices; below it the bot says it did not
+        find a fitting service.
+    """
+
+    answer: float = 0.62
+    margin: float = 0.1
+    choice: float = 0.38
+    choice_window: float = 0.22
+    max_choices: int = 4
+    results: int = 5
+    # A phrase (title/alias) counts as found in the question at this similarity.
+    phrase_min: float = 0.8
+    # Typo tolerance: a question word meets a knowledge word at this similarity.
+    fuzzy_min: float = 85.0
+    fuzzy_limit: int = 3
+    # Candidate limits that keep a question's cost flat as the knowledge grows.
+    phrase_candidates: int = 48
+    max_df_ratio: float = 0.25
+    ended_factor: float = 0.92
+    # Another council answers this clearly while this one does not: "not offered".
+    elsewhere_phrase: float = 0.95
+    field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

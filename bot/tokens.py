@@ -1,0 +1,81 @@
+"""SudachiPy tokenisation into the terms the index and the matcher share.
+
+Each content word yields its dictionary form (鍵, 借りる) and its reading in
+hiragana (かぎ, かりる), so a question typed in kana meets the kanji entry. The
+dictionary comes from the `sudachidict-core` package: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sudachipy import Dictionary, SplitMode
+
+from bot.normalize import fold, normalize, to_hiragana
+
+__all__ = ["Token", "Tokenizer", "content_terms", "default_tokenizer"]
+
+# Parts of speech that carry meaning for matching.
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "代名詞", "副詞"})
+_SKIP_SECOND = frozenset({"数詞", "非自立可能"})
+_MAX_CHARS = 2_000  # longer messages are cut: a question never needs more
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    surface: str
+    word: str  # dictionary / normalised form, folded
+    reading: str  # hiragana reading
+    content: bool
+
+
+class Tokenizer:
+    """A thread-safe wrapper around one Sudachi tokenizer (SplitMode.A).
+
+    Short units make kana-only and kanji spellings split the same way
+    (成年|後見 either way), which is what matching needs.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._dictionary = Dictionary(dict="core")
+        self.tokenize = lru_cache(maxsize=65_536)(self._tokenize)
+
+    def _sudachi(self):  # one Sudachi tokenizer per thread: it is not thread-safe
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            tok = self._local.tok = self._dictionary.tokenizer(mode=SplitMode.A)
+        return tok
+
+    def _tokenize(self, text: str) -> tuple[Token, ...]:
+        text = normalize(text)[:_MAX_CHARS]
+        if not text:
+            return ()
+        out: list[Token] = []
+        for m in self._sudachi().tokenize(text):
+            surface = m.surface()
+            if not surface.strip():
+                continue
+            pos = m.part_of_speech()
+            reading = to_hiragana(m.reading_form()) if m.reading_form() else fold(surface)
+            if reading == "きごう":  # Sudachi's reading for unknown symbols
+                reading = fold(surface)
+            content = pos[0] in _CONTENT_POS and pos[1] not in _SKIP_SECOND
+            out.append(Token(surface=surface, word=fold(m.normalized_form()), reading=reading, content=content))
+        return tuple(out)
+
+    def reading(self, text: str) -> str:
+        """The whole text as hiragana, the form fuzzy phrase matching compares."""
+        return "".join(t.reading for t in self.tokenize(text))
+
+
+@lru_cache(maxsize=1)
+def default_tokenizer() -> Tokenizer:
+    return Tokenizer()
+
+
+def content_terms(tokens: tuple[Token, ...], *, ignore: frozenset[str] = frozenset()) -> list[Token]:
+    """The tokens that carry meaning, without the words listed as ignorable."""
+    return [t for t in tokens if t.content and t.word not in ignore and t.reading not in ignore]

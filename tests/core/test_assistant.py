@@ -1,0 +1,113 @@
+"""The matcher and the decision on a small fixture knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.assistant import Assistant, UnknownCouncil
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("車いすを借りたい", "minato/kuruma-isu"),
+        ("くるまいす かりたい", "minato/kuruma-isu"),  # kana only
+        ("ｸﾙﾏｲｽ", "minato/kuruma-isu"),  # half-width
+        ("給食サビース", "minato/kyushoku"),  # typo
+        ("ｷｭｳｼｮｸｻｰﾋﾞｽ", "minato/kyushoku"),
+        ("お弁当を届けてほしい", "minato/kyushoku"),  # synonym, no name
+        ("せいねんこうけん", "minato/seinen-kouken"),
+        ("成年高見", "minato/seinen-kouken"),  # conversion error
+        ("生活福祉四季ん", "minato/seikatsu-shikin"),
+    ],
+)
+def test_answers_the_right_service(fixture_assistant: Assistant, question: str, expected: str) -> None:
+    a = fixture_assistant.ask("minato", question)
+    assert a.kind == "answer", (a.kind, a.results)
+    assert a.service is not None and a.service.id == expected
+    assert a.results[0].id == expected
+
+
+def test_long_question_ranks_the_right_service_first(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask(
+        "minato",
+        "母が一人暮らしをしていて、最近は食事の用意がつらいと言っています。家まで食事を届けてくれるサービスはありますか。",
+    )
+    assert a.kind in ("answer", "choices") and a.results[0].id == "minato/kyushoku"
+
+
+def test_answer_carries_contact_window_and_related(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask("minato", "給食サービス")
+    assert a.service is not None
+    assert a.service.window.name == "地域福祉係" and a.service.fee == "1食400円"
+    assert [o.id for o in a.related] == ["minato/kuruma-isu"]
+    assert a.staff is not None and a.staff.figures == "R5: 利用者 20名"
+
+
+def test_not_offered_is_an_honest_fallback(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask("minato", "かぎを預けたい")
+    assert (a.kind, a.reason) == ("fallback", "not_offered")
+    assert "かぎ預かり" in a.message and a.window.phone == "0000-00-0000"
+    assert all(not o.id.startswith("yama/") for o in a.results)
+
+
+def test_offered_only_elsewhere_is_not_answered_with_the_other_council(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask("minato", "フードバンクはありますか")
+    assert (a.kind, a.reason) == ("fallback", "not_offered")
+    assert all(o.id.startswith("minato/") for o in a.results)
+
+
+@pytest.mark.parametrize("question", ["ごみの出し方", "明日の天気は？", "住民票を取りたい"])
+def test_out_of_scope_falls_back_to_the_general_window(fixture_assistant: Assistant, question: str) -> None:
+    a = fixture_assistant.ask("minato", question)
+    assert a.kind == "fallback"
+    assert a.window.name == "みなと市社会福祉協議会 総合相談窓口"
+
+
+@pytest.mark.parametrize("question", ["死にたい", "もう消えたい…", "しにたい", "夫に殴られる", "家が火事です"])
+def test_crisis_shows_hotlines_first(fixture_assistant: Assistant, question: str) -> None:
+    a = fixture_assistant.ask("minato", question)
+    assert a.kind == "emergency"
+    assert a.hotlines and all(h.number for h in a.hotlines)
+
+
+def test_doctor_is_not_a_crisis(fixture_assistant: Assistant) -> None:
+    assert fixture_assistant.ask("minato", "医師に対して相談したい").kind != "emergency"
+
+
+def test_staff_entries_are_for_staff_only(fixture_assistant: Assistant) -> None:
+    assert fixture_assistant.ask("minato", "理事会").kind == "fallback"
+    staff = fixture_assistant.ask("minato", "理事会", audience="staff")
+    assert staff.kind == "answer" and staff.service is not None and staff.service.id == "minato/rijikai"
+    assert fixture_assistant.pick("minato", "minato/rijikai").kind == "fallback"
+
+
+def test_ambiguous_question_offers_short_choices(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask("minato", "お金")
+    assert a.kind == "choices"
+    assert 2 <= len(a.choices) <= 4 and all(len(o.label) <= 20 for o in a.choices)
+
+
+def test_ended_service_says_so(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask("minato", "いきいきサロン")
+    assert a.service is not None and a.service.status == "ended"
+
+
+def test_empty_and_unknown_council(fixture_assistant: Assistant) -> None:
+    assert fixture_assistant.ask("minato", "   ").reason == "empty"
+    with pytest.raises(UnknownCouncil):
+        fixture_assistant.ask("nowhere", "車いす")
+
+
+def test_menu_lists_resident_categories_then_services(fixture_assistant: Assistant) -> None:
+    menu = fixture_assistant.menu("minato")
+    ids = [o.id for o in menu.choices]
+    assert "category:shokuji" in ids and "category:unei" not in ids
+    cat = fixture_assistant.menu("minato", category="shokuji")
+    assert [o.id for o in cat.choices] == ["minato/kyushoku"]
+
+
+def test_answer_is_frozen(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask("minato", "車いす")
+    with pytest.raises(AttributeError):
+        a.kind = "fallback"  # type: ignore[misc]

@@ -1,0 +1,77 @@
+"""The `python -m bot` contract other tools rely on, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "knowledge"
+
+
+def _bot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_ask_prints_the_answer_as_a_resident_reads_it() -> None:
+    p = _bot("--knowledge", str(FIXTURE), "ask", "--council", "minato", "車いすを借りたい")
+    assert p.returncode == 0, p.stderr
+    assert "【車いすの貸し出し】" in p.stdout and "窓口：総合相談係" in p.stdout
+
+
+def test_ask_json_contract() -> None:
+    p = _bot("--knowledge", str(FIXTURE), "ask", "--council", "minato", "--json", "給食サビース")
+    assert p.returncode == 0, p.stderr
+    [line] = p.stdout.splitlines()
+    data = json.loads(line)
+    assert set(data) == {"council", "query", "kind", "results", "text"}
+    assert data["council"] == "minato" and data["query"] == "給食サビース" and data["kind"] == "answer"
+    assert data["results"][0]["id"] == "minato/kyushoku"
+    assert set(data["results"][0]) == {"id", "title", "score"}
+    scores = [r["score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_json_reads_stdin_one_question_per_line() -> None:
+    p = _bot("--knowledge", str(FIXTURE), "ask", "--council", "minato", "--json", "-",
+             stdin="車いす\n死にたい\nごみの出し方\n")
+    assert p.returncode == 0, p.stderr
+    kinds = [json.loads(line)["kind"] for line in p.stdout.splitlines()]
+    assert kinds == ["answer", "emergency", "fallback"]
+
+
+def test_chat_session_picks_a_numbered_choice() -> None:
+    p = _bot("--knowledge", str(FIXTURE), "chat", "--council", "minato", stdin="お金\n1\n\n")
+    assert p.returncode == 0, p.stderr
+    assert "1. " in p.stdout and "【" in p.stdout
+
+
+def test_unknown_council_is_a_clear_error() -> None:
+    p = _bot("--knowledge", str(FIXTURE), "ask", "--council", "nowhere", "車いす")
+    assert p.returncode == 2 and "unknown council 'nowhere'" in p.stderr
+
+
+def test_kb_check_exit_codes(tmp_path: Path) -> None:
+    ok = _bot("kb", "check", str(FIXTURE))
+    assert ok.returncode == 0 and "0 error(s)" in ok.stdout
+    broken = tmp_path / "knowledge"
+    import shutil
+
+    shutil.copytree(FIXTURE, broken)
+    f = broken / "minato/services/salon.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("audience: resident", "audience: [oops"), encoding="utf-8")
+    bad = _bot("kb", "check", str(broken))
+    assert bad.returncode == 1
+    assert "error: knowledge/minato/services/salon.yaml:6: -: YAML syntax error" in bad.stdout
+
+
+def test_kb_schema_is_json_schema() -> None:
+    p = _bot("kb", "schema")
+    schema = json.loads(p.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    service = schema["$defs"]["service"]
+    assert {"id", "title", "summary", "contact"} <= set(service["required"])
+    assert service["additionalProperties"] is False

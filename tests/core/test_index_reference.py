@@ -1,0 +1,75 @@
+"""The indexed fast path agrees with a slow, obviously correct reference."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.assistant import Assistant
+from bot.index import Index
+from bot.language import KEY_FACTORS, Analysis
+from bot.matcher import coverage_scores, phrase_scores
+from bot.settings import MatchSettings
+
+WORDS = ["車いす", "かぎ", "お弁当", "給食", "せいねんこうけん", "お金", "借りたい", "サロン", "母", "困って",
+         "ｸﾙﾏｲｽ", "フードバンク", "理事会", "食べ物", "生活", "の", "を", "預けたい", "サビース", "ごみ"]
+
+
+def _reference_coverage(index: Index, q: Analysis) -> dict[int, float]:
+    """Every service, every field, every key: no postings, no pruning."""
+    weights = index.settings.field_weights
+    per_doc: list[dict[str, float]] = []
+    for s in index.docs:
+        keys: dict[str, float] = {}
+        cat = index.docs and []
+        fields = {"title": [s.title], "aliases": s.aliases, "examples": s.examples, "summary": [s.summary],
+                  "who": [s.who or ""], "how_to_apply": [s.how_to_apply or ""]}
+        for name, texts in fields.items():
+            for text in texts:
+                for unit in index.language.analyze(text).units:
+                    for key in unit.keys:
+                        keys[key] = max(keys.get(key, 0.0), weights[name])
+        per_doc.append(keys)
+    from bot.matcher import _expanded_units
+
+    units = _expanded_units(index, q)
+    total = sum(w for w, _ in units)
+    out: dict[int, float] = {}
+    for d, keys in enumerate(per_doc):
+        got = sum(w * max((f * keys.get(k, 0.0) for k, f in ks), default=0.0) for w, ks in units)
+        if got > 0:
+            out[d] = got / total
+    return out
+
+
+def _assistant(fixture_assistant: Assistant) -> Index:
+    k = fixture_assistant.knowledge
+    return Index(k.services_of("minato"), language=fixture_assistant.language,
+                 settings=MatchSettings(max_df_ratio=1.0))
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
+@settings(max_examples=120, deadline=None)
+def test_coverage_matches_reference(fixture_assistant: Assistant, words: list[str]) -> None:
+    index = _assistant(fixture_assistant)
+    q = index.language.analyze("".join(words))
+    fast = coverage_scores(index, q)
+    slow = _reference_coverage(index, q)
+    assert fast.keys() == slow.keys()
+    for d in fast:
+        assert abs(fast[d] - slow[d]) < 1e-9
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
+@settings(max_examples=120, deadline=None)
+def test_exact_phrases_are_never_pruned(fixture_assistant: Assistant, words: list[str]) -> None:
+    index = _assistant(fixture_assistant)
+    q = index.language.analyze("".join(words))
+    fast = {d for d, s in phrase_scores(index, q).items() if s >= 1.0}
+    slow = {p.doc for p in index.phrases if (len(p.reading) >= 2 and p.reading in q.reading)
+            or (len(p.folded) >= 2 and p.folded in q.folded)}
+    assert fast == slow
+
+
+def test_key_factors_rank_exact_words_first() -> None:
+    assert KEY_FACTORS["w"] == max(KEY_FACTORS.values())

@@ -1,0 +1,101 @@
+"""Every kind of knowledge error names its file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.loader import check_knowledge, load_knowledge
+from bot.problems import KnowledgeError
+
+
+def _errors(root: Path) -> list[str]:
+    return [str(p) for p in check_knowledge(root).errors]
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_fixture_loads_with_warnings_only(kb_copy: Path) -> None:
+    result = check_knowledge(kb_copy)
+    assert result.errors == []
+    assert result.knowledge is not None and len(result.knowledge.services) == 9
+    assert any("has no phone" in str(w) for w in result.warnings)
+
+
+def test_yaml_syntax_error_names_file_and_line(kb_copy: Path) -> None:
+    _edit(kb_copy / "minato/services/kuruma-isu.yaml", "category: idou", "category: [idou")
+    [err] = _errors(kb_copy)
+    assert err.startswith("knowledge/minato/services/kuruma-isu.yaml:")
+    assert "YAML syntax error" in err
+
+
+def test_unknown_field_is_an_error_with_its_line(kb_copy: Path) -> None:
+    _edit(kb_copy / "minato/services/kuruma-isu.yaml", "category: idou", "categroy: idou")
+    errs = _errors(kb_copy)
+    assert "knowledge/minato/services/kuruma-isu.yaml:4: categroy: unknown field" in "\n".join(errs)
+    assert any("missing required field 'category'" in e for e in errs)
+
+
+def test_wrong_type_is_an_error(kb_copy: Path) -> None:
+    _edit(kb_copy / "minato/services/kuruma-isu.yaml", "aliases: [車椅子貸出, くるまいす, 車イス]", "aliases: 車イス")
+    assert any(":3: aliases: must be a list" in e for e in _errors(kb_copy))
+
+
+def test_number_where_text_is_expected_hints_at_quotes(kb_copy: Path) -> None:
+    _edit(kb_copy / "minato/services/kyushoku.yaml", "fee: 1食400円", "fee: 400")
+    assert any("fee: must be text or empty, not int (put quotes around it)" in e for e in _errors(kb_copy))
+
+
+def test_duplicate_id_and_foreign_id(kb_copy: Path) -> None:
+    dup = kb_copy / "minato/services/kuruma-isu2.yaml"
+    dup.write_text((kb_copy / "minato/services/kuruma-isu.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    errs = "\n".join(_errors(kb_copy))
+    assert "kuruma-isu2.yaml:1: id: id slug 'kuruma-isu' must equal the file name 'kuruma-isu2'" in errs
+    assert "duplicate id 'minato/kuruma-isu'" in errs
+    _edit(dup, "id: minato/kuruma-isu", "id: yama/kuruma-isu2")
+    assert "id must start with 'minato/'" in "\n".join(_errors(kb_copy))
+
+
+def test_unknown_related_department_and_category(kb_copy: Path) -> None:
+    f = kb_copy / "minato/services/kyushoku.yaml"
+    _edit(f, "related: [minato/kuruma-isu]", "related: [minato/nothing, yama/foodbank]")
+    _edit(f, "department: chiiki", "department: nowhere")
+    errs = "\n".join(_errors(kb_copy))
+    assert "kyushoku.yaml:11: contact.department: unknown department 'nowhere' of minato" in errs
+    g = kb_copy / "minato/services/salon.yaml"
+    _edit(g, "category: chiiki", "category: nothing")
+    assert "salon.yaml:4: category: unknown category 'nothing'" in "\n".join(_errors(kb_copy))
+    _edit(f, "department: nowhere", "department: chiiki")
+    errs = "\n".join(_errors(kb_copy))
+    assert "kyushoku.yaml:16: related: unknown id: 'minato/nothing'" in errs
+    assert "kyushoku.yaml:16: related: belongs to another council: 'yama/foodbank'" in errs
+
+
+def test_duplicate_key_and_council_id_mismatch(kb_copy: Path) -> None:
+    _edit(kb_copy / "yama/council.yaml", "id: yama", "id: other\nid: yama2")
+    errs = "\n".join(_errors(kb_copy))
+    assert "yama/council.yaml:2: id: duplicate key" in errs
+    assert "council id 'yama2' must equal its folder name 'yama'" in errs
+
+
+def test_load_knowledge_raises_with_every_error(kb_copy: Path) -> None:
+    _edit(kb_copy / "minato/services/kuruma-isu.yaml", "category: idou", "category: nothing")
+    _edit(kb_copy / "minato/services/salon.yaml", "audience: resident", "audience: everyone")
+    with pytest.raises(KnowledgeError) as exc:
+        load_knowledge(kb_copy)
+    assert len(exc.value.problems) == 2
+    assert "salon.yaml:5: audience: must be one of resident, staff" in str(exc.value)
+
+
+def test_bundled_knowledge_has_no_errors() -> None:
+    result = check_knowledge()
+    assert result.errors == [], "\n".join(map(str, result.errors[:10]))
+    k = result.knowledge
+    assert k is not None and set(k.councils) == {"tomakomai", "ichinoseki", "kiyose", "komoro", "mimasaka"}
+    # the seeds give no phone numbers: every resident service is flagged for staff
+    assert sum("has no phone" in str(w) for w in result.warnings) >= 300

@@ -1,0 +1,35 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.normalize import fold, normalize, to_hiragana
+
+
+@given(st.text())
+@settings(max_examples=400)
+def test_normalize_is_idempotent_and_total(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@given(st.text())
+def test_fold_is_idempotent(text: str) -> None:
+    assert fold(fold(text)) == fold(text)
+
+
+def test_half_width_katakana_and_full_width_digits() -> None:
+    assert normalize("ｷｭｳｼｮｸｻｰﾋﾞｽ") == "キュウショクサービス"
+    assert normalize("０１２３ＡＢＣ") == "0123abc"
+
+
+def test_long_vowel_variants_after_kana_become_choonpu() -> None:
+    assert normalize("サ-ビス") == normalize("サ〜ビス") == normalize("サービス")
+    assert normalize("a-b") == "a-b"  # a hyphen between latin letters stays
+
+
+def test_hiragana_folding_and_spaces() -> None:
+    assert to_hiragana("カギ") == "かぎ"
+    assert fold(" カギ  預かり ") == "かぎ預かり"
+
+
+def test_control_characters_are_dropped() -> None:
+    assert normalize("かぎ\x00\u200bを") == "かぎを"
