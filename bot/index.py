@@ -33,6 +33,7 @@ class Phrase:
     text: str
     reading: str
     folded: str
+    grams: int  # how many distinct n-grams it has (a candidate must share a third)
 
 
 def grams(text: str) -> set[str]:
@@ -55,6 +56,7 @@ class Index:
         self.language = language
         self.docs: list[Service] = list(services)
         self.n = len(self.docs)
+        self.resident = [s.audience == "resident" for s in self.docs]
         weights = self.settings.field_weights
         postings: dict[str, dict[int, float]] = defaultdict(dict)
         self.phrases: list[Phrase] = []
@@ -80,9 +82,14 @@ class Index:
             for text in (s.title, *s.aliases):
                 self._add_phrase(d, text)
         self.postings: dict[str, tuple[tuple[int, float], ...]] = {k: tuple(v.items()) for k, v in postings.items()}
+        # Forward index (service → key → weight), used for keys too common to walk.
+        self.forward: list[dict[str, float]] = [{} for _ in self.docs]
+        for key, post in postings.items():
+            for d, w in post.items():
+                self.forward[d][key] = w
         self.idf: dict[str, float] = {k: math.log(1 + self.n / len(v)) for k, v in self.postings.items()}
         self.unknown_idf = math.log(1 + self.n) + 0.5
-        self.max_df = max(8, int(self.settings.max_df_ratio * self.n))
+        self.max_df = max(8, min(self.settings.max_postings, int(self.settings.max_df_ratio * self.n)))
         self.buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
         for key in self.postings:
             kind, _, term = key.partition(":")
@@ -95,8 +102,9 @@ class Index:
         if not reading and not folded:
             return
         pid = len(self.phrases)
-        self.phrases.append(Phrase(doc, text, reading, folded))
-        for g in grams(reading) | grams(folded):
+        own = grams(reading) | grams(folded)
+        self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
+        for g in own:
             self.gram_postings[g].append(pid)
 
     def similar_terms(self, kind: str, term: str, *, limit: int, cutoff: float) -> list[tuple[str, float]]:

@@ -11,6 +11,7 @@ Only services reached through the index are scored.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass
 
@@ -41,13 +42,12 @@ def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
     hits: Counter[int] = Counter()
     for g in qgrams:
         pids = index.gram_postings.get(g)
-        if pids and len(pids) <= index.max_df * 4:
+        if pids and len(pids) <= index.max_df:
             hits.update(pids)
     out: dict[int, float] = {}
     for pid, n in hits.most_common(s.phrase_candidates * 4):
         p = index.phrases[pid]
-        need = len(grams(p.reading) | grams(p.folded))
-        if n < max(1, need // 3):
+        if n < max(1, p.grams // 3):
             continue
         if (len(p.reading) >= 2 and p.reading in q.reading) or (len(p.folded) >= 2 and p.folded in q.folded):
             sim = 1.0
@@ -55,10 +55,15 @@ def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
             # partial_ratio aligns the shorter string inside the longer; a name longer
             # than the whole question must be compared whole, or "お弁当" would fully
             # "contain" every alias that starts with it.
-            scorer = fuzz.partial_ratio if len(p.reading) <= len(q.reading) else fuzz.ratio
-            sim = scorer(p.reading, q.reading, score_cutoff=s.phrase_min * 100) / 100.0
+            if len(p.reading) <= len(q.reading):
+                sim = fuzz.partial_ratio(p.reading, q.reading, score_cutoff=s.phrase_min * 100) / 100.0
+            else:
+                sim = fuzz.ratio(p.reading, q.reading, score_cutoff=s.whole_min * 100) / 100.0
         else:
             sim = 0.0
+        # A short name inside a long question is weaker evidence than the same name alone.
+        share = min(1.0, len(p.reading) / max(1, q.content_length))
+        sim *= s.phrase_base + (1.0 - s.phrase_base) * share
         if sim > out.get(p.doc, 0.0):
             out[p.doc] = sim
     return out
@@ -89,23 +94,49 @@ def _expanded_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[s
     return units
 
 
-def coverage_scores(index: Index, q: Analysis) -> dict[int, float]:
-    """Share of the question's (rarity-weighted) words each service explains."""
+def coverage_scores(index: Index, q: Analysis, *, extra: set[int] | frozenset[int] = frozenset()) -> dict[int, float]:
+    """Share of the question's (rarity-weighted) words each service explains.
+
+    Keys rare enough are walked through their postings; keys shared by more
+    than `max_df` services only add to the best `candidate_pool` services found
+    so far (and `extra`, the services named by phrase), through the forward
+    index. On knowledge where no key is that common the result is exact.
+    """
     units = _expanded_units(index, q)
     total = sum(w for w, _ in units)
     if total <= 0:
         return {}
-    got: dict[int, float] = {}
-    for weight, keys in units:
+    per_unit: list[dict[int, float]] = []
+    common: list[tuple[int, str, float]] = []
+    for u, (weight, keys) in enumerate(units):
         best: dict[int, float] = {}
         for key, factor in keys:
             postings = index.postings[key]
-            if len(postings) > index.max_df and key[0] != "s":
+            if len(postings) > index.max_df:
+                common.append((u, key, factor))
                 continue
             for doc, fw in postings:
                 v = factor * fw
                 if v > best.get(doc, 0.0):
                     best[doc] = v
+        per_unit.append(best)
+    if common:
+        partial: dict[int, float] = {}
+        for (weight, _), best in zip(units, per_unit):
+            for doc, v in best.items():
+                partial[doc] = partial.get(doc, 0.0) + weight * v
+        pool = set(sorted(partial, key=partial.__getitem__, reverse=True)[: index.settings.candidate_pool]) | set(extra)
+        if not pool:  # only common words: the first services of the rarest common key
+            u, key, _ = min(common, key=lambda c: len(index.postings[c[1]]))
+            pool = {d for d, _ in index.postings[key][: index.settings.candidate_pool]}
+        for u, key, factor in common:
+            best = per_unit[u]
+            for doc in pool:
+                fw = index.forward[doc].get(key)
+                if fw is not None and factor * fw > best.get(doc, 0.0):
+                    best[doc] = factor * fw
+    got: dict[int, float] = {}
+    for (weight, _), best in zip(units, per_unit):
         for doc, v in best.items():
             got[doc] = got.get(doc, 0.0) + weight * v
     return {doc: v / total for doc, v in got.items()}
@@ -115,16 +146,20 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
     """Services of the index that fit the question, best first."""
     s = index.settings
     phrase = phrase_scores(index, q)
-    cover = coverage_scores(index, q)
-    out: list[Match] = []
-    for doc in phrase.keys() | cover.keys():
-        service = index.docs[doc]
-        if audience == "resident" and service.audience != "resident":
-            continue
-        p, c = phrase.get(doc, 0.0), cover.get(doc, 0.0)
-        score = 1.0 - (1.0 - 0.9 * p) * (1.0 - c)
-        if service.status in ("ended", "paused"):
-            score *= s.ended_factor
-        out.append(Match(service, round(score, 4), round(p, 4), round(c, 4)))
+    cover = coverage_scores(index, q, extra=phrase.keys())
+    docs = phrase.keys() | cover.keys()
+    if audience == "resident":
+        docs = {d for d in docs if index.resident[d]}
+
+    def combined(doc: int) -> float:
+        score = 1.0 - (1.0 - 0.9 * phrase.get(doc, 0.0)) * (1.0 - cover.get(doc, 0.0))
+        return score * s.ended_factor if index.docs[doc].status in ("ended", "paused") else score
+
+    scores = {d: combined(d) for d in docs}
+    top = heapq.nlargest(limit or s.results * 4, scores, key=lambda d: (scores[d], phrase.get(d, 0.0), -d))
+    out = [
+        Match(index.docs[d], round(scores[d], 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4))
+        for d in top
+    ]
     out.sort(key=lambda m: (-m.score, -m.phrase, m.service.id))
-    return out[: limit or s.results * 4]
+    return out

@@ -37,12 +37,20 @@ class MatchSettings:
     results: int = 5
     # A phrase (title/alias) counts as found in the question at this similarity.
     phrase_min: float = 0.8
+    # …and a name longer than the whole question must be this close to it.
+    whole_min: float = 0.88
+    # How much a found name is worth when it is a small part of a long question.
+    phrase_base: float = 0.5
     # Typo tolerance: a question word meets a knowledge word at this similarity.
     fuzzy_min: float = 85.0
     fuzzy_limit: int = 3
     # Candidate limits that keep a question's cost flat as the knowledge grows.
     phrase_candidates: int = 48
     max_df_ratio: float = 0.25
+    # Keys (and sound n-grams) shared by more services than this are not walked in
+    # full: they only refine the scores of the best candidates found by rarer keys.
+    max_postings: int = 1_500
+    candidate_pool: int = 300
     ended_factor: float = 0.92
     # Another council answers this clearly while this one does not: "not offered".
     elsewhere_phrase: float = 0.95
