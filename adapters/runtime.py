@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -12,12 +15,27 @@ from adapters.config import Config
 from adapters.dedupe import Dedupe, MemoryDedupe
 from adapters.metrics import Metrics
 from bot.answer import Answer
-from bot.live import LiveKnowledge
+from bot.live import LiveKnowledge, ReloadResult
 from bot.querylog import QueryLog
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "log_reload"]
 
 T = TypeVar("T")
+log = logging.getLogger("madoguchi.reload")
+MAX_LOGGED_PROBLEMS = 50
+
+
+def log_reload(result: ReloadResult, *, via: str) -> None:
+    """One line for the outcome, then one per error with its file and line."""
+    if result.ok:
+        log.info("knowledge reloaded via %s: %d services, %d warnings", via, result.services,
+                 len(result.warnings), extra={"source": via, "services": result.services})
+        return
+    errors = result.errors
+    log.error("knowledge reload via %s failed with %d errors; still serving the last good knowledge",
+              via, len(errors), extra={"source": via, "errors": len(errors)})
+    for p in errors[:MAX_LOGGED_PROBLEMS]:
+        log.error("%s", p, extra={"source": via, "file": p.file, "line": p.line, "field": p.field})
 
 
 @dataclass(slots=True)
@@ -34,10 +52,24 @@ class Runtime:
         return await asyncio.to_thread(partial(fn, *args, **kwargs))
 
     async def ask(self, council: str, text: str, *, channel: str, audience: str = "resident") -> Answer:
-        """Answer one message, off the event loop, counting it in the metrics."""
-        answer = await self.in_thread(self.live.assistant.ask, council, text, audience=audience)
+        """Answer one message, off the event loop, counting it in the metrics.
+
+        The assistant is read once, here: a reload swapping it meanwhile never
+        mixes two knowledge bases in one answer.
+        """
+        assistant = self.live.assistant
+        started = time.perf_counter()
+        answer = await self.in_thread(assistant.ask, council, text, audience=audience)
+        self.metrics.observe("madoguchi_answer_seconds", time.perf_counter() - started, channel=channel)
         self.metrics.inc("madoguchi_answers_total", council=council, kind=answer.kind, channel=channel)
         return answer
+
+    def reload(self, *, via: str) -> ReloadResult:
+        """Reload the knowledge, then count and log the outcome. Blocking: call it in a thread."""
+        result = self.live.reload()
+        self.metrics.inc("madoguchi_reloads_total", result="ok" if result.ok else "failed", via=via)
+        log_reload(result, via=via)
+        return result
 
     def spawn(self, coro) -> asyncio.Task:
         """Start work that outlives the webhook response, keeping a reference until done."""
@@ -45,3 +77,23 @@ class Runtime:
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         return task
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Let background replies finish (at most `timeout` seconds)."""
+        pending = [t for t in self.background if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Finish replies, write the query log out and close the stores (on shutdown)."""
+        await self.drain(timeout)
+        for store in (self.querylog, self.dedupe):
+            close = getattr(store, "close", None)
+            if close is None:
+                continue
+            try:
+                result = close() if inspect.iscoroutinefunction(close) else await self.in_thread(close)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logging.getLogger("madoguchi.stores").exception("closing %s failed", type(store).__name__)

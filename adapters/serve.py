@@ -1,11 +1,21 @@
-"""`python -m bot serve`: run the ASGI app with uvicorn (registered as a bot command)."""
+"""`python -m bot serve`: run the ASGI app with uvicorn (registered as a bot command).
+
+Stores come from the environment: REDIS_URL → duplicate-event memory in
+Redis, DATABASE_URL → query log in PostgreSQL, else process memory and
+SQLite in MADOGUCHI_DATA_DIR. Logs are JSON lines on stderr. Knowledge is
+reloaded without a restart on SIGHUP and, with `--watch`, when its YAML files
+change; a reload runs in a thread and swaps the knowledge only when it is
+entirely valid.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import signal
-import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -14,38 +24,114 @@ __all__ = ["register", "build_runtime"]
 log = logging.getLogger("madoguchi.serve")
 
 
-def build_runtime(*, knowledge: Path | None = None, env=None):
-    """Load the knowledge and read the environment into a `Runtime`."""
+def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | None = None, stores: bool = False):
+    """Load the knowledge and read the environment into a `Runtime`.
+
+    With `stores=True` (the server) the dedupe and query log are chosen from
+    the environment too; otherwise they are in-memory defaults and no log.
+    """
     from adapters.config import Config
+    from adapters.metrics import standard_metrics
     from adapters.runtime import Runtime
     from bot.live import LiveKnowledge
 
+    e = os.environ if env is None else env
+    if knowledge is None and e.get("MADOGUCHI_KNOWLEDGE"):
+        knowledge = Path(e["MADOGUCHI_KNOWLEDGE"])
     live = LiveKnowledge(knowledge)
-    config = Config.from_env(sorted(live.assistant.knowledge.councils), env, knowledge=knowledge)
-    return Runtime(live=live, config=config)
+    config = Config.from_env(sorted(live.assistant.knowledge.councils), e, knowledge=knowledge)
+    runtime = Runtime(live=live, config=config)
+    if stores:
+        from adapters.stores import choose_stores
+
+        runtime.dedupe, runtime.querylog = choose_stores(config)
+    standard_metrics(runtime.metrics, live=live, querylog=runtime.querylog, dedupe=runtime.dedupe,
+                     background=runtime.background)
+    return runtime
 
 
-def _serve(args: argparse.Namespace, out: TextIO) -> int:
+def _knowledge_root(runtime) -> Path:
+    from bot.loader import default_root
+
+    return Path(runtime.live.root) if runtime.live.root else default_root()
+
+
+async def _serve_async(args: argparse.Namespace) -> int:
     import uvicorn
 
     from adapters.app import create_app
+    from adapters.logging import config_secrets
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    runtime = build_runtime(knowledge=args.knowledge)
+    runtime = build_runtime(knowledge=args.knowledge, stores=True)
+    args.redactor.add(*config_secrets(runtime.config))
     app = create_app(runtime)
+    loop = asyncio.get_running_loop()
 
-    def on_hup(signum, frame) -> None:  # staff edited YAML: reload without a restart
-        result = runtime.live.reload()
-        log.info("reload %s (%d problems)", "ok" if result.ok else "failed", len(result.problems))
+    def reload_in_thread(via: str) -> None:  # never on the event loop: building indexes takes a second
+        loop.run_in_executor(None, lambda: runtime.reload(via=via))
 
     if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, on_hup)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        loop.add_signal_handler(signal.SIGHUP, reload_in_thread, "sighup")
+    watcher = None
+    if args.watch:
+        from adapters.watch import KnowledgeWatcher
+
+        watcher = KnowledgeWatcher(_knowledge_root(runtime), lambda: runtime.reload(via="watch"),
+                                   interval=args.watch_interval).start()
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=args.access_log,
+                            proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                            timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    socket = None
+    if args.slack_socket_mode:  # Slack over a WebSocket, on this same loop (adapters.slack.socket_mode)
+        from adapters.slack.socket_mode import socket_mode_handler
+
+        missing = [n for n, v in (("SLACK_APP_TOKEN", runtime.config.slack_app_token),
+                                  ("SLACK_BOT_TOKEN", runtime.config.slack_bot_token)) if not v]
+        if missing:
+            log.error("--slack-socket-mode needs %s (see docs/slack.md)", " and ".join(missing))
+            await runtime.close()
+            return 2
+        socket = socket_mode_handler(runtime)
+        await socket.connect_async()
+        log.info("Slack: connected in Socket Mode")
+    log.info("serving on %s:%d", args.host, args.port,
+             extra={"councils": sorted(runtime.live.assistant.knowledge.councils),
+                    "line": sorted(runtime.config.line), "slack": bool(runtime.config.slack_bot_token)})
+    # uvicorn restores these handlers after its graceful shutdown and re-raises the
+    # signal it caught: make that a no-op, so the stores below are still closed
+    # (query log written out) and `docker stop` ends with status 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: None)
+    try:
+        await server.serve()
+    finally:
+        if socket is not None:
+            await socket.close_async()
+        if watcher is not None:
+            watcher.stop()
+        await runtime.close()
     return 0
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    from adapters.logging import setup
+
+    args.redactor = setup(level=args.log_level.upper())
+    return asyncio.run(_serve_async(args))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve LINE and Slack webhooks over HTTP")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--watch", action="store_true",
+                   help="reload the knowledge when its YAML files change (polls modification times)")
+    p.add_argument("--watch-interval", type=float, default=2.0, metavar="SECONDS")
+    p.add_argument("--log-level", default=os.environ.get("MADOGUCHI_LOG_LEVEL", "info"),
+                   choices=["debug", "info", "warning", "error"])
+    p.add_argument("--slack-socket-mode", action="store_true",
+                   help="receive Slack events over Socket Mode (SLACK_APP_TOKEN) instead of /slack/events")
+    p.add_argument("--no-access-log", dest="access_log", action="store_false",
+                   help="do not log one line per HTTP request")
     p.set_defaults(func=_serve)

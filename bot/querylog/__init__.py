@@ -3,14 +3,32 @@
 `QueryLog` is the seam: SQLite by default (embedded, in MADOGUCHI_DATA_DIR),
 PostgreSQL when DATABASE_URL is set (provided by the adapters, which own
 network drivers). Entries never hold a platform user id in plain text.
+
+Stores mask the question again (`mask.mask_text`) and key-hash `user_hash`
+again with their salt when they write, so a caller that forgets either still
+stores nothing personal. Stores also offer `flush()`, `close()`, `recent()`
+and `stats()` besides the protocol.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["LogEntry", "UnansweredGroup", "QueryLog"]
+if TYPE_CHECKING:
+    from bot.answer import Answer
+
+__all__ = ["LogEntry", "UnansweredGroup", "QueryLog", "MAX_STORED_CHARS", "UNANSWERED_KINDS",
+           "NOT_QUESTIONS", "hash_user", "clean_question", "entry_for"]
+
+MAX_STORED_CHARS = 1_000  # the core reads no more of a question either
+UNANSWERED_KINDS = ("fallback", "choices")
+# Reasons that are navigation, not a question the knowledge failed: a menu tap,
+# a pick from a list, an empty message (a sticker).
+NOT_QUESTIONS = ("menu", "picked", "empty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +43,7 @@ class LogEntry:
     user_hash: str | None = None  # salted hash, never the platform id
     feedback: str | None = None  # yes | no, when the resident answered 役に立った？
     event_id: str | None = None
+    reason: str | None = None  # Answer.reason: matched | ambiguous | no_match | menu | …
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +63,49 @@ class QueryLog(Protocol):
     def unanswered(self, *, council: str | None, since: float) -> list[UnansweredGroup]: ...
 
     def purge(self, *, older_than: float) -> int: ...
+
+
+def hash_user(user_id: str, *, salt: str) -> str:
+    """A stable pseudonym for a platform user id: HMAC-SHA256 keyed by `salt`, 32 hex chars."""
+    return hmac.new(salt.encode(), user_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def clean_question(text: str) -> str:
+    """Masked and cut to `MAX_STORED_CHARS`: what a store may keep of a question."""
+    from bot.querylog.mask import mask_text
+
+    # Mask a little beyond the cut, so a number straddling it is masked whole.
+    return mask_text(text[: MAX_STORED_CHARS + 64])[:MAX_STORED_CHARS]
+
+
+def entry_for(
+    answer: Answer,
+    *,
+    channel: str,
+    text: str | None = None,
+    user: str | None = None,
+    event_id: str | None = None,
+    at: float | None = None,
+) -> LogEntry:
+    """The log entry of one answered message (`text` defaults to `answer.query`).
+
+    `user` may be the raw platform id: it is hashed here at once, and stores
+    key-hash it again with their salt before writing.
+    """
+    ranked = answer.results or answer.choices
+    top = tuple(o.id for o in ranked[:5])
+    scores = tuple(round(float(o.score), 4) for o in ranked[:5])
+    if answer.service is not None and answer.service.id not in top:
+        top, scores = (answer.service.id, *top[:4]), (1.0, *scores[:4])
+    return LogEntry(
+        at=time.time() if at is None else at,
+        council=answer.council_id,
+        channel=channel,
+        question=clean_question(answer.query if text is None else text),
+        kind=answer.kind,
+        top_ids=top,
+        scores=scores,
+        user_hash=hashlib.sha256(user.encode()).hexdigest() if user else None,
+        event_id=event_id,
+        reason=answer.reason or None,
+    )

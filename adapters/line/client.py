@@ -1,0 +1,59 @@
+"""Sending replies with line-bot-sdk's AsyncMessagingApi, one channel per council.
+
+The base URL comes from `Config.line_api` (LINE_API_ENDPOINT), so tests point
+it at a local fake. A client session lives for one reply: replies are rare
+next to webhooks, and nothing is left open when the server stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import aiohttp
+
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    Message,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+from adapters.config import LineChannel
+from adapters.line.flex import MAX_MESSAGES
+
+__all__ = ["LineClient", "ReplyFailed"]
+
+log = logging.getLogger("madoguchi.line")
+
+
+class ReplyFailed(RuntimeError):
+    """LINE refused the reply (expired token, invalid message, …) or could not be reached."""
+
+    def __init__(self, status: int | None, body: str) -> None:
+        super().__init__(f"LINE reply failed: {status} {body[:200]}")
+        self.status = status
+
+
+class LineClient:
+    def __init__(self, channel: LineChannel, *, endpoint: str, timeout: float = 10.0) -> None:
+        self.council = channel.council
+        self.timeout = timeout
+        self._configuration = Configuration(host=endpoint.rstrip("/"), access_token=channel.token)
+
+    def __repr__(self) -> str:
+        return f"LineClient(council={self.council!r}, host={self._configuration.host!r})"
+
+    async def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
+        """Send ≤5 messages with a reply token; raises `ReplyFailed` when LINE says no."""
+        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:MAX_MESSAGES])
+        async with AsyncApiClient(self._configuration) as api_client:
+            try:
+                await AsyncMessagingApi(api_client).reply_message(request, _request_timeout=self.timeout)
+            except ApiException as e:
+                raise ReplyFailed(e.status, str(e.body or e.reason)) from None
+            except (aiohttp.ClientError, asyncio.TimeoutError) as e:  # LINE unreachable: one log line, no trace
+                raise ReplyFailed(None, f"{type(e).__name__}: {e}") from None

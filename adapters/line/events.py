@@ -1,0 +1,207 @@
+"""One handler per LINE event kind, and the background task that answers an event.
+
+Each handler returns a `Reply` (messages, plus what to keep in the query log)
+or None when the event needs no answer. `respond` de-duplicates, calls the
+handler, sends the reply and then records it — so a slow log never delays
+the resident.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from linebot.v3.messaging import Message
+
+from adapters.line.client import LineClient, ReplyFailed
+from adapters.line.flex import choices_messages, menu_item, render, text_message
+from adapters.line.postback import Postback, decode
+from adapters.line.texts import KIND_NAMES, T
+from adapters.runtime import Runtime
+from bot.assistant import UnknownCouncil
+from bot.messages import M
+from bot.querylog import LogEntry, entry_for
+from bot.render import window_lines
+
+__all__ = ["Context", "Reply", "handle", "respond", "HANDLERS"]
+
+log = logging.getLogger("madoguchi.line")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    runtime: Runtime
+    council: str
+    bot_user_id: str | None = None  # the webhook's `destination`: the bot's own user id
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    messages: list[Message]
+    entry: LogEntry | None = None  # the question, for the query log
+    feedback: tuple[str, str] | None = None  # (question's event id, yes|no)
+
+
+# -- helpers ------------------------------------------------------------------
+def _source(event) -> tuple[str, str | None]:
+    """("user" | "group" | "room", the sender's user id if LINE gave one)."""
+    src = getattr(event, "source", None)
+    return getattr(src, "type", "user") or "user", getattr(src, "user_id", None)
+
+
+def _mentions_bot(content, bot_user_id: str | None) -> bool:
+    mention = getattr(content, "mention", None)
+    for m in getattr(mention, "mentionees", None) or ():
+        if getattr(m, "is_self", False) or (bot_user_id and getattr(m, "user_id", None) == bot_user_id):
+            return True
+    return False
+
+
+def _without_mentions(text: str, content) -> str:
+    """The text with every @mention cut out (LINE counts index/length in UTF-16 units)."""
+    mention = getattr(content, "mention", None)
+    units = text.encode("utf-16-le")
+    for m in sorted(getattr(mention, "mentionees", None) or (), key=lambda m: m.index, reverse=True):
+        units = units[: m.index * 2] + units[(m.index + m.length) * 2:]
+    return units.decode("utf-16-le", errors="ignore").strip()
+
+
+def _menu(ctx: Context, *, lead: str | None = None, category: str | None = None, page: int = 0,
+          origin: str = "") -> list[Message]:
+    """The category menu (or one category's services) as quick replies, paged by 12."""
+    answer = ctx.runtime.live.assistant.menu(ctx.council, category=category)
+    is_top = any(o.id.startswith("category:") for o in answer.choices)
+    more = Postback("menu") if is_top else Postback("cat", id=category or "")
+    return choices_messages(answer, lead=lead, page=page, more=more, origin=origin)
+
+
+def _short_name(ctx: Context) -> str:
+    return ctx.runtime.live.assistant.council(ctx.council).short_name
+
+
+# -- handlers -----------------------------------------------------------------
+async def on_text(ctx: Context, event) -> Reply | None:
+    where, user = _source(event)
+    content = event.message
+    text = content.text
+    if where != "user":
+        if not _mentions_bot(content, ctx.bot_user_id):
+            return None  # a group talking among itself
+        text = _without_mentions(text, content)
+    if not text.strip():
+        return Reply(_menu(ctx, lead=M.empty.format(council=_short_name(ctx))))
+    answer = await ctx.runtime.ask(ctx.council, text, channel="line")
+    origin = event.webhook_event_id
+    entry = entry_for(answer, channel="line", text=text, user=user, event_id=origin)
+    return Reply(await ctx.runtime.in_thread(render, answer, origin=origin), entry=entry)
+
+
+async def on_kind(ctx: Context, event) -> Reply | None:
+    """Stickers, images, audio, video, files, locations: say only text is understood."""
+    if _source(event)[0] != "user":
+        return None
+    kind = KIND_NAMES.get(event.message.type, "メッセージ")
+    return Reply(_menu(ctx, lead=T.kind.format(kind=kind)))
+
+
+async def on_message(ctx: Context, event) -> Reply | None:
+    kind = getattr(event.message, "type", "")
+    if kind == "text":
+        return await on_text(ctx, event)
+    if kind in KIND_NAMES:
+        return await on_kind(ctx, event)
+    return None
+
+
+async def on_follow(ctx: Context, event) -> Reply | None:
+    council = ctx.runtime.live.assistant.council(ctx.council)
+    return Reply(_menu(ctx, lead=T.greeting.format(council=council.name)))
+
+
+async def on_postback(ctx: Context, event) -> Reply | None:
+    pb = decode(event.postback.data)
+    assistant = ctx.runtime.live.assistant
+    if pb is None or pb.action == "menu":
+        return Reply(_menu(ctx, page=pb.page if pb else 0))
+    if pb.action == "cat":
+        return Reply(_menu(ctx, category=pb.id, page=pb.page, origin=pb.origin))
+    if pb.action == "svc":
+        answer = assistant.pick(ctx.council, pb.id)
+        origin = pb.origin or event.webhook_event_id
+        entry = entry_for(answer, channel="line", user=_source(event)[1], event_id=event.webhook_event_id)
+        return Reply(await ctx.runtime.in_thread(render, answer, origin=origin), entry=entry)
+    value = "yes" if pb.value == "yes" else "no"
+    ctx.runtime.metrics.inc("madoguchi_feedback_total", channel="line", answer=value)
+    if value == "yes":
+        messages = [text_message(T.thanks_yes, quick=[menu_item()])]
+    else:
+        window = assistant.council(ctx.council).window
+        messages = [text_message("\n".join([T.thanks_no, *window_lines(window)]), quick=[menu_item()])]
+    return Reply(messages, feedback=(pb.origin, value) if pb.origin else None)
+
+
+Handler = Callable[[Context, object], Awaitable[Reply | None]]
+HANDLERS: dict[str, Handler] = {
+    "message": on_message,
+    "follow": on_follow,
+    "postback": on_postback,
+    # unfollow, join, leave, memberJoined, beacon, … need no answer
+}
+
+
+async def handle(ctx: Context, event) -> Reply | None:
+    handler = HANDLERS.get(getattr(event, "type", ""))
+    if handler is None or getattr(event, "mode", "active") == "standby":
+        return None
+    return await handler(ctx, event)
+
+
+# -- the background task ------------------------------------------------------
+async def respond(ctx: Context, client: LineClient, event) -> None:
+    """Answer one event once: dedupe, handle, reply, then record. Never raises."""
+    metrics = ctx.runtime.metrics
+    event_type = getattr(event, "type", "unknown")
+    event_id = getattr(event, "webhook_event_id", None)
+    try:
+        if event_id and not await ctx.runtime.dedupe.first(f"line:{ctx.council}:{event_id}"):
+            metrics.inc("madoguchi_line_events_total", type=event_type, status="duplicate")
+            log.info("line %s: duplicate event %s ignored", ctx.council, event_id)
+            return
+        token = getattr(event, "reply_token", None)
+        reply = await handle(ctx, event) if token else None
+        if reply is None or not reply.messages:
+            metrics.inc("madoguchi_line_events_total", type=event_type, status="ignored")
+            return
+        started = time.perf_counter()
+        await client.reply(token, reply.messages)
+        metrics.observe("madoguchi_line_reply_seconds", time.perf_counter() - started)
+        metrics.inc("madoguchi_line_events_total", type=event_type, status="replied")
+    except UnknownCouncil:  # knowledge reloaded without this council
+        metrics.inc("madoguchi_line_events_total", type=event_type, status="error")
+        log.error("line %s: council no longer in the knowledge; event %s not answered", ctx.council, event_id)
+        return
+    except ReplyFailed as e:
+        metrics.inc("madoguchi_line_events_total", type=event_type, status="error")
+        log.warning("line %s: event %s: %s", ctx.council, event_id, e)
+        return
+    except Exception:
+        metrics.inc("madoguchi_line_events_total", type=event_type, status="error")
+        log.exception("line %s: event %s failed", ctx.council, event_id)
+        return
+    await _record(ctx, reply)
+
+
+async def _record(ctx: Context, reply: Reply) -> None:
+    querylog = ctx.runtime.querylog
+    if querylog is None or (reply.entry is None and reply.feedback is None):
+        return
+    try:
+        if reply.entry is not None:
+            await ctx.runtime.in_thread(querylog.record, reply.entry)
+        if reply.feedback is not None:
+            event_id, value = reply.feedback
+            await ctx.runtime.in_thread(querylog.feedback, council=ctx.council, event_id=event_id, value=value)
+    except Exception:
+        log.exception("line %s: query log write failed", ctx.council)

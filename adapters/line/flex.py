@@ -1,0 +1,237 @@
+"""An `Answer` as LINE messages: a Flex bubble, quick replies or plain text.
+
+Every limit LINE enforces is applied here, so a reply is never rejected for
+its shape: ≤5 messages, text ≤5,000 UTF-16 code units, altText ≤1,500,
+bubble JSON ≤30 KB, ≤13 quick replies with labels ≤20 and data ≤300.
+Text parts reuse `bot.render`, so the wording matches every other channel.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
+
+from linebot.v3.messaging import (
+    FlexBox,
+    FlexBubble,
+    FlexButton,
+    FlexComponent,
+    FlexMessage,
+    FlexSeparator,
+    FlexText,
+    Message,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+    URIAction,
+)
+
+from adapters.line.postback import Postback, encode
+from adapters.line.texts import T
+from bot.answer import Answer, Option, ServiceCard, label
+from bot.messages import M
+from bot.model import Contact
+from bot.render import hotline_line, to_text, window_lines
+
+__all__ = [
+    "render",
+    "choices_messages",
+    "text_message",
+    "menu_item",
+    "bubble_bytes",
+    "utf16_len",
+    "cut",
+    "tel_uri",
+    "MAX_MESSAGES",
+    "TEXT_MAX",
+    "ALT_MAX",
+    "BUBBLE_MAX",
+    "QUICK_MAX",
+    "LABEL_MAX",
+    "DISPLAY_MAX",
+]
+
+MAX_MESSAGES = 5
+TEXT_MAX = 5_000  # UTF-16 code units
+ALT_MAX = 1_500
+BUBBLE_MAX = 30_000  # bytes of the container JSON ("30 KB"; the stricter reading)
+QUICK_MAX = 13
+LABEL_MAX = 20
+DISPLAY_MAX = 300
+PAGE = QUICK_MAX - 1  # when a list is longer than 13: 12 items and 「もっと見る」
+
+_GRAY = "#888888"
+_ALERT = "#C0392B"
+
+
+# -- text limits --------------------------------------------------------------
+def utf16_len(text: str) -> int:
+    """Length as LINE counts it (UTF-16 code units: an emoji outside the BMP is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-16 code units, ending in … when cut; never splits a character."""
+    if utf16_len(text) <= limit:
+        return text
+    out, used = [], 1  # room for the ellipsis
+    for ch in text:
+        n = 2 if ord(ch) > 0xFFFF else 1
+        if used + n > limit:
+            break
+        out.append(ch)
+        used += n
+    return "".join(out).rstrip() + "…"
+
+
+def text_message(text: str, *, quick: Sequence[QuickReplyItem] = ()) -> TextMessage:
+    return TextMessage(text=cut(text, TEXT_MAX), quick_reply=QuickReply(items=list(quick)) if quick else None)
+
+
+# -- actions ------------------------------------------------------------------
+_PHONE = re.compile(r"\+?\d[\d\-()\s]{7,}\d")
+
+
+def tel_uri(phone: str | None) -> str | None:
+    """`tel:0144327111` for the first full phone number in `phone`, else None (never guessed)."""
+    if not phone:
+        return None
+    for m in _PHONE.finditer(unicodedata.normalize("NFKC", phone)):
+        digits = re.sub(r"[^\d+]", "", m.group())
+        if 10 <= len(digits.lstrip("+")) <= 13:
+            return "tel:" + digits
+    return None
+
+
+def _postback(text: str, pb: Postback, *, display: str | None = None) -> PostbackAction:
+    return PostbackAction(label=label(text, limit=LABEL_MAX), data=encode(pb),
+                          display_text=cut(display or text, DISPLAY_MAX))
+
+
+def _option_postback(o: Option, *, origin: str) -> Postback:
+    if o.id.startswith("category:"):
+        return Postback("cat", id=o.id.removeprefix("category:"))
+    return Postback("svc", id=o.id, origin=origin)
+
+
+def menu_item() -> QuickReplyItem:
+    return QuickReplyItem(action=_postback(T.menu, Postback("menu")))
+
+
+def _items(options: Sequence[Option], *, origin: str) -> list[QuickReplyItem]:
+    items = []
+    for o in options:
+        try:
+            action = _postback(o.label, _option_postback(o, origin=origin), display=o.title)
+        except ValueError:  # an id too long for LINE's postback data: leave that button out
+            continue
+        items.append(QuickReplyItem(action=action))
+    return items
+
+
+# -- the four kinds -----------------------------------------------------------
+def render(answer: Answer, *, origin: str = "") -> list[Message]:
+    """The reply for one answer. `origin` is the question's webhookEventId (for feedback)."""
+    if answer.kind == "answer" and answer.service is not None:
+        return [_answer_message(answer, origin=origin)]
+    if answer.kind == "choices":
+        return choices_messages(answer, origin=origin)
+    if answer.kind == "emergency":
+        lead = "\n".join([*(hotline_line(h) for h in answer.hotlines), answer.message])  # hotlines first
+        return [text_message(lead), _window_message(answer.window)]
+    return [text_message(answer.message), _window_message(answer.window)]
+
+
+def _window_message(window: Contact) -> TextMessage:
+    return text_message("\n".join(window_lines(window)), quick=[menu_item()])
+
+
+def choices_messages(
+    answer: Answer, *, lead: str | None = None, page: int = 0, more: Postback | None = None, origin: str = ""
+) -> list[Message]:
+    """A short text and the choices as quick replies; pages of 12 with 「もっと見る」 when `more` is given."""
+    options = list(answer.choices)
+    if len(options) > QUICK_MAX:
+        start = min(page * PAGE, (len(options) - 1) // PAGE * PAGE)
+        shown = options[start:start + PAGE]
+        items = _items(shown, origin=origin)
+        if more is not None and start + PAGE < len(options):
+            items.append(QuickReplyItem(action=_postback(T.more, replace(more, page=start // PAGE + 1))))
+    else:
+        shown = options
+        items = _items(shown, origin=origin)
+    text = lead or answer.message
+    if answer.reason != "menu" and lead is None:  # a ranking: name the candidates for clients without buttons
+        text = "\n".join([text, *(f"・{o.title}" for o in shown)])
+    return [text_message(text, quick=items[:QUICK_MAX])]
+
+
+def _answer_message(answer: Answer, *, origin: str) -> Message:
+    card = answer.service
+    assert card is not None
+    quick = [*_items(answer.related[: QUICK_MAX - 1], origin=origin), menu_item()]
+    alt = cut(to_text(answer), ALT_MAX)
+    bubble = _bubble(card, council=answer.council_name, origin=origin)
+    if _may_exceed(answer) and bubble_bytes(bubble) > BUBBLE_MAX:  # text is always accepted
+        return text_message(to_text(answer), quick=quick)
+    return FlexMessage(alt_text=alt, contents=bubble, quick_reply=QuickReply(items=quick))
+
+
+def _may_exceed(answer: Answer) -> bool:
+    """Cheap bound: ≤6 bytes per character escaped plus the fixed structure, before measuring for real."""
+    return utf16_len(to_text(answer)) * 6 + 6 * 1024 > BUBBLE_MAX
+
+
+def bubble_bytes(bubble: FlexBubble) -> int:
+    """The size LINE checks: the container's JSON as sent (ASCII-escaped, the larger form)."""
+    return len(json.dumps(bubble.to_dict(), ensure_ascii=True, separators=(",", ":")).encode())
+
+
+# -- the bubble ---------------------------------------------------------------
+def _text(text: str, *, size: str = "sm", limit: int = 600, **style) -> FlexText:
+    return FlexText(text=cut(text, limit), size=size, wrap=True, **style)
+
+
+def _row(name: str, value: str) -> FlexBox:
+    return FlexBox(layout="baseline", spacing="sm", contents=[
+        FlexText(text=name, size="xs", color=_GRAY, flex=2),
+        _text(value, limit=400, flex=5),
+    ])
+
+
+def _bubble(card: ServiceCard, *, council: str, origin: str) -> FlexBubble:
+    body: list[FlexComponent] = [
+        FlexText(text=cut(council, 60), size="xxs", color=_GRAY),  # whose 「総務課」 this is
+        _text(card.title, size="lg", limit=100, weight="bold"),
+    ]
+    if card.status != "active":
+        body.append(_text(card.status_note or M.status[card.status], color=_ALERT, margin="sm"))
+    body.append(_text(card.summary, margin="md"))
+    rows = [_row(n, v) for n, v in (("対象", card.who), ("申し込み", card.how_to_apply),
+                                    ("費用", card.fee), ("日時", card.schedule)) if v]
+    if rows:
+        body.append(FlexBox(layout="vertical", spacing="sm", margin="lg", contents=rows))
+    body.append(FlexSeparator(margin="lg"))
+    body.append(FlexText(text=T.window_heading, size="xs", color=_GRAY, margin="lg"))
+    body += [_text(line, limit=300) for line in window_lines(card.window)]
+
+    footer: list[FlexComponent] = []
+    tel = tel_uri(card.window.phone)
+    if tel:
+        footer.append(FlexButton(style="primary", height="sm", action=URIAction(label=T.call, uri=tel)))
+    url = card.window.url
+    if url and url.startswith(("https://", "http://")) and len(url) <= 1000:
+        footer.append(FlexButton(style="link", height="sm", action=URIAction(label=T.website, uri=url)))
+    footer.append(FlexText(text=T.feedback_question, size="xs", color=_GRAY, align="center", margin="md"))
+    footer.append(FlexBox(layout="horizontal", spacing="sm", contents=[
+        FlexButton(style="secondary", height="sm",
+                   action=_postback(T.feedback_yes, Postback("fb", value="yes", origin=origin))),
+        FlexButton(style="secondary", height="sm",
+                   action=_postback(T.feedback_no, Postback("fb", value="no", origin=origin))),
+    ]))
+    return FlexBubble(body=FlexBox(layout="vertical", spacing="sm", contents=body),
+                      footer=FlexBox(layout="vertical", spacing="sm", contents=footer))

@@ -1,0 +1,40 @@
+"""Pick the stores from the configuration: shared ones when their URL is set."""
+
+from __future__ import annotations
+
+import logging
+
+from adapters.config import Config
+from adapters.dedupe import Dedupe, MemoryDedupe
+from bot.querylog import QueryLog
+from bot.querylog.backend import open_querylog
+
+__all__ = ["choose_stores", "describe_url"]
+
+log = logging.getLogger("madoguchi.stores")
+
+
+def describe_url(url: str) -> str:
+    """A URL fit for logs: scheme, host and path, never the user or password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def choose_stores(config: Config) -> tuple[Dedupe, QueryLog]:
+    """REDIS_URL → Redis dedupe, DATABASE_URL → PostgreSQL log; else memory and SQLite."""
+    if config.redis_url:
+        from adapters.stores.redis_dedupe import RedisDedupe
+
+        dedupe: Dedupe = RedisDedupe(config.redis_url)
+        log.info("duplicate-event memory in redis", extra={"store": describe_url(config.redis_url)})
+    else:
+        dedupe = MemoryDedupe()
+    querylog = open_querylog(data_dir=config.data_dir, database_url=config.database_url,
+                             retention_days=config.retention_days, salt=config.hash_salt or None)
+    where = describe_url(config.database_url) if config.database_url else str(config.data_dir)
+    log.info("query log in %s", where, extra={"store": type(querylog).__name__})
+    return dedupe, querylog

@@ -1,0 +1,227 @@
+"""Load benchmark: signed LINE webhooks against one `python -m bot serve` process, on loopback.
+
+    .venv/bin/python benchmarks/load_line.py [--requests 2000] [--concurrency 50]
+
+Starts a fake LINE Messaging API (aiohttp, 127.0.0.1, port 0) that records
+every reply, starts one server process pointed at it (SQLite query log in a
+temporary data dir, JSON logs to a file), then sends `--requests` signed
+webhooks (one text event each; a share of them delivered twice, as LINE does
+on retries) over `--concurrency` keep-alive connections. Prints requests/s,
+acknowledgement latency p50/p99, errors, and replies sent versus expected
+(each distinct event exactly once). Bounded: `--timeout` seconds in all.
+Exit status 0 when there were no errors and every event got exactly one
+reply; the p99 target (100 ms) is reported, not enforced (`--strict` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-line-channel-secret-" + uuid.uuid4().hex[:8]
+TOKEN = "bench-line-access-token-" + uuid.uuid4().hex[:8]
+QUESTIONS = (
+    "家のかぎを預かってほしい", "配食サービスを使いたい", "車いすを借りたいです", "ボランティアをしてみたい",
+    "お金に困っています。貸付はありますか", "成年後見について相談したい", "電話は090-1234-5678です、折り返してください",
+    "ひとり暮らしの母が心配", "こんにちは", "ふくしの相談窓口はどこですか", "ゴミ出しを手伝ってほしい", "🐱🐱",
+    "生活費が足りない", "子育てのサークルを探しています", "介護の相談をしたい", "ペットを預かってもらえますか",
+)
+TARGET_P99_MS = 100.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sign(body: bytes) -> str:
+    return base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def event_body(i: int, rng: random.Random) -> tuple[str, bytes]:
+    event_id = f"01BENCH{i:08d}{uuid.uuid4().hex[:11].upper()}"
+    event = {
+        "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": "U" + uuid.uuid4().hex},
+        "webhookEventId": event_id, "deliveryContext": {"isRedelivery": False},
+        "replyToken": f"rt{i:08d}" + uuid.uuid4().hex[:22],
+        "message": {"type": "text", "id": str(10**17 + i), "quoteToken": "q", "text": rng.choice(QUESTIONS)},
+    }
+    return event["replyToken"], json.dumps({"destination": "U" + "0" * 32, "events": [event]},
+                                           ensure_ascii=False).encode()
+
+
+class FakeLine:
+    def __init__(self) -> None:
+        self.tokens: Counter[str] = Counter()
+        self.bodies = 0
+        self.bad_auth = 0
+        self.changed = asyncio.Event()
+
+    async def reply(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self.bad_auth += 1
+        if not body.get("messages"):
+            return web.json_response({"message": "no messages"}, status=400)
+        self.tokens[body["replyToken"]] += 1
+        self.bodies += 1
+        self.changed.set()
+        return web.json_response({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+
+
+async def wait_healthy(session: ClientSession, url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            async with session.get(f"{url}/healthz") as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(q / 100 * len(values)) - 1))]
+
+
+async def run(args: argparse.Namespace) -> int:
+    deadline = time.monotonic() + args.timeout
+    rng = random.Random(args.seed)
+    fake = FakeLine()
+    app = web.Application()
+    app.router.add_post("/v2/bot/message/reply", fake.reply)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+    port = free_port()
+    tmp = tempfile.TemporaryDirectory(prefix="madoguchi-bench-")
+    env = {**os.environ, "MADOGUCHI_COUNCIL": "tomakomai", "LINE_CHANNEL_SECRET": SECRET,
+           "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_ENDPOINT": fake_url, "MADOGUCHI_DATA_DIR": tmp.name}
+    for key in ("REDIS_URL", "DATABASE_URL"):
+        env.pop(key, None)
+    log_path = Path(tmp.name) / "server.log"
+    cmd = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    unique = args.requests - int(args.requests * args.duplicates)
+    events = [event_body(i, rng) for i in range(unique)]
+    plan = list(events) + [rng.choice(events) for _ in range(args.requests - unique)]  # redeliveries
+    rng.shuffle(plan)
+    expected = {token for token, _ in events}
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    try:
+        connector = TCPConnector(limit=args.concurrency, force_close=False)
+        async with ClientSession(connector=connector, timeout=ClientTimeout(total=30)) as session:
+            await wait_healthy(session, url, proc, timeout=min(60, deadline - time.monotonic()))
+            queue: asyncio.Queue[bytes] = asyncio.Queue()
+            for _, body in plan:
+                queue.put_nowait(body)
+
+            async def worker() -> None:
+                while not queue.empty() and time.monotonic() < deadline:
+                    body = queue.get_nowait()
+                    headers = {"content-type": "application/json", "x-line-signature": sign(body)}
+                    started = time.perf_counter()
+                    try:
+                        async with session.post(f"{url}/line/tomakomai", data=body, headers=headers) as r:
+                            await r.read()
+                            if r.status != 200:
+                                errors[f"http {r.status}"] += 1
+                    except Exception as exc:  # noqa: BLE001 - counted and reported
+                        errors[type(exc).__name__] += 1
+                        continue
+                    latencies.append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+            sent_in = time.perf_counter() - started
+            while sum(fake.tokens[t] > 0 for t in expected) < len(expected) and time.monotonic() < deadline:
+                fake.changed.clear()
+                try:
+                    await asyncio.wait_for(fake.changed.wait(), timeout=max(0.1, deadline - time.monotonic()))
+                except TimeoutError:
+                    break
+            replied_in = time.perf_counter() - started
+            await asyncio.sleep(0.5)  # a late duplicate reply would show up here
+            async with session.get(f"{url}/metrics") as r:
+                metrics = await r.text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        await runner.cleanup()
+    answered = sum(1 for t in expected if fake.tokens[t] >= 1)
+    duplicates = sum(n - 1 for n in fake.tokens.values() if n > 1)
+    unexpected = sum(n for t, n in fake.tokens.items() if t not in expected)
+    p50, p99 = pct(latencies, 50) * 1000, pct(latencies, 99) * 1000
+    print(f"requests          {args.requests} ({unique} distinct events, {args.requests - unique} redeliveries), "
+          f"concurrency {args.concurrency}")
+    print(f"throughput        {args.requests / sent_in:.0f} requests/s (all acknowledged in {sent_in:.2f}s)")
+    print(f"ack latency       p50 {p50:.1f} ms, p90 {pct(latencies, 90) * 1000:.1f} ms, p99 {p99:.1f} ms, "
+          f"max {max(latencies, default=0) * 1000:.1f} ms")
+    print(f"errors            {sum(errors.values())}" + (f" {dict(errors)}" if errors else ""))
+    print(f"replies           {fake.bodies} sent / {len(expected)} expected; answered {answered}, "
+          f"duplicates {duplicates}, unexpected {unexpected}, wrong token {fake.bad_auth}; "
+          f"all replies in {replied_in:.2f}s")
+    answers = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                  if line.startswith("madoguchi_answers_total{"))
+    print(f"server            {answers:.0f} answers counted in /metrics; log {log_path.stat().st_size} bytes")
+    print(f"target            p99 < {TARGET_P99_MS:.0f} ms: {'met' if p99 < TARGET_P99_MS else 'NOT met'}")
+    tmp.cleanup()
+    ok = not errors and answered == len(expected) and duplicates == 0 and unexpected == 0 and not fake.bad_auth
+    if args.strict:
+        ok = ok and p99 < TARGET_P99_MS
+    return 0 if ok else 1
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--duplicates", type=float, default=0.05, help="share of requests that are redeliveries")
+    p.add_argument("--timeout", type=float, default=180.0, help="bound on the whole run, seconds")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--strict", action="store_true", help="also fail when p99 misses the target")
+    args = p.parse_args()
+    if args.requests < 1 or args.concurrency < 1 or not 0 <= args.duplicates < 1:
+        p.error("need --requests ≥ 1, --concurrency ≥ 1 and 0 ≤ --duplicates < 1")
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

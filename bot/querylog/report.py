@@ -1,0 +1,106 @@
+"""`python -m bot report unanswered`: what residents asked that the knowledge did not answer.
+
+Questions that got `fallback` (nothing fitting) or `choices` (not sure which)
+are grouped by similarity and counted, biggest group first: the list staff
+work through to add aliases, examples or missing services. Slack's
+`unanswered` command shows the same lines (`format_groups`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.querylog import UnansweredGroup
+
+__all__ = ["run", "parse_since", "format_groups"]
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
+_UNIT = {"h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0}
+
+
+def parse_since(since: str | float | None, *, now: float | None = None) -> float:
+    """`30d`, `12h`, `2w` (ago) or an ISO date `2026-10-01` → unix time."""
+    now = time.time() if now is None else now
+    if since is None or since == "":
+        return now - 30 * _UNIT["d"]
+    if isinstance(since, int | float):
+        return float(since)
+    m = _SPAN.match(since)
+    if m:
+        return now - float(m.group(1)) * _UNIT[m.group(2)]
+    try:
+        return datetime.fromisoformat(since.strip()).timestamp()
+    except ValueError:
+        raise ValueError(f"--since: expected e.g. 30d, 12h, 2w or 2026-10-01, got {since!r}") from None
+
+
+def format_groups(groups: Sequence[UnansweredGroup], *, limit: int = 50, council_column: bool = True) -> list[str]:
+    """One line per group (count, example, kinds) plus up to two other wordings."""
+    lines: list[str] = []
+    for g in groups[:limit]:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(g.kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        head = f"{g.council:<12} " if council_column else ""
+        lines.append(f"{head}{g.count:>4}件  {_one_line(g.example)}  [{kinds}]")
+        others = [_one_line(q) for q in g.questions if q != g.example][:2]
+        if others:
+            lines.append(f"{'':<{13 if council_column else 0}}      ほかの言い方: " + " / ".join(others))
+    if len(groups) > limit:
+        lines.append(f"… ほか {len(groups) - limit} グループ")
+    return lines
+
+
+def _one_line(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run(
+    *,
+    council: str | None,
+    since: str | float | None,
+    data_dir: Path | None,
+    out: TextIO,
+    env: Mapping[str, str] | None = None,
+    limit: int = 50,
+) -> int:
+    """Print the grouped unanswered questions; 0 on success, 1 when there is no log to read."""
+    from bot.querylog.backend import StoreUnavailable, default_data_dir, open_querylog
+    from bot.querylog.sqlite import DB_NAME
+
+    e = os.environ if env is None else env
+    try:
+        start = parse_since(since)
+    except ValueError as exc:
+        out.write(f"{exc}\n")
+        return 2
+    database_url = None if data_dir else (e.get("DATABASE_URL") or None)
+    folder = Path(data_dir) if data_dir else default_data_dir(e)
+    if database_url is None and not (folder / DB_NAME).exists():
+        out.write(f"no query log at {folder / DB_NAME} (set MADOGUCHI_DATA_DIR or --data-dir)\n")
+        return 1
+    try:
+        store = open_querylog(data_dir=folder, database_url=database_url,
+                              retention_days=float(e.get("MADOGUCHI_RETENTION_DAYS", "90")),
+                              salt=e.get("MADOGUCHI_HASH_SALT") or None)
+    except StoreUnavailable as exc:
+        out.write(f"{exc}\n")
+        return 1
+    try:
+        groups = store.unanswered(council=council, since=start)
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    span = f"{datetime.fromtimestamp(start):%Y-%m-%d %H:%M} 以降"
+    where = f"、{council}" if council else ""
+    out.write(f"答えられなかった質問（fallback・choices）{span}{where}: "
+              f"{sum(g.count for g in groups)}件、{len(groups)}グループ\n")
+    for line in format_groups(groups, limit=limit, council_column=not council):
+        out.write(line + "\n")
+    return 0

@@ -1,0 +1,121 @@
+"""One background thread per store that writes log items in batches.
+
+A webhook must never wait for a disk sync or a database round trip: `put`
+only appends to a bounded queue (and counts a drop when it is full, rather
+than blocking the event loop). The thread writes what has accumulated in one
+transaction, and runs the store's periodic upkeep (retention purge).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["BatchWriter"]
+
+log = logging.getLogger("madoguchi.querylog")
+
+
+class BatchWriter:
+    def __init__(
+        self,
+        sink: Callable[[list[Any]], None],
+        *,
+        name: str,
+        upkeep: Callable[[], None] | None = None,
+        upkeep_every: float = 3600.0,
+        max_queue: int = 10_000,
+        batch: int = 500,
+    ) -> None:
+        self._sink = sink
+        self._upkeep = upkeep
+        self._upkeep_every = upkeep_every
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._batch = batch
+        self._done = threading.Condition()
+        self._pending = 0
+        self._closed = False
+        self.written = 0
+        self.dropped = 0
+        self.failed = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    def put(self, item: Any) -> bool:
+        """Queue `item` for writing; False (and counted as dropped) when full or closed."""
+        if self._closed:
+            self.dropped += 1
+            return False
+        with self._done:
+            self._pending += 1
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self._finished(1)
+            self.dropped += 1
+            return False
+        return True
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is written (or failed); False on timeout."""
+        with self._done:
+            return self._done.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        if self._closed:
+            return
+        self.flush(timeout)
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _finished(self, n: int) -> None:
+        with self._done:
+            self._pending -= n
+            self._done.notify_all()
+
+    def _run(self) -> None:
+        next_upkeep = time.monotonic() + self._upkeep_every  # the store purged on open itself
+        while True:
+            if self._upkeep is not None and time.monotonic() >= next_upkeep:
+                try:
+                    self._upkeep()
+                except Exception:
+                    log.exception("query log upkeep failed")
+                next_upkeep = time.monotonic() + self._upkeep_every
+            try:
+                first = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if first is None:
+                return
+            items = [first]
+            stop = False
+            while len(items) < self._batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                items.append(item)
+            try:
+                self._sink(items)
+                self.written += len(items)
+            except Exception:
+                self.failed += len(items)
+                log.exception("query log write failed (%d items lost)", len(items))
+            finally:
+                self._finished(len(items))
+            if stop:
+                return

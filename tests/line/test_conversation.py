@@ -1,0 +1,241 @@
+"""What a resident sees for every LINE event kind, end to end over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+import pytest
+
+from tests.line import webhook as wh
+from tests.line.conftest import CHANNELS, LineServer
+from tests.line.fake_api import FakeLineAPI, Recorded
+
+
+def exchange(line: LineServer, fake: FakeLineAPI, council: str, event: dict) -> Recorded:
+    """Send one event and return the one reply it caused (asserting it was accepted and is alone)."""
+    line.send(council, event)
+    fake.wait_for(1)
+    line.settle()
+    replies = fake.replies()
+    assert len(replies) == 1, [r.body for r in replies]
+    rec = replies[0]
+    assert rec.body["replyToken"] == event["replyToken"]
+    assert rec.authorization == f"Bearer {CHANNELS[council][1]}"
+    assert rec.errors == []
+    return rec
+
+
+def nothing_sent(line: LineServer, fake: FakeLineAPI, council: str, event: dict) -> None:
+    line.send(council, event)
+    line.settle()
+    assert fake.requests == []
+
+
+def quick(message: dict) -> list[dict]:
+    return [i["action"] for i in (message.get("quickReply") or {}).get("items", [])]
+
+
+def data(action: dict) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(action["data"]).items()}
+
+
+def flex_texts(message: dict) -> list[str]:
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "text" and "text" in node:
+                out.append(node["text"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(message["contents"])
+    return out
+
+
+# -- text → answer ----------------------------------------------------------
+def test_typo_question_gets_a_flex_card_with_feedback_and_related(line, fake_line):
+    event = wh.text("給食サビース")
+    rec = exchange(line, fake_line, "tomakomai", event)
+    [m] = rec.messages
+    assert m["type"] == "flex" and m["contents"]["type"] == "bubble"
+    texts = flex_texts(m)
+    assert "給食サービス（食事の配達）" in texts
+    assert any(t.startswith("費用：") or t == "費用" for t in texts) and "1食400円（利用者の負担）" in texts
+    assert "窓口：総務課" in texts and "電話番号は準備中です。" in texts  # no phone known: none invented
+    assert "tel:" not in json.dumps(m)
+    assert m["altText"].startswith("【給食サービス（食事の配達）】") and "窓口：総務課" in m["altText"]
+    # feedback carries the question's event id; related services are quick replies carrying their ids
+    fb = [a for a in _buttons(m) if a["type"] == "postback"]
+    assert [a["label"] for a in fb] == ["はい", "いいえ"]
+    assert {data(a)["e"] for a in fb} == {event["webhookEventId"]}
+    qr = quick(m)
+    assert data(qr[-1]) == {"a": "menu"}
+    assert {data(a)["id"] for a in qr[:-1]} >= {"tomakomai/kagi-azukari"}
+    entry = line.querylog.entries[-1]
+    assert (entry.event_id, entry.kind, entry.top_ids[0], entry.channel) == (
+        event["webhookEventId"], "answer", "tomakomai/kyushoku-service", "line")
+
+
+def _buttons(message: dict) -> list[dict]:
+    out = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "button":
+                out.append(node["action"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(message["contents"])
+    return out
+
+
+def test_kana_question_offers_choices_as_quick_replies_carrying_service_ids(line, fake_line):
+    rec = exchange(line, fake_line, "tomakomai", wh.text("せいねんこうけん"))
+    [m] = rec.messages
+    assert m["type"] == "text" and m["text"].startswith("いくつか当てはまりそうなサービスがあります")
+    ids = [data(a)["id"] for a in quick(m)]
+    assert "tomakomai/seinen-koken-shien-center" in ids
+    assert all(i.startswith("tomakomai/") for i in ids)
+    assert all(data(a)["a"] == "svc" for a in quick(m))
+
+
+def test_not_offered_says_so_then_the_window(line, fake_line):
+    rec = exchange(line, fake_line, "kiyose", wh.text("かぎ預かり"))
+    first, second = rec.messages
+    assert first["text"].startswith("かぎ預かりは清瀬市社協では行っていません。")
+    assert second["text"].splitlines()[0] == "窓口：清瀬市社会福祉協議会"
+
+
+def test_crisis_puts_hotlines_before_anything_else(line, fake_line):
+    rec = exchange(line, fake_line, "kiyose", wh.text("もう死にたい"))
+    first, second = rec.messages
+    lines = first["text"].splitlines()
+    assert lines[0].startswith("☎ ") and any(ch.isdigit() for ch in lines[0])
+    hotline_lines = [ln for ln in lines if ln.startswith("☎ ")]
+    assert lines[: len(hotline_lines)] == hotline_lines and len(hotline_lines) >= 2
+    assert "ひとりで抱えこまないでください" in first["text"]
+    assert second["text"].startswith("窓口：清瀬市社会福祉協議会")
+    assert line.querylog.entries[-1].kind == "emergency"
+
+
+# -- follow / unfollow / others -----------------------------------------------
+def test_follow_greets_with_category_quick_replies_paged(line, fake_line, live):
+    rec = exchange(line, fake_line, "tomakomai", wh.event("follow", follow={"isUnblocked": False}))
+    [m] = rec.messages
+    assert m["text"].startswith("友だち追加ありがとうございます。苫小牧市社会福祉協議会")
+    items = quick(m)
+    menu = live.assistant.menu("tomakomai")
+    assert len(menu.choices) == 14 and len(items) == 13  # 12 categories + もっと見る
+    assert [a["label"] for a in items[:12]] == [o.label for o in menu.choices[:12]]
+    assert items[12]["label"] == "もっと見る" and data(items[12]) == {"a": "menu", "p": "1"}
+
+    fake_line.clear()
+    rec = exchange(line, fake_line, "tomakomai", wh.postback(items[12]["data"]))
+    rest = quick(rec.messages[0])
+    assert [a["label"] for a in rest] == [o.label for o in menu.choices[12:]]
+
+
+@pytest.mark.parametrize("kind", ["unfollow", "join", "leave", "memberJoined", "beacon"])
+def test_events_that_need_no_answer_send_nothing(line, fake_line, kind):
+    extra = {"unfollow": {}, "join": {}, "leave": {},
+             "memberJoined": {"joined": {"members": [{"type": "user", "userId": wh.USER_ID}]}},
+             "beacon": {"beacon": {"hwid": "d41d8cd98f", "type": "enter"}}}[kind]
+    source = wh.group() if kind in ("join", "leave", "memberJoined") else None
+    nothing_sent(line, fake_line, "tomakomai", wh.event(kind, source=source, reply=kind != "unfollow", **extra))
+
+
+def test_standby_mode_events_are_left_to_the_active_channel(line, fake_line):
+    nothing_sent(line, fake_line, "tomakomai", wh.text("給食サビース") | {"mode": "standby"})
+
+
+def test_an_unknown_future_event_type_sends_nothing(line, fake_line):
+    nothing_sent(line, fake_line, "tomakomai", wh.event("somethingNew", something={"x": 1}))
+
+
+# -- postbacks ----------------------------------------------------------------
+def test_postback_service_category_and_feedback(line, fake_line):
+    question = wh.text("せいねんこうけん")
+    choice = quick(exchange(line, fake_line, "tomakomai", question).messages[0])[0]
+
+    fake_line.clear()
+    picked = exchange(line, fake_line, "tomakomai", wh.postback(choice["data"]))
+    [m] = picked.messages
+    assert m["type"] == "flex" and flex_texts(m)[1] == choice["displayText"]  # the chosen service's title
+    yes, no = [a for a in _buttons(m) if a["type"] == "postback"]
+    assert data(yes)["e"] == question["webhookEventId"]  # the pick keeps the question's id for feedback
+
+    fake_line.clear()
+    thanks = exchange(line, fake_line, "tomakomai", wh.postback(no["data"]))
+    assert thanks.messages[0]["text"].startswith("お役に立てず、ごめんなさい。")
+    assert "窓口：苫小牧市社会福祉協議会" in thanks.messages[0]["text"]
+    assert line.querylog.feedbacks == [
+        {"council": "tomakomai", "event_id": question["webhookEventId"], "value": "no"}]
+
+    fake_line.clear()
+    cat = exchange(line, fake_line, "tomakomai", wh.postback("a=cat&id=kenri"))
+    [m] = cat.messages
+    assert m["text"] == "「お金の管理・成年後見」のサービスです。近いものを選んでください。"
+    assert "tomakomai/seinen-koken-shien-center" in [data(a)["id"] for a in quick(m)]
+
+
+def test_postback_we_did_not_make_shows_the_menu(line, fake_line):
+    rec = exchange(line, fake_line, "kiyose", wh.postback("action=buy&itemid=111"))
+    items = quick(rec.messages[0])
+    assert [data(a)["a"] for a in items] == ["cat"] * 12 + ["menu"]
+
+
+def test_staff_only_service_is_never_shown_on_line(line, fake_line, live):
+    staff = next(s for s in live.assistant.knowledge.services_of("kiyose") if s.audience == "staff")
+    rec = exchange(line, fake_line, "kiyose", wh.postback(f"a=svc&id={staff.id}"))
+    assert staff.title not in json.dumps(rec.body, ensure_ascii=False)
+    assert rec.messages[0]["text"].startswith("そのサービスは見つかりませんでした。")
+
+
+# -- non-text messages --------------------------------------------------------
+@pytest.mark.parametrize("kind,name", [("sticker", "スタンプ"), ("image", "画像"), ("audio", "音声"),
+                                       ("video", "動画"), ("file", "ファイル"), ("location", "位置情報")])
+def test_non_text_messages_get_a_kind_message_with_the_menu(line, fake_line, kind, name):
+    rec = exchange(line, fake_line, "kiyose", wh.media(kind))
+    [m] = rec.messages
+    assert m["text"].startswith(f"{name}を受け取りました。") and "文字のメッセージだけ" in m["text"]
+    assert quick(m) and all(data(a)["a"] in ("cat", "menu") for a in quick(m))
+
+
+# -- groups and rooms ---------------------------------------------------------
+def test_group_chatter_without_a_mention_is_ignored(line, fake_line):
+    nothing_sent(line, fake_line, "tomakomai", wh.text("給食サービスってどう？", source=wh.group()))
+    nothing_sent(line, fake_line, "tomakomai", wh.media("sticker", source=wh.group()))
+    other = "@たなか 給食サービスってどう？"
+    nothing_sent(line, fake_line, "tomakomai", wh.text(
+        other, source=wh.group(), mention_=wh.mention(other, "@たなか", is_self=False, user_id="Uother")))
+
+
+def test_group_mention_of_the_bot_is_answered_without_the_mention(line, fake_line):
+    msg = "@まどぐち 給食サビース"
+    event = wh.text(msg, source=wh.group(), mention_=wh.mention(msg, "@まどぐち"))
+    rec = exchange(line, fake_line, "tomakomai", event)
+    assert "給食サービス（食事の配達）" in flex_texts(rec.messages[0])
+    assert line.querylog.entries[-1].question == "給食サビース"
+
+
+def test_room_mention_by_bot_user_id_is_answered(line, fake_line):
+    msg = "かぎ預かり @まどぐち"
+    event = wh.text(msg, source=wh.room(), mention_=wh.mention(msg, "@まどぐち", is_self=None, user_id=wh.BOT_ID))
+    rec = exchange(line, fake_line, "kiyose", event)
+    assert rec.messages[0]["text"].startswith("かぎ預かりは清瀬市社協では行っていません。")
+
+
+def test_mention_alone_shows_the_menu(line, fake_line):
+    msg = "@まどぐち"
+    rec = exchange(line, fake_line, "kiyose", wh.text(msg, source=wh.group(), mention_=wh.mention(msg, msg)))
+    assert rec.messages[0]["text"].startswith("こんにちは。清瀬市社協")
+    assert quick(rec.messages[0])
