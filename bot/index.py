@@ -89,7 +89,7 @@ class Index:
                 self.forward[d][key] = w
         self.idf: dict[str, float] = {k: math.log(1 + self.n / len(v)) for k, v in self.postings.items()}
         self.unknown_idf = math.log(1 + self.n) + 0.5
-        self.max_df = max(8, min(self.settings.max_postings, int(self.settings.max_df_ratio * self.n)))
+        self.max_df = self.settings.max_postings
         self.buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
         for key in self.postings:
             kind, _, term = key.partition(":")

@@ -87,30 +87,27 @@ class Language:
 
     def analyze(self, text: str) -> Analysis:
         tokens = self.tokenizer.tokenize(text)
-        units: list[Unit] = []
-        covered_by_synonym: dict[int, set[str]] = {}
+        # A synonym group is attached to the last token of its variant (the head
+        # word in Japanese): お米 gives 米 the group, not the prefix お.
+        groups_at: dict[int, set[str]] = {}
         for i in range(len(tokens)):
             for canonical, n in self._synonyms_at(tokens, i):
-                for j in range(i, i + n):
-                    covered_by_synonym.setdefault(j, set()).add(canonical)
+                groups_at.setdefault(i + n - 1, set()).add(canonical)
+        units: list[Unit] = []
         seen_groups: set[str] = set()
         for i, t in enumerate(tokens):
-            groups = covered_by_synonym.get(i, set())
-            if not t.content and not groups:
-                continue
-            if (t.word in self.ignore or t.reading in self.ignore) and not groups:
-                continue
+            groups = groups_at.get(i, set()) - seen_groups
+            seen_groups |= groups
+            keep = t.content and t.word not in self.ignore and t.reading not in self.ignore
             keys: list[str] = []
-            if t.content:
+            if keep:
                 keys.append("w:" + t.word)
                 if len(t.reading) >= _VERBAL_READING_MIN:
                     keys.append("r:" + t.reading)
                 stem = "".join(ch for ch in t.word if _is_kanji(ch))
                 if stem and stem != t.word and len(stem) <= 2:
                     keys.append("t:" + stem)
-            new_groups = groups - seen_groups
-            keys += ["s:" + g for g in sorted(new_groups)]
-            seen_groups |= groups
+            keys += ["s:" + g for g in sorted(groups)]
             if keys:
                 units.append(Unit(t.surface, tuple(dict.fromkeys(keys))))
         folded = fold(text)

@@ -46,7 +46,6 @@ class MatchSettings:
     fuzzy_limit: int = 3
     # Candidate limits that keep a question's cost flat as the knowledge grows.
     phrase_candidates: int = 48
-    max_df_ratio: float = 0.25
     # Keys (and sound n-grams) shared by more services than this are not walked in
     # full: they only refine the scores of the best candidates found by rarer keys.
     max_postings: int = 1_500

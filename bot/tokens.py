@@ -23,6 +23,10 @@ _SKIP_SECOND = frozenset({"数詞", "非自立可能"})
 _MAX_CHARS = 2_000  # longer messages are cut: a question never needs more
 
 
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or ch in "々〆"
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     surface: str
@@ -62,9 +66,23 @@ class Tokenizer:
             reading = to_hiragana(m.reading_form()) if m.reading_form() else fold(surface)
             if reading == "きごう":  # Sudachi's reading for unknown symbols
                 reading = fold(surface)
+            if m.is_oov() and any(_is_kanji(c) for c in reading):
+                reading = self._char_reading(surface)
             content = pos[0] in _CONTENT_POS and pos[1] not in _SKIP_SECOND
             out.append(Token(surface=surface, word=fold(m.normalized_form()), reading=reading, content=content))
         return tuple(out)
+
+    def _char_reading(self, surface: str) -> str:
+        """A reading for an unknown kanji word, character by character.
+
+        Wrong-kanji typos (傾調 for 傾聴) are unknown to the dictionary; reading
+        each character still gives けいちょう, which meets the intended word.
+        """
+        parts = []
+        for ch in surface:
+            ms = self._sudachi().tokenize(ch) if _is_kanji(ch) else ()
+            parts.append(to_hiragana(ms[0].reading_form()) if len(ms) == 1 and not ms[0].is_oov() else fold(ch))
+        return "".join(parts)
 
     def reading(self, text: str) -> str:
         """The whole text as hiragana, the form fuzzy phrase matching compares."""

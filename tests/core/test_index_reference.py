@@ -45,7 +45,7 @@ def _reference_coverage(index: Index, q: Analysis) -> dict[int, float]:
 def _assistant(fixture_assistant: Assistant) -> Index:
     k = fixture_assistant.knowledge
     return Index(k.services_of("minato"), language=fixture_assistant.language,
-                 settings=MatchSettings(max_df_ratio=1.0))
+                 settings=MatchSettings())
 
 
 @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
