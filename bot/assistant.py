@@ -13,7 +13,7 @@ from bot.answer import Answer, Option, label
 from bot.decide import decide, service_answer
 from bot.index import Index
 from bot.language import Analysis, Language
-from bot.matcher import Match, phrase_scores, rank
+from bot.matcher import Match, named_exactly, rank
 from bot.messages import M
 from bot.model import Audience, Council, Knowledge, Service
 from bot.safety import SafetyCheck
@@ -72,9 +72,8 @@ class Assistant:
 
     def _offered_elsewhere(self, council: Council, q: Analysis) -> bool:
         """Another council has a service whose name is plainly in the question."""
-        best = phrase_scores(self.everywhere, q)
         docs = self.everywhere.docs
-        return any(sim >= self.settings.elsewhere_phrase and docs[d].council_id != council.id for d, sim in best.items())
+        return any(docs[d].council_id != council.id for d in named_exactly(self.everywhere, q))
 
     # -- answers --------------------------------------------------------------
     def ask(self, council_id: str, text: str, *, audience: Audience = "resident") -> Answer:

@@ -60,6 +60,7 @@ class Index:
         weights = self.settings.field_weights
         postings: dict[str, dict[int, float]] = defaultdict(dict)
         self.phrases: list[Phrase] = []
+        self.doc_phrases: list[list[int]] = [[] for _ in self.docs]
         self.gram_postings: dict[str, list[int]] = defaultdict(list)
         categories = categories or {}
         for d, s in enumerate(self.docs):
@@ -102,6 +103,7 @@ class Index:
         if not reading and not folded:
             return
         pid = len(self.phrases)
+        self.doc_phrases[doc].append(pid)
         own = grams(reading) | grams(folded)
         self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
         for g in own:

@@ -38,11 +38,6 @@ class Analysis:
     units: tuple[Unit, ...]
 
     @property
-    def content_length(self) -> int:
-        """Kana length of the meaningful words: how much the question says."""
-        return sum(len(next((k[2:] for k in u.keys if k[0] == "r"), u.surface)) for u in self.units)
-
-    @property
     def keys(self) -> set[str]:
         return {k for u in self.units for k in u.keys}
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.index import Index, grams
+from bot.index import Index, Phrase, grams
 from bot.language import KEY_FACTORS, Analysis
 from bot.model import Audience, Service
 
-__all__ = ["Match", "rank", "phrase_scores", "coverage_scores"]
+__all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +33,12 @@ class Match:
     coverage: float
 
 
-def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
-    """Best title/alias similarity per service, for services sharing sounds with the question."""
+def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, float]]:
+    """(name, similarity 0–1) for the names sharing enough sounds with the question.
+
+    1.0 means the name appears in the question exactly; near misses are scaled
+    so the cut-off is worth `fuzzy_floor_value`.
+    """
     s = index.settings
     qgrams = grams(q.reading) | grams(q.folded)
     if len(q.reading) >= 2:
@@ -44,25 +49,38 @@ def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
         pids = index.gram_postings.get(g)
         if pids and len(pids) <= index.max_df:
             hits.update(pids)
-    out: dict[int, float] = {}
     for pid, n in hits.most_common(s.phrase_candidates * 4):
         p = index.phrases[pid]
         if n < max(1, p.grams // 3):
             continue
         if (len(p.reading) >= 2 and p.reading in q.reading) or (len(p.folded) >= 2 and p.folded in q.folded):
-            sim = 1.0
-        elif len(p.reading) >= 4:
+            yield p, 1.0
+        elif len(p.reading) >= s.fuzzy_phrase_len:
             # partial_ratio aligns the shorter string inside the longer; a name longer
             # than the whole question must be compared whole, or "お弁当" would fully
             # "contain" every alias that starts with it.
             if len(p.reading) <= len(q.reading):
-                sim = fuzz.partial_ratio(p.reading, q.reading, score_cutoff=s.phrase_min * 100) / 100.0
+                floor = s.phrase_min
+                raw = fuzz.partial_ratio(p.reading, q.reading, score_cutoff=floor * 100) / 100.0
             else:
-                sim = fuzz.ratio(p.reading, q.reading, score_cutoff=s.whole_min * 100) / 100.0
-        else:
-            sim = 0.0
+                floor = s.whole_min
+                raw = fuzz.ratio(p.reading, q.reading, score_cutoff=floor * 100) / 100.0
+            if raw > 0:
+                yield p, s.fuzzy_floor_value + (1 - s.fuzzy_floor_value) * (raw - floor) / (1 - floor)
+
+
+def named_exactly(index: Index, q: Analysis, *, min_length: int = 3) -> set[int]:
+    """Services one of whose names (at least `min_length` kana) is in the question as typed."""
+    return {p.doc for p, sim in _name_similarities(index, q) if sim >= 1.0 and len(p.reading) >= min_length}
+
+
+def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
+    """Best title/alias evidence per service, for services sharing sounds with the question."""
+    s = index.settings
+    out: dict[int, float] = {}
+    for p, sim in _name_similarities(index, q):
         # A short name inside a long question is weaker evidence than the same name alone.
-        share = min(1.0, len(p.reading) / max(1, q.content_length))
+        share = min(1.0, len(p.reading) / max(1, len(q.reading)))
         sim *= s.phrase_base + (1.0 - s.phrase_base) * share
         if sim > out.get(p.doc, 0.0):
             out[p.doc] = sim
@@ -157,6 +175,11 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
 
     scores = {d: combined(d) for d in docs}
     top = heapq.nlargest(limit or s.results * 4, scores, key=lambda d: (scores[d], phrase.get(d, 0.0), -d))
+    # Near-ties go to the service whose name sounds closest to the whole question
+    # ("サロン" → the salon, not every entry that mentions salons).
+    for d in top:
+        closeness = max((fuzz.ratio(index.phrases[p].reading, q.reading) for p in index.doc_phrases[d]), default=0.0)
+        scores[d] = min(1.0, scores[d] + s.name_bonus * closeness / 100.0)
     out = [
         Match(index.docs[d], round(scores[d], 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4))
         for d in top

@@ -30,7 +30,7 @@ class MatchSettings:
     """
 
     answer: float = 0.62
-    margin: float = 0.1
+    margin: float = 0.2
     choice: float = 0.38
     choice_window: float = 0.22
     max_choices: int = 4
@@ -39,6 +39,12 @@ class MatchSettings:
     phrase_min: float = 0.8
     # …and a name longer than the whole question must be this close to it.
     whole_min: float = 0.88
+    # Names shorter than this (in kana) must appear exactly: fuzzy matches of
+    # short names inside long questions are mostly coincidence.
+    fuzzy_phrase_len: int = 5
+    fuzzy_floor_value: float = 0.3
+    # Added (× name similarity 0–1) to break near-ties between candidates.
+    name_bonus: float = 0.06
     # How much a found name is worth when it is a small part of a long question.
     phrase_base: float = 0.5
     # Typo tolerance: a question word meets a knowledge word at this similarity.
@@ -51,6 +57,4 @@ class MatchSettings:
     max_postings: int = 1_500
     candidate_pool: int = 300
     ended_factor: float = 0.92
-    # Another council answers this clearly while this one does not: "not offered".
-    elsewhere_phrase: float = 0.95
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

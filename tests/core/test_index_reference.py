@@ -70,7 +70,7 @@ def test_exact_phrases_are_never_pruned(fixture_assistant: Assistant, words: lis
     slow: dict[int, float] = {}
     for p in index.phrases:
         if (len(p.reading) >= 2 and p.reading in q.reading) or (len(p.folded) >= 2 and p.folded in q.folded):
-            share = min(1.0, len(p.reading) / max(1, q.content_length))
+            share = min(1.0, len(p.reading) / max(1, len(q.reading)))
             slow[p.doc] = max(slow.get(p.doc, 0.0), base + (1 - base) * share)
     for doc, value in slow.items():
         assert fast.get(doc, 0.0) >= value - 1e-9
