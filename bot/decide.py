@@ -123,8 +123,11 @@ def decide(
             return _fallback(council, query, M.not_offered_generic.format(council=council.short_name),
                              reason="not_offered", results=results)
         return _fallback(council, query, M.no_match, reason="no_match", results=results)
-    second = ranked[1].score if len(ranked) > 1 else 0.0
-    if top.score >= settings.answer and top.score - second >= settings.margin:
+    second = ranked[1] if len(ranked) > 1 else None
+    # A name typed in full that no other service shares needs a smaller lead.
+    named = top.phrase >= settings.named and (second is None or second.phrase < settings.named)
+    lead = top.score - (second.score if second else 0.0)
+    if top.score >= settings.answer and lead >= (settings.named_margin if named else settings.margin):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, top.score - settings.choice_window)

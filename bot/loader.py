@@ -7,6 +7,7 @@ phone numbers and hours) do not.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from bot.yamlfile import YamlDoc, read_yaml
 __all__ = ["LoadResult", "load_knowledge", "check_knowledge", "default_root"]
 
 COMMON = "_common"
+_AFTER_PUNCT = re.compile(r"(?<=[。、！？」）])\s+")
 
 
 def default_root() -> Path:
@@ -66,6 +68,11 @@ def _texts(value: Any) -> tuple[str, ...]:
 def _opt(value: Any) -> str | None:
     text = str(value).strip() if value is not None else ""
     return text or None
+
+
+def _prose(text: str) -> str:
+    """Folded YAML puts a space where a line broke; Japanese needs none after 。"""
+    return _AFTER_PUNCT.sub("", " ".join(text.split()))
 
 
 def _contact(data: dict[str, Any], *, name: str) -> Contact:
@@ -156,9 +163,12 @@ class _Loader:
         for i, dep in enumerate(d["departments"]):
             if dep["id"] in departments:
                 self.error(doc, ("departments", i, "id"), f"duplicate department id {dep['id']!r}")
-            departments[dep["id"]] = Department(
-                dep["id"], _contact(dep, name=dep["name"]), dep.get("operator", "council")
-            )
+            operator = dep.get("operator", "council")
+            name = dep["name"]
+            known = (d["name"], d.get("short_name") or "", *(d.get("aliases") or ()))
+            if operator == "council" and not any(k and k in name for k in known):
+                name = f"{d.get('short_name') or d['name']} {name}"  # 地域福祉課 → 苫小牧市社協 地域福祉課
+            departments[dep["id"]] = Department(dep["id"], _contact(dep, name=name), operator)
         window_data = d["window"]
         window = _contact(window_data, name=window_data["name"])
         if window_data.get("department"):
@@ -219,7 +229,7 @@ class _Loader:
             aliases=_texts(d.get("aliases")),
             category=d["category"],
             audience=audience,
-            summary=" ".join(d["summary"].split()),
+            summary=_prose(d["summary"]),
             contact=contact,
             department_id=c["department"],
             status=d.get("status", "active"),

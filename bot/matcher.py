@@ -177,12 +177,12 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
     top = heapq.nlargest(limit or s.results * 4, scores, key=lambda d: (scores[d], phrase.get(d, 0.0), -d))
     # Near-ties go to the service whose name sounds closest to the whole question
     # ("サロン" → the salon, not every entry that mentions salons).
+    order: dict[int, float] = {}
     for d in top:
         closeness = max((fuzz.ratio(index.phrases[p].reading, q.reading) for p in index.doc_phrases[d]), default=0.0)
-        scores[d] = min(1.0, scores[d] + s.name_bonus * closeness / 100.0)
-    out = [
-        Match(index.docs[d], round(scores[d], 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4))
+        order[d] = scores[d] + s.name_bonus * closeness / 100.0
+    top.sort(key=lambda d: (-order[d], -phrase.get(d, 0.0), index.docs[d].id))
+    return [
+        Match(index.docs[d], round(min(1.0, order[d]), 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4))
         for d in top
     ]
-    out.sort(key=lambda m: (-m.score, -m.phrase, m.service.id))
-    return out

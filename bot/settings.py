@@ -31,6 +31,10 @@ class MatchSettings:
 
     answer: float = 0.62
     margin: float = 0.2
+    # …or by `named_margin` when its name (phrase evidence ≥ `named`) is in the
+    # question and no runner-up's is.
+    named: float = 0.8
+    named_margin: float = 0.1
     choice: float = 0.38
     choice_window: float = 0.22
     max_choices: int = 4

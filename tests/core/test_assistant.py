@@ -39,7 +39,7 @@ def test_long_question_ranks_the_right_service_first(fixture_assistant: Assistan
 def test_answer_carries_contact_window_and_related(fixture_assistant: Assistant) -> None:
     a = fixture_assistant.ask("minato", "給食サービス")
     assert a.service is not None
-    assert a.service.window.name == "地域福祉係" and a.service.fee == "1食400円"
+    assert a.service.window.name == "みなと市社協 地域福祉係" and a.service.fee == "1食400円"
     assert [o.id for o in a.related] == ["minato/kuruma-isu"]
     assert a.staff is not None and a.staff.figures == "R5: 利用者 20名"
 

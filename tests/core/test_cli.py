@@ -19,7 +19,7 @@ def _bot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
 def test_ask_prints_the_answer_as_a_resident_reads_it() -> None:
     p = _bot("--knowledge", str(FIXTURE), "ask", "--council", "minato", "車いすを借りたい")
     assert p.returncode == 0, p.stderr
-    assert "【車いすの貸し出し】" in p.stdout and "窓口：総合相談係" in p.stdout
+    assert "【車いすの貸し出し】" in p.stdout and "窓口：みなと市社協 総合相談係" in p.stdout
 
 
 def test_ask_json_contract() -> None:

@@ -66,9 +66,9 @@ def test_typo_question_gets_a_flex_card_with_feedback_and_related(line, fake_lin
     texts = flex_texts(m)
     assert "給食サービス（食事の配達）" in texts
     assert any(t.startswith("費用：") or t == "費用" for t in texts) and "1食400円（利用者の負担）" in texts
-    assert "窓口：総務課" in texts and "電話番号は準備中です。" in texts  # no phone known: none invented
+    assert "窓口：苫小牧市社協 総務課" in texts and "電話番号は準備中です。" in texts  # no phone known: none invented
     assert "tel:" not in json.dumps(m)
-    assert m["altText"].startswith("【給食サービス（食事の配達）】") and "窓口：総務課" in m["altText"]
+    assert m["altText"].startswith("【給食サービス（食事の配達）】") and "窓口：苫小牧市社協 総務課" in m["altText"]
     # feedback carries the question's event id; related services are quick replies carrying their ids
     fb = [a for a in _buttons(m) if a["type"] == "postback"]
     assert [a["label"] for a in fb] == ["はい", "いいえ"]
@@ -99,11 +99,11 @@ def _buttons(message: dict) -> list[dict]:
 
 
 def test_kana_question_offers_choices_as_quick_replies_carrying_service_ids(line, fake_line):
-    rec = exchange(line, fake_line, "tomakomai", wh.text("せいねんこうけん"))
+    rec = exchange(line, fake_line, "tomakomai", wh.text("おかねをかりたい"))
     [m] = rec.messages
     assert m["type"] == "text" and m["text"].startswith("いくつか当てはまりそうなサービスがあります")
     ids = [data(a)["id"] for a in quick(m)]
-    assert "tomakomai/seinen-koken-shien-center" in ids
+    assert {"tomakomai/seikatsu-fukushi-shikin", "tomakomai/seikatsu-okyu-shikin"} <= set(ids)
     assert all(i.startswith("tomakomai/") for i in ids)
     assert all(data(a)["a"] == "svc" for a in quick(m))
 
