@@ -58,7 +58,7 @@ class MatchSettings:
     phrase_candidates: int = 48
     # Keys (and sound n-grams) shared by more services than this are not walked in
     # full: they only refine the scores of the best candidates found by rarer keys.
-    max_postings: int = 1_500
+    max_postings: int = 500
     candidate_pool: int = 300
     ended_factor: float = 0.92
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
