@@ -15,26 +15,18 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.loader import check_knowledge
-from bot.problems import KnowledgeError, Problem
+from bot.problems import KnowledgeError, Problem, Problems
 from bot.settings import MatchSettings
 
 __all__ = ["LiveKnowledge", "ReloadResult"]
 
 
 @dataclass(frozen=True, slots=True)
-class ReloadResult:
+class ReloadResult(Problems):
     ok: bool
     at: float
     problems: tuple[Problem, ...] = ()
     services: int = 0
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
 
 class LiveKnowledge:

@@ -25,7 +25,7 @@ from bot.model import (
     Service,
     SynonymGroup,
 )
-from bot.problems import KnowledgeError, Problem
+from bot.problems import KnowledgeError, Problem, Problems
 from bot.yamlfile import YamlDoc, read_yaml
 
 __all__ = ["LoadResult", "load_knowledge", "check_knowledge", "default_root"]
@@ -40,17 +40,9 @@ def default_root() -> Path:
 
 
 @dataclass(frozen=True, slots=True)
-class LoadResult:
+class LoadResult(Problems):
     knowledge: Knowledge | None
     problems: tuple[Problem, ...]
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
 
 def load_knowledge(root: Path | str | None = None) -> Knowledge:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Problem", "KnowledgeError"]
+__all__ = ["Problem", "KnowledgeError", "Problems"]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -28,3 +28,18 @@ class KnowledgeError(Exception):
         lines = "\n".join(str(p) for p in self.problems[:20])
         more = f"\n… and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
         super().__init__(f"{len(self.problems)} error(s) in the knowledge:\n{lines}{more}")
+
+
+class Problems:
+    """Mixin for results that carry `problems`: split them into errors and warnings."""
+
+    __slots__ = ()
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
