@@ -7,6 +7,8 @@ with LINE credentials), `POST /slack/events`.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -56,6 +58,11 @@ def create_app(runtime: Runtime) -> Starlette:
         *line_routes(runtime),
         *slack_routes(runtime),
     ]
-    app = Starlette(routes=routes)
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await runtime.close_connections()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -133,5 +133,6 @@ def setup(
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         lg = logging.getLogger(name)
         lg.handlers.clear()
+        lg.setLevel(logging.NOTSET)  # inherit the root level, whatever uvicorn configured before
         lg.propagate = True
     return redactor

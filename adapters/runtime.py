@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -46,6 +47,11 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     querylog: QueryLog | None = None
     background: set[asyncio.Task] = field(default_factory=set)
+    max_background: int = 16  # replies sent at once; the rest wait their turn (acks stay fast)
+    freeze_heap: bool = False  # the server keeps the knowledge out of full GC scans (see serve.freeze_heap)
+    # Connections adapters keep open (API sessions); closed when the app shuts down.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
 
     async def in_thread(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """Run CPU-bound core work (matching) off the event loop."""
@@ -66,17 +72,38 @@ class Runtime:
 
     def reload(self, *, via: str) -> ReloadResult:
         """Reload the knowledge, then count and log the outcome. Blocking: call it in a thread."""
+        if self.freeze_heap:
+            gc.unfreeze()
         result = self.live.reload()
+        if self.freeze_heap:  # the old knowledge is gone; keep the new one out of full collections
+            gc.collect()
+            gc.freeze()
         self.metrics.inc("madoguchi_reloads_total", result="ok" if result.ok else "failed", via=via)
         log_reload(result, via=via)
         return result
 
     def spawn(self, coro) -> asyncio.Task:
-        """Start work that outlives the webhook response, keeping a reference until done."""
-        task = asyncio.get_running_loop().create_task(coro)
+        """Start work that outlives the webhook response, keeping a reference until done.
+
+        At most `max_background` run at once: under a burst, webhook
+        acknowledgements keep the event loop and queued replies follow in order.
+        """
+        task = asyncio.get_running_loop().create_task(self._bounded(coro))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         return task
+
+    async def _bounded(self, coro):
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_background)
+        async with self._slots:
+            return await coro
+
+    async def close_connections(self) -> None:
+        """Let replies finish, then close the adapters' API sessions (app shutdown)."""
+        await self.drain()
+        for close in self.closers:
+            await close()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Let background replies finish (at most `timeout` seconds)."""

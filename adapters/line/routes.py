@@ -54,6 +54,7 @@ class LineWebhook:
         self.council = channel.council
         self.parser = WebhookParser(channel.secret)
         self.client = LineClient(channel, endpoint=runtime.config.line_api)
+        runtime.closers.append(self.client.close)
 
     async def endpoint(self, request: Request) -> Response:
         started = time.perf_counter()

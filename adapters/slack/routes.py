@@ -1,10 +1,19 @@
-"""`POST /slack/events`: events, slash commands and buttons, through bolt's Starlette adapter."""
+"""`POST /slack/events`: events, slash commands and buttons, through bolt's Starlette adapter.
+
+bolt parses a body before it checks the signature and answers 500 when the
+body does not parse, so this route checks the signature first (with
+slack_sdk's own verifier) and refuses bodies that are not Slack's shapes
+with 400; only then does bolt see the request.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import parse_qs
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -18,12 +27,25 @@ PATH = "/slack/events"
 log = logging.getLogger("madoguchi.slack")
 
 
+def _well_formed(body: bytes, content_type: str) -> bool:
+    """A JSON object (events) or a form whose optional `payload` is a JSON object."""
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(text), dict)
+        form = parse_qs(text, strict_parsing=bool(text))
+        return "payload" not in form or isinstance(json.loads(form["payload"][0]), dict)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        return False
+
+
 def slack_routes(runtime: Runtime) -> list[Route]:
     """The Slack route, or none when SLACK_SIGNING_SECRET / SLACK_BOT_TOKEN are not set."""
     config = runtime.config
     if not (config.slack_signing_secret and config.slack_bot_token):
         return []
     handler = AsyncSlackRequestHandler(build_slack_app(runtime))
+    verifier = SignatureVerifier(config.slack_signing_secret)
     runtime.metrics.describe("madoguchi_slack_rejected_total", "counter", "Slack requests refused (signature, size)")
 
     async def events(request: Request) -> Response:
@@ -31,6 +53,13 @@ def slack_routes(runtime: Runtime) -> list[Route]:
         if length is None or not length.isdigit() or int(length) > config.max_body:
             runtime.metrics.inc("madoguchi_slack_rejected_total", reason="size")
             return PlainTextResponse("body too large or without length", status_code=413)
+        body = await request.body()  # Starlette caches it: bolt reads the same bytes
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            runtime.metrics.inc("madoguchi_slack_rejected_total", reason="signature")
+            return PlainTextResponse("invalid request", status_code=401)
+        if not _well_formed(body, request.headers.get("content-type", "")):
+            runtime.metrics.inc("madoguchi_slack_rejected_total", reason="malformed")
+            return PlainTextResponse("malformed body", status_code=400)
         response = await handler.handle(request)
         if response.status_code == 401:
             runtime.metrics.inc("madoguchi_slack_rejected_total", reason="signature")

@@ -9,6 +9,7 @@ with a process-local memory as a second line, and the error is counted.
 from __future__ import annotations
 
 import logging
+import time
 
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
@@ -26,6 +27,7 @@ class RedisDedupe:
         self.ttl = ttl
         self.prefix = prefix
         self.errors = 0
+        self._warned = -1e9
         # A bounded pool that waits for a free connection (a burst of webhooks must
         # queue for Redis, not fall back and risk answering twice).
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -40,7 +42,11 @@ class RedisDedupe:
             return bool(await self._client.set(self.prefix + key, b"1", nx=True, ex=self.ttl))
         except (RedisError, OSError) as exc:
             self.errors += 1
-            log.warning("redis dedupe unavailable, using process memory", extra={"error": type(exc).__name__})
+            now = time.monotonic()
+            if now - self._warned > 60:  # one line a minute during an outage, not one per event
+                self._warned = now
+                log.warning("redis dedupe unavailable, using process memory (%d errors so far)", self.errors,
+                            extra={"error": type(exc).__name__})
             return await self._fallback.first(key)
 
     async def ping(self) -> bool:

@@ -98,10 +98,11 @@ class SqliteQueryLog:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.retention_days = retention_days
         self._salt = salt or load_salt(self.path.parent)
+        # Owner-only from the first byte; SQLite gives its -wal/-shm files the same mode.
+        os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         with self._session() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
-        os.chmod(self.path, 0o600)
         self._writer_db: sqlite3.Connection | None = None
         self._upkeep()  # retention: purge once on open, then hourly on the writer thread
         self._writer = BatchWriter(self._write, name="querylog-sqlite", upkeep=self._upkeep)
