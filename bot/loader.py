@@ -31,6 +31,7 @@ from bot.yamlfile import YamlDoc, read_yaml
 __all__ = ["LoadResult", "load_knowledge", "check_knowledge", "default_root"]
 
 COMMON = "_common"
+MIN_WORDS = 3  # aliases and example questions a resident entry should have
 _AFTER_PUNCT = re.compile(r"(?<=[。、！？」）])\s+")
 
 
@@ -213,6 +214,10 @@ class _Loader:
         if audience == "resident":
             for field in contact.missing:
                 self.error(doc, ("contact",), f"contact window {contact.name} has no {field}", severity="warning")
+            for field in ("aliases", "examples"):
+                if len(d.get(field) or ()) < MIN_WORDS:
+                    self.error(doc, (field,), f"fewer than {MIN_WORDS} {field}: residents will miss this service",
+                               severity="warning")
         staff = d.get("staff") or {}
         return Service(
             id=d["id"],

@@ -41,6 +41,12 @@ def test_unknown_field_is_an_error_with_its_line(kb_copy: Path) -> None:
     assert any("missing required field 'category'" in e for e in errs)
 
 
+def test_thin_entries_are_flagged_for_staff(kb_copy: Path) -> None:
+    _edit(kb_copy / "minato/services/salon.yaml", "  - さろんにさんかしたい\n", "")
+    warnings = [str(w) for w in check_knowledge(kb_copy).warnings]
+    assert any("salon.yaml" in w and "examples: fewer than 3 examples" in w for w in warnings)
+
+
 def test_wrong_type_is_an_error(kb_copy: Path) -> None:
     _edit(kb_copy / "minato/services/kuruma-isu.yaml", "aliases: [車椅子貸出, くるまいす, 車イス]", "aliases: 車イス")
     assert any(":3: aliases: must be a list" in e for e in _errors(kb_copy))
