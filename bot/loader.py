@@ -164,9 +164,8 @@ class _Loader:
             departments[dep["id"]] = Department(dep["id"], _contact(dep, name=name), operator)
         window_data = d["window"]
         window = _contact(window_data, name=window_data["name"])
-        if window_data.get("department"):
-            if window_data["department"] not in departments:
-                self.error(doc, ("window", "department"), f"unknown department {window_data['department']!r}")
+        if window_data.get("department") and window_data["department"] not in departments:
+            self.error(doc, ("window", "department"), f"unknown department {window_data['department']!r}")
         for field in window.missing:
             self.error(doc, ("window", field), f"the general window has no {field} yet", severity="warning")
         not_offered = tuple(

@@ -126,7 +126,7 @@ def coverage_scores(index: Index, q: Analysis, *, extra: set[int] | frozenset[in
         return {}
     per_unit: list[dict[int, float]] = []
     common: list[tuple[int, str, float]] = []
-    for u, (weight, keys) in enumerate(units):
+    for u, (_, keys) in enumerate(units):
         best: dict[int, float] = {}
         for key, factor in keys:
             postings = index.postings[key]

@@ -9,7 +9,6 @@ at application shutdown) releases it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -59,7 +58,7 @@ class LineClient:
             await AsyncMessagingApi(self._api).reply_message(request, _request_timeout=self.timeout)
         except ApiException as e:
             raise ReplyFailed(e.status, str(e.body or e.reason)) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:  # LINE unreachable: one log line, no trace
+        except (TimeoutError, aiohttp.ClientError) as e:  # LINE unreachable: one log line, no trace
             raise ReplyFailed(None, f"{type(e).__name__}: {e}") from None
 
     async def close(self) -> None:

@@ -9,7 +9,6 @@ Tables are created when missing; the retention purge runs hourly.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -63,14 +62,13 @@ class PostgresQueryLog:
         self._url = url
         self._connect_timeout = connect_timeout
         self.retention_days = retention_days
-        with self._connect() as db:
-            with db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(7355608)")  # replicas starting together
-                db.execute(_SCHEMA)
-                if not salt:
-                    db.execute("INSERT INTO madoguchi_meta (key, value) VALUES ('salt', %s) "
-                               "ON CONFLICT (key) DO NOTHING", (secrets.token_hex(32),))
-                    salt = db.execute("SELECT value FROM madoguchi_meta WHERE key = 'salt'").fetchone()[0]
+        with self._connect() as db, db.transaction():
+            db.execute("SELECT pg_advisory_xact_lock(7355608)")  # replicas starting together
+            db.execute(_SCHEMA)
+            if not salt:
+                db.execute("INSERT INTO madoguchi_meta (key, value) VALUES ('salt', %s) "
+                           "ON CONFLICT (key) DO NOTHING", (secrets.token_hex(32),))
+                salt = db.execute("SELECT value FROM madoguchi_meta WHERE key = 'salt'").fetchone()[0]
         self._salt: str = salt
         self._writer_db: psycopg.Connection | None = None
         self._upkeep()  # retention: purge once on open, then hourly on the writer thread
@@ -87,13 +85,12 @@ class PostgresQueryLog:
                 if self._writer_db is None or self._writer_db.closed:
                     self._writer_db = self._connect()
                 db = self._writer_db
-                with db.transaction():
-                    with db.cursor() as cur:
-                        rows = [stored_row(i, salt=self._salt) for i in items if isinstance(i, LogEntry)]
-                        if rows:
-                            cur.executemany(_INSERT, rows)
-                        for f in (i for i in items if isinstance(i, Feedback)):
-                            cur.execute(_FEEDBACK, (f.value, f.council, f.event_id))
+                with db.transaction(), db.cursor() as cur:
+                    rows = [stored_row(i, salt=self._salt) for i in items if isinstance(i, LogEntry)]
+                    if rows:
+                        cur.executemany(_INSERT, rows)
+                    for f in (i for i in items if isinstance(i, Feedback)):
+                        cur.execute(_FEEDBACK, (f.value, f.council, f.event_id))
                 return
             except psycopg.OperationalError:
                 if self._writer_db is not None:

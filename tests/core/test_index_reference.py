@@ -21,7 +21,6 @@ def _reference_coverage(index: Index, q: Analysis) -> dict[int, float]:
     per_doc: list[dict[str, float]] = []
     for s in index.docs:
         keys: dict[str, float] = {}
-        cat = index.docs and []
         fields = {"title": [s.title], "aliases": s.aliases, "examples": s.examples, "summary": [s.summary],
                   "who": [s.who or ""], "how_to_apply": [s.how_to_apply or ""]}
         for name, texts in fields.items():
