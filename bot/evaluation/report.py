@@ -14,6 +14,8 @@ from bot.loader import load_knowledge
 
 __all__ = ["run", "madoguchi_system", "evaluate"]
 
+_W = 12  # column width: the longest figure name plus a space
+
 
 def madoguchi_system(assistant: Assistant) -> Callable[[Question], Outcome]:
     def ask(q: Question) -> Outcome:
@@ -29,8 +31,8 @@ def evaluate(system: Callable[[Question], Outcome], questions: list[Question]) -
 
 
 def _row(name: str, f: Figures) -> str:
-    cells = [f"{getattr(f, n):8.3f}" if not n.endswith("_ms") else f"{getattr(f, n):8.2f}" for n in Figures.NAMES]
-    return f"{name:<22}" + "".join(cells)
+    cells = [f"{getattr(f, n):>{_W}.{2 if n.endswith('_ms') else 3}f}" for n in Figures.NAMES]
+    return f"{name:<14}" + "".join(cells)
 
 
 def run(*, knowledge: Path | None, questions: Path | None, baselines: bool, out: TextIO, failures: int = 0) -> int:
@@ -44,7 +46,7 @@ def run(*, knowledge: Path | None, questions: Path | None, baselines: bool, out:
         systems["bm25"] = BM25Baseline(k)
     results = {name: evaluate(system, qs) for name, system in systems.items()}
     councils = sorted({q.council for q in qs})
-    header = f"{'':<22}" + "".join(f"{n:>8}" for n in Figures.NAMES)
+    header = f"{'':<14}" + "".join(f"{n:>{_W}}" for n in Figures.NAMES)
     out.write(f"{len(qs)} questions, {len(councils)} councils\n")
     for scope in [*councils, "ALL"]:
         out.write(f"\n[{scope}]\n{header}\n")

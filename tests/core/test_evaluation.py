@@ -1,0 +1,53 @@
+"""`python -m bot eval`: the figures are computed as defined, and baselines run beside ours."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.cli import main
+from bot.evaluation.questions import Question
+from bot.evaluation.scoring import Outcome, score
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "knowledge"
+
+
+def _q(expect: tuple[str, ...], style: str = "name") -> Question:
+    return Question("minato", "q", frozenset(expect), style)
+
+
+def test_figures_follow_their_definitions() -> None:
+    pairs = [
+        (_q(("a",)), Outcome("answer", ("a", "b"), 0.001)),  # right answer
+        (_q(("b",)), Outcome("answer", ("a", "b"), 0.001)),  # wrong answer, right at rank 2
+        (_q(("c",)), Outcome("choices", ("x", "y", "z", "c"), 0.001)),  # rank 4: not in top 3
+        (_q((), "out_of_scope"), Outcome("fallback", (), 0.001)),
+        (_q((), "not_offered"), Outcome("answer", ("a",), 0.001)),  # a wrong confident answer
+        (_q((), "crisis"), Outcome("emergency", (), 0.001)),
+    ]
+    f = score(pairs)
+    assert (f.top1, f.top3) == (1 / 3, 2 / 3)
+    assert abs(f.mrr - (1 + 1 / 2 + 1 / 4) / 3) < 1e-9
+    assert f.answer_rate == 2 / 3
+    assert f.precision == 1 / 3  # 3 answers given, 1 right
+    assert (f.declined, f.crisis) == (0.5, 1.0)
+
+
+def test_eval_command_prints_madoguchi_and_both_baselines(tmp_path: Path) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "- {council: minato, q: くるまいす かりたい, expect: [minato/kuruma-isu], style: kana}\n"
+        "- {council: minato, q: 給食サビース, expect: [minato/kyushoku], style: typo}\n"
+        "- {council: minato, q: 明日の天気は, expect: [], style: out_of_scope}\n"
+        "- {council: minato, q: 死にたい, expect: [], style: crisis}\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert main(["--knowledge", str(FIXTURE), "eval", str(questions), "--failures", "5"], out=out) == 0
+    text = out.getvalue()
+    assert "4 questions, 1 councils" in text
+    rows = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith(("madoguchi", "wratio", "bm25"))}
+    assert set(rows) == {"madoguchi", "wratio", "bm25"}
+    top1, top3, mrr, answer_rate, precision, declined, crisis = map(float, rows["madoguchi"][:7])
+    assert (top1, declined, crisis) == (1.0, 1.0, 1.0)
+    assert float(rows["bm25"][6]) == 0.0  # baselines have no safety check
