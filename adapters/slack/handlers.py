@@ -12,6 +12,7 @@ from adapters.slack import commands
 from adapters.slack.blocks import answer_blocks, answer_text, escape, note_blocks
 from adapters.slack.replies import Reply
 from adapters.slack.state import SlackState
+from bot.querylog import entry_for
 
 __all__ = ["handle_text", "handle_pick"]
 
@@ -69,9 +70,10 @@ async def _handle_text(
     if not route.text:
         answer = await rt.in_thread(rt.live.assistant.menu, route.council, audience=AUDIENCE)
     else:
-        # Not written to the query log: `unanswered` is about residents' questions, and
-        # staff trying wordings on Slack would drown them out.
         answer = await rt.ask(route.council, route.text, channel="slack", audience=AUDIENCE)
+        if rt.querylog is not None:  # kept for review; `unanswered` leaves staff channels out
+            entry = entry_for(answer, channel="slack", text=route.text, user=user)
+            await rt.in_thread(rt.querylog.record, entry)
     await reply.send(answer_text(answer), answer_blocks(answer))
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from bot.querylog import NOT_QUESTIONS, UNANSWERED_KINDS, LogEntry, UnansweredGroup
+from bot.querylog import NOT_QUESTIONS, STAFF_CHANNELS, UNANSWERED_KINDS, LogEntry, UnansweredGroup
 from bot.querylog.sqlite import DAY, Feedback, stored_row
 from bot.querylog.writer import BatchWriter
 
@@ -115,8 +115,8 @@ class PostgresQueryLog:
 
         self.flush(timeout=2.0)
         sql = ("SELECT council, question, kind FROM madoguchi_queries WHERE at >= to_timestamp(%s)"
-               " AND kind = ANY(%s) AND COALESCE(reason, '') <> ALL(%s)")
-        args: list = [since, list(UNANSWERED_KINDS), list(NOT_QUESTIONS)]
+               " AND kind = ANY(%s) AND COALESCE(reason, '') <> ALL(%s) AND channel <> ALL(%s)")
+        args: list = [since, list(UNANSWERED_KINDS), list(NOT_QUESTIONS), list(STAFF_CHANNELS)]
         if council:
             sql += " AND council = %s"
             args.append(council)

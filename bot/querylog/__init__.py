@@ -22,13 +22,16 @@ if TYPE_CHECKING:
     from bot.answer import Answer
 
 __all__ = ["LogEntry", "UnansweredGroup", "QueryLog", "MAX_STORED_CHARS", "UNANSWERED_KINDS",
-           "NOT_QUESTIONS", "hash_user", "clean_question", "entry_for"]
+           "NOT_QUESTIONS", "STAFF_CHANNELS", "hash_user", "clean_question", "entry_for"]
 
 MAX_STORED_CHARS = 1_000  # the core reads no more of a question either
 UNANSWERED_KINDS = ("fallback", "choices")
 # Reasons that are navigation, not a question the knowledge failed: a menu tap,
 # a pick from a list, an empty message (a sticker).
 NOT_QUESTIONS = ("menu", "picked", "empty")
+# Channels where staff, not residents, ask: logged, but left out of `unanswered`
+# so staff trying wordings do not drown out what residents could not find.
+STAFF_CHANNELS = ("slack",)
 
 
 @dataclass(frozen=True, slots=True)

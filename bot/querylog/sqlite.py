@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.querylog import NOT_QUESTIONS, UNANSWERED_KINDS, LogEntry, UnansweredGroup, clean_question, hash_user
+from bot.querylog import NOT_QUESTIONS, STAFF_CHANNELS, UNANSWERED_KINDS, LogEntry, UnansweredGroup, clean_question, hash_user
 from bot.querylog.writer import BatchWriter
 
 __all__ = ["SqliteQueryLog", "DB_NAME", "load_salt", "Feedback"]
@@ -160,8 +160,8 @@ class SqliteQueryLog:
         self.flush(timeout=2.0)
         sql = (f"SELECT council, question, kind FROM queries WHERE at >= ? AND kind IN "
                f"({','.join('?' * len(UNANSWERED_KINDS))}) AND COALESCE(reason, '') NOT IN "
-               f"({','.join('?' * len(NOT_QUESTIONS))})")
-        args: list = [since, *UNANSWERED_KINDS, *NOT_QUESTIONS]
+               f"({','.join('?' * len(NOT_QUESTIONS))}) AND channel NOT IN ({','.join('?' * len(STAFF_CHANNELS))})")
+        args: list = [since, *UNANSWERED_KINDS, *NOT_QUESTIONS, *STAFF_CHANNELS]
         if council:
             sql += " AND council = ?"
             args.append(council)

@@ -21,7 +21,7 @@ from adapters.app import create_app
 from adapters.config import Config
 from adapters.runtime import Runtime
 from bot.live import LiveKnowledge
-from bot.querylog import LogEntry, UnansweredGroup
+from bot.querylog import STAFF_CHANNELS, LogEntry, UnansweredGroup
 from tests.slack.fake_slack import BOT_USER, FakeSlack
 from tests.support.server import serve_app
 
@@ -58,7 +58,8 @@ class MemoryQueryLog:
     def unanswered(self, *, council: str | None, since: float) -> list[UnansweredGroup]:
         groups: dict[tuple[str, str], list[LogEntry]] = defaultdict(list)
         for e in self.entries:
-            if e.kind in ("fallback", "choices") and e.at >= since and council in (None, e.council):
+            if (e.kind in ("fallback", "choices") and e.at >= since and council in (None, e.council)
+                    and e.channel not in STAFF_CHANNELS):
                 groups[(e.council, e.question)].append(e)
         return [
             UnansweredGroup(c, q, len(es), dict(Counter(e.kind for e in es)), tuple(e.question for e in es))

@@ -11,6 +11,7 @@ from bot.render import to_text
 from tests.slack.conftest import (
     ADMIN,
     SECRET,
+    STAFF,
     TOKEN,
     TOMAKOMAI_CHANNEL,
     Slack,
@@ -261,12 +262,15 @@ def test_unanswered_groups_counts_and_masks(slack: Slack) -> None:
     assert "古い質問" in markdown(call.body["blocks"])
 
 
-def test_staff_questions_on_slack_stay_out_of_the_residents_query_log(slack: Slack) -> None:
+def test_staff_questions_are_logged_masked_but_kept_out_of_unanswered(slack: Slack) -> None:
     log = slack.runtime.querylog
-    before = len(log.entries)
     _, where = slack.command("雪かき 03-1234-5678", user="ULOGGED")
     slack.fake.wait(lambda c: c.method == where)
-    assert len(log.entries) == before
+    [entry] = [e for e in log.entries if e.question.startswith("雪かき")]
+    assert (entry.channel, entry.council, entry.question) == ("slack", "kiyose", "雪かき **-****-****")
+    assert entry.user_hash and "ULOGGED" not in entry.user_hash  # a salted hash, never the Slack id
+    assert entry.kind in ("fallback", "choices")
+    assert all(not g.example.startswith("雪かき") for g in log.unanswered(council="kiyose", since=0))
 
 
 def test_empty_question_shows_the_category_menu(slack: Slack) -> None:
