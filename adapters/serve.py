@@ -147,7 +147,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--watch", action="store_true",
-                   help="reload the knowledge when its YAML files change (polls modification times)")
+                   default=os.environ.get("MADOGUCHI_WATCH", "").lower() in ("1", "true", "yes"),
+                   help="reload the knowledge when its YAML files change (polls modification times; "
+                        "also MADOGUCHI_WATCH=1)")
     p.add_argument("--watch-interval", type=float, default=2.0, metavar="SECONDS")
     p.add_argument("--log-level", default=os.environ.get("MADOGUCHI_LOG_LEVEL", "info"),
                    choices=["debug", "info", "warning", "error"])
