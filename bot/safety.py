@@ -9,6 +9,7 @@ reading, so 医師に対して (いしにたいして) does not look like 死に
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.language import Analysis, Language
@@ -16,6 +17,8 @@ from bot.model import Hotline, Knowledge, SafetyRule
 from bot.normalize import fold
 
 __all__ = ["SafetyCheck", "Alert"]
+
+_KANJI = re.compile(r"[\u4e00-\u9fff々〆]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +34,29 @@ class Alert:
 class SafetyCheck:
     def __init__(self, knowledge: Knowledge, language: Language) -> None:
         self._hotlines = knowledge.hotlines
-        self._rules: list[tuple[SafetyRule, tuple[str, ...]]] = []
+        self._rules: list[tuple[SafetyRule, tuple[str, ...], tuple[str, ...]]] = []
         for rule in knowledge.safety:
-            forms = {fold(t) for t in rule.terms} | {language.reading(t) for t in rule.terms}
-            self._rules.append((rule, tuple(f for f in forms if len(f) >= 2)))
+            written = {fold(t) for t in rule.terms}
+            spoken = {language.reading(t) for t in rule.terms} - written
+            self._rules.append((rule, tuple(f for f in written if len(f) >= 2),
+                                tuple(f for f in spoken if len(f) >= 3)))
+
+    @staticmethod
+    def _typed_in_kana(form: str, text: str) -> bool:
+        """`form` (a reading) occurs in `text` as a word of its own, not as the
+        kana ending of a kanji word: けられ in 受けられ is not 蹴られ."""
+        start = text.find(form)
+        while start != -1:
+            if start == 0 or not _KANJI.match(text[start - 1]):
+                return True
+            start = text.find(form, start + 1)
+        return False
+
+    def _fires(self, written: tuple[str, ...], spoken: tuple[str, ...], text: str) -> bool:
+        return any(f in text for f in written) or any(self._typed_in_kana(f, text) for f in spoken)
 
     def check(self, q: Analysis) -> Alert | None:
-        fired = [rule for rule, forms in self._rules if any(f in q.folded for f in forms)]
+        fired = [rule for rule, written, spoken in self._rules if self._fires(written, spoken, q.folded)]
         if not fired:
             return None
         seen: dict[str, Hotline] = {}

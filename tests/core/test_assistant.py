@@ -71,8 +71,15 @@ def test_crisis_shows_hotlines_first(fixture_assistant: Assistant, question: str
     assert a.hotlines and all(h.number for h in a.hotlines)
 
 
-def test_doctor_is_not_a_crisis(fixture_assistant: Assistant) -> None:
-    assert fixture_assistant.ask("minato", "医師に対して相談したい").kind != "emergency"
+@pytest.mark.parametrize("question", ["医師に対して相談したい", "予防接種はどこで受けられますか"])
+def test_kana_endings_of_kanji_words_are_not_crisis_words(fixture_assistant: Assistant, question: str) -> None:
+    # いしにたいして contains しにたい; 受けられ contains けられ (the reading of 蹴られ)
+    assert fixture_assistant.ask("minato", question).kind != "emergency"
+
+
+def test_missing_person_shows_the_police_first(fixture_assistant: Assistant) -> None:
+    a = fixture_assistant.ask("minato", "認知症の父が家からいなくなりました")
+    assert a.kind == "emergency" and a.hotlines[0].number == "110"
 
 
 def test_staff_entries_are_for_staff_only(fixture_assistant: Assistant) -> None:
