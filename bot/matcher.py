@@ -22,7 +22,7 @@ from bot.index import Index, Phrase, grams
 from bot.language import KEY_FACTORS, Analysis
 from bot.model import Audience, Service
 
-__all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly"]
+__all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly", "weighted_units"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
     return out
 
 
-def _expanded_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[str, float]]]]:
+def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[str, float]]]]:
     """Each question word as (weight, [(index key, factor)]), typos expanded."""
     s = index.settings
     units: list[tuple[float, list[tuple[str, float]]]] = []
@@ -120,7 +120,7 @@ def coverage_scores(index: Index, q: Analysis, *, extra: set[int] | frozenset[in
     so far (and `extra`, the services named by phrase), through the forward
     index. On knowledge where no key is that common the result is exact.
     """
-    units = _expanded_units(index, q)
+    units = weighted_units(index, q)
     total = sum(w for w, _ in units)
     if total <= 0:
         return {}
@@ -170,7 +170,7 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
         docs = {d for d in docs if index.resident[d]}
 
     def combined(doc: int) -> float:
-        score = 1.0 - (1.0 - 0.9 * phrase.get(doc, 0.0)) * (1.0 - cover.get(doc, 0.0))
+        score = 1.0 - (1.0 - s.phrase_weight * phrase.get(doc, 0.0)) * (1.0 - cover.get(doc, 0.0))
         return score * s.ended_factor if index.docs[doc].status in ("ended", "paused") else score
 
     scores = {d: combined(d) for d in docs}

@@ -39,6 +39,8 @@ class MatchSettings:
     choice_window: float = 0.22
     max_choices: int = 4
     results: int = 5
+    # The two signals combine as 1 − (1 − phrase_weight·phrase)(1 − coverage).
+    phrase_weight: float = 0.9
     # A phrase (title/alias) counts as found in the question at this similarity.
     phrase_min: float = 0.8
     # …and a name longer than the whole question must be this close to it.
@@ -46,6 +48,8 @@ class MatchSettings:
     # Names shorter than this (in kana) must appear exactly: fuzzy matches of
     # short names inside long questions are mostly coincidence.
     fuzzy_phrase_len: int = 5
+    # A near miss exactly at the cut-off is worth this much (an exact match 1),
+    # so barely-similar names weigh little.
     fuzzy_floor_value: float = 0.3
     # Added (× name similarity 0–1) to break near-ties between candidates.
     name_bonus: float = 0.06

@@ -29,9 +29,9 @@ def _reference_coverage(index: Index, q: Analysis) -> dict[int, float]:
                     for key in unit.keys:
                         keys[key] = max(keys.get(key, 0.0), weights[name])
         per_doc.append(keys)
-    from bot.matcher import _expanded_units
+    from bot.matcher import weighted_units
 
-    units = _expanded_units(index, q)
+    units = weighted_units(index, q)
     total = sum(w for w, _ in units)
     out: dict[int, float] = {}
     for d, keys in enumerate(per_doc):
