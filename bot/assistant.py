@@ -85,7 +85,7 @@ class Assistant:
             return Answer("fallback", council.id, council.name, text,
                           M.empty.format(council=council.short_name), council.window, "empty")
         ranked = rank(self.indexes[council_id], q, audience=audience)
-        top = ranked[0].score if ranked else 0.0
+        top = max((m.score for m in ranked), default=0.0)
         return decide(
             knowledge=self.knowledge,
             council=council,

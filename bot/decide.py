@@ -118,19 +118,20 @@ def decide(
             return _fallback(council, query, gap.summary, reason="not_offered", results=results, ask=False)
         message = M.not_offered.format(topic=gap.title, council=council.short_name)
         return _fallback(council, query, message, reason="not_offered", results=results)
-    if top is None or top.score < settings.choice:
+    best = max((m.score for m in ranked), default=0.0)  # the order may put a lower score first
+    if top is None or best < settings.choice:
         if elsewhere:
             return _fallback(council, query, M.not_offered_generic.format(council=council.short_name),
                              reason="not_offered", results=results)
         return _fallback(council, query, M.no_match, reason="no_match", results=results)
-    second = ranked[1] if len(ranked) > 1 else None
+    others = ranked[1:]
     # A name typed in full that no other service shares needs a smaller lead.
-    named = top.phrase >= settings.named and (second is None or second.phrase < settings.named)
-    lead = top.score - (second.score if second else 0.0)
+    named = top.phrase >= settings.named and all(m.phrase < settings.named for m in others)
+    lead = top.score - max((m.score for m in others), default=0.0)
     if top.score >= settings.answer and lead >= (settings.named_margin if named else settings.margin):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
-    floor = max(settings.choice, top.score - settings.choice_window)
+    floor = max(settings.choice, best - settings.choice_window)
     close = [m for m in ranked if m.score >= floor][: settings.max_choices]
     if len(close) < 2:
         close = list(ranked[:2])

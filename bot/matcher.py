@@ -6,7 +6,9 @@ Two signals, each on a 0–1 scale, are combined:
   せいねんこうけん still meet 給食サービス and 成年後見);
 - `coverage`: the share of the question's meaning (its words, weighted by
   rarity) that the service's fields explain.
-Only services reached through the index are scored.
+Only services reached through the index are scored. The best few are then
+ordered with a small BM25 term as well (see `bm25`); the score shown and used
+for deciding stays the combined signal.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from bot.index import Index, Phrase, grams
 from bot.language import KEY_FACTORS, Analysis
 from bot.model import Audience, Service
 
-__all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly", "weighted_units"]
+__all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly", "weighted_units", "bm25"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,28 @@ def coverage_scores(index: Index, q: Analysis, *, extra: set[int] | frozenset[in
     return {doc: v / total for doc, v in got.items()}
 
 
+def bm25(index: Index, q: Analysis, docs: list[int], *, k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
+    """Okapi BM25 of the question against `docs` (a few candidates, not the index).
+
+    Coverage says how much of the question an entry explains; BM25 adds how
+    much the entry is *about* those words (repeated, in a short entry), which
+    separates close neighbours such as two loans or two 後見 services.
+    """
+    out: dict[int, float] = {}
+    for d in docs:
+        counts, norm = index.term_counts[d], k1 * (1 - b + b * index.doc_len[d] / (index.avg_len or 1))
+        total = 0.0
+        for u in q.units:
+            best = 0.0
+            for key in u.keys:
+                tf = counts.get(key, 0)
+                if tf:
+                    best = max(best, index.idf[key] * tf * (k1 + 1) / (tf + norm))
+            total += best
+        out[d] = total
+    return out
+
+
 def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: int | None = None) -> list[Match]:
     """Services of the index that fit the question, best first."""
     s = index.settings
@@ -177,12 +201,16 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
     top = heapq.nlargest(limit or s.results * 4, scores, key=lambda d: (scores[d], phrase.get(d, 0.0), -d))
     # Near-ties go to the service whose name sounds closest to the whole question
     # ("サロン" → the salon, not every entry that mentions salons).
+    shown: dict[int, float] = {}
     order: dict[int, float] = {}
+    bm = bm25(index, q, top)
+    peak = max(bm.values(), default=0.0) or 1.0
     for d in top:
         closeness = max((fuzz.ratio(index.phrases[p].reading, q.reading) for p in index.doc_phrases[d]), default=0.0)
-        order[d] = scores[d] + s.name_bonus * closeness / 100.0
+        shown[d] = scores[d] + s.name_bonus * closeness / 100.0
+        order[d] = shown[d] + s.bm25_weight * bm.get(d, 0.0) / peak
     top.sort(key=lambda d: (-order[d], -phrase.get(d, 0.0), index.docs[d].id))
     return [
-        Match(index.docs[d], round(min(1.0, order[d]), 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4))
+        Match(index.docs[d], round(min(1.0, shown[d]), 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4))
         for d in top
     ]

@@ -65,4 +65,7 @@ class MatchSettings:
     max_postings: int = 500
     candidate_pool: int = 300
     ended_factor: float = 0.92
+    # The final order also weighs BM25 (term frequency, entry length) over the
+    # best candidates, scaled 0–1 among them; it reorders, never raises a score.
+    bm25_weight: float = 0.2
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
