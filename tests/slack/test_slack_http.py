@@ -11,7 +11,6 @@ from bot.render import to_text
 from tests.slack.conftest import (
     ADMIN,
     SECRET,
-    STAFF,
     TOKEN,
     TOMAKOMAI_CHANNEL,
     Slack,
