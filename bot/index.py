@@ -61,7 +61,9 @@ class Index:
         postings: dict[str, dict[int, float]] = defaultdict(dict)
         self.phrases: list[Phrase] = []
         self.doc_phrases: list[list[int]] = [[] for _ in self.docs]
-        self.term_counts: list[dict[str, int]] = []  # key → occurrences, for BM25 re-ranking
+        # For BM25 re-ranking: occurrences of keys seen more than once, and entry lengths.
+        self.repeats: list[dict[str, int]] = []
+        self.doc_len: list[int] = []
         self.gram_postings: dict[str, list[int]] = defaultdict(list)
         categories = categories or {}
         for d, s in enumerate(self.docs):
@@ -83,7 +85,8 @@ class Index:
                             if postings[key].get(d, 0.0) < w:
                                 postings[key][d] = w
                             counts[key] = counts.get(key, 0) + 1
-            self.term_counts.append(counts)
+            self.repeats.append({k: c for k, c in counts.items() if c > 1})  # most words occur once
+            self.doc_len.append(sum(counts.values()))
             for text in (s.title, *s.aliases):
                 self._add_phrase(d, text)
         self.postings: dict[str, tuple[tuple[int, float], ...]] = {k: tuple(v.items()) for k, v in postings.items()}
@@ -94,7 +97,6 @@ class Index:
                 self.forward[d][key] = w
         self.idf: dict[str, float] = {k: math.log(1 + self.n / len(v)) for k, v in self.postings.items()}
         self.unknown_idf = math.log(1 + self.n) + 0.5
-        self.doc_len = [sum(c.values()) for c in self.term_counts]
         self.avg_len = sum(self.doc_len) / max(1, self.n)
         self.max_df = self.settings.max_postings
         self.buckets: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -171,12 +171,13 @@ def bm25(index: Index, q: Analysis, docs: list[int], *, k1: float = 1.2, b: floa
     """
     out: dict[int, float] = {}
     for d in docs:
-        counts, norm = index.term_counts[d], k1 * (1 - b + b * index.doc_len[d] / (index.avg_len or 1))
+        repeats, present = index.repeats[d], index.forward[d]
+        norm = k1 * (1 - b + b * index.doc_len[d] / (index.avg_len or 1))
         total = 0.0
         for u in q.units:
             best = 0.0
             for key in u.keys:
-                tf = counts.get(key, 0)
+                tf = repeats.get(key) or (1 if key in present else 0)
                 if tf:
                     best = max(best, index.idf[key] * tf * (k1 + 1) / (tf + norm))
             total += best
