@@ -77,3 +77,34 @@ def test_exact_phrases_are_never_pruned(fixture_assistant: Assistant, words: lis
 
 def test_key_factors_rank_exact_words_first() -> None:
     assert KEY_FACTORS["w"] == max(KEY_FACTORS.values())
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_bm25_matches_textbook_formula(fixture_assistant: Assistant, words: list[str]) -> None:
+    import math
+
+    from bot.matcher import bm25
+
+    index = _assistant(fixture_assistant)
+    q = index.language.analyze("".join(words))
+    counts: list[dict[str, int]] = []
+    for s in index.docs:  # every key occurrence of every field, counted plainly
+        c: dict[str, int] = {}
+        texts = [s.title, *s.aliases, *s.examples, s.summary, s.who or "", s.how_to_apply or ""]
+        for text in texts:
+            for unit in index.language.analyze(text).units:
+                for key in unit.keys:
+                    c[key] = c.get(key, 0) + 1
+        counts.append(c)
+    avg = sum(sum(c.values()) for c in counts) / len(counts)
+    docs = list(range(len(index.docs)))
+    fast = bm25(index, q, docs)
+    for d in docs:
+        norm = 1.2 * (0.25 + 0.75 * sum(counts[d].values()) / avg)
+        expected = sum(
+            max((math.log(1 + len(counts) / sum(1 for c in counts if k in c)) * counts[d][k] * 2.2 / (counts[d][k] + norm)
+                 for k in u.keys if k in counts[d]), default=0.0)
+            for u in q.units
+        )
+        assert abs(fast[d] - expected) < 1e-9
