@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from datetime import UTC, datetime
 
 import psycopg
 
 from bot.querylog import NOT_QUESTIONS, STAFF_CHANNELS, UNANSWERED_KINDS, LogEntry, UnansweredGroup
-from bot.querylog.sqlite import DAY, Feedback, stored_row
-from bot.querylog.writer import BatchWriter
+from bot.querylog.sqlite import stored_row
+from bot.querylog.writer import BatchWriter, Feedback, QueuedStore
 
 __all__ = ["PostgresQueryLog", "open_store"]
 
@@ -54,7 +53,7 @@ def _ts(value: datetime) -> float:
     return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
 
 
-class PostgresQueryLog:
+class PostgresQueryLog(QueuedStore):
     """A `QueryLog` in PostgreSQL; safe to share between threads."""
 
     def __init__(self, url: str, *, retention_days: float = 90, salt: str | None = None,
@@ -99,17 +98,7 @@ class PostgresQueryLog:
                 if attempt == 2:
                     raise
 
-    def _upkeep(self) -> None:
-        if self.retention_days > 0:
-            self.purge(older_than=time.time() - self.retention_days * DAY)
-
     # -- the QueryLog protocol -----------------------------------------------------
-    def record(self, entry: LogEntry) -> None:
-        self._writer.put(entry)
-
-    def feedback(self, *, council: str, event_id: str, value: str) -> None:
-        self._writer.put(Feedback(council, event_id, value))
-
     def unanswered(self, *, council: str | None, since: float) -> list[UnansweredGroup]:
         from bot.querylog.group import group_questions
 
@@ -138,13 +127,6 @@ class PostgresQueryLog:
             rows = db.execute(sql, [council, limit] if council else [limit]).fetchall()
         return [LogEntry(_ts(r[0]), r[1], r[2], r[3], r[4], tuple(r[5]), tuple(r[6]), r[7], r[8], r[9], r[10])
                 for r in rows]
-
-    def stats(self) -> dict[str, int]:
-        w = self._writer
-        return {"written": w.written, "dropped": w.dropped, "failed": w.failed, "queued": w.queued}
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        return self._writer.flush(timeout)
 
     def close(self) -> None:
         self._writer.close()

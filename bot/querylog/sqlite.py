@@ -14,20 +14,17 @@ import json
 import os
 import secrets
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.querylog import NOT_QUESTIONS, STAFF_CHANNELS, UNANSWERED_KINDS, LogEntry, UnansweredGroup, clean_question, hash_user
-from bot.querylog.writer import BatchWriter
+from bot.querylog.writer import BatchWriter, QueuedStore
 
-__all__ = ["SqliteQueryLog", "DB_NAME", "load_salt", "Feedback"]
+__all__ = ["SqliteQueryLog", "DB_NAME", "load_salt"]
 
 DB_NAME = "querylog.sqlite3"
 SALT_NAME = "salt"
-DAY = 86_400.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS queries (
     id        INTEGER PRIMARY KEY,
@@ -47,15 +44,6 @@ CREATE INDEX IF NOT EXISTS queries_at ON queries (at);
 CREATE INDEX IF NOT EXISTS queries_council_at ON queries (council, at);
 CREATE INDEX IF NOT EXISTS queries_event ON queries (event_id);
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Feedback:
-    """役に立った？ answered: written in order after the question it is about."""
-
-    council: str
-    event_id: str
-    value: str
 
 
 def load_salt(data_dir: Path) -> str:
@@ -90,7 +78,7 @@ _INSERT = ("INSERT INTO queries (at, council, channel, question, kind, reason, t
 _FEEDBACK = "UPDATE queries SET feedback = ? WHERE council = ? AND event_id = ?"
 
 
-class SqliteQueryLog:
+class SqliteQueryLog(QueuedStore):
     """A `QueryLog` in one SQLite file; safe to share between threads."""
 
     def __init__(self, path: Path | str, *, retention_days: float = 90, salt: str | None = None) -> None:
@@ -142,18 +130,7 @@ class SqliteQueryLog:
             db.execute("ROLLBACK")
             raise
 
-    def _upkeep(self) -> None:
-        if self.retention_days > 0:
-            self.purge(older_than=time.time() - self.retention_days * DAY)
-
     # -- the QueryLog protocol -----------------------------------------------------
-    def record(self, entry: LogEntry) -> None:
-        """Queue one entry; returns at once (the writer thread masks, hashes and stores it)."""
-        self._writer.put(entry)
-
-    def feedback(self, *, council: str, event_id: str, value: str) -> None:
-        self._writer.put(Feedback(council, event_id, value))
-
     def unanswered(self, *, council: str | None, since: float) -> list[UnansweredGroup]:
         from bot.querylog.group import group_questions
 
@@ -185,13 +162,6 @@ class SqliteQueryLog:
             rows = db.execute(sql, args).fetchall()
         return [LogEntry(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), tuple(json.loads(r[6])),
                          r[7], r[8], r[9], r[10]) for r in rows]
-
-    def stats(self) -> dict[str, int]:
-        w = self._writer
-        return {"written": w.written, "dropped": w.dropped, "failed": w.failed, "queued": w.queued}
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        return self._writer.flush(timeout)
 
     def close(self) -> None:
         self._writer.close()

@@ -13,9 +13,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["BatchWriter"]
+from bot.querylog import LogEntry
+
+__all__ = ["BatchWriter", "QueuedStore", "Feedback", "DAY"]
+
+DAY = 86_400.0
 
 log = logging.getLogger("madoguchi.querylog")
 
@@ -119,3 +124,44 @@ class BatchWriter:
                 self._finished(len(items))
             if stop:
                 return
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """役に立った？ answered: written in order after the question it is about."""
+
+    council: str
+    event_id: str
+    value: str
+
+
+class QueuedStore:
+    """What every query-log store shares: queue writes, purge old entries, report counts.
+
+    A store sets `_writer` (a `BatchWriter` whose upkeep is `_upkeep`) and
+    `retention_days`, and implements the SQL itself.
+    """
+
+    _writer: BatchWriter
+    retention_days: int
+
+    def purge(self, *, older_than: float) -> int:
+        raise NotImplementedError
+
+    def _upkeep(self) -> None:
+        if self.retention_days > 0:
+            self.purge(older_than=time.time() - self.retention_days * DAY)
+
+    def record(self, entry: LogEntry) -> None:
+        """Queue one entry; returns at once (the writer thread masks, hashes and stores it)."""
+        self._writer.put(entry)
+
+    def feedback(self, *, council: str, event_id: str, value: str) -> None:
+        self._writer.put(Feedback(council, event_id, value))
+
+    def stats(self) -> dict[str, int]:
+        w = self._writer
+        return {"written": w.written, "dropped": w.dropped, "failed": w.failed, "queued": w.queued}
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        return self._writer.flush(timeout)
