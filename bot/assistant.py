@@ -6,14 +6,13 @@ instance can serve many threads; a reload builds a new one and swaps it in.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from bot.answer import Answer, Option, label
 from bot.decide import decide, service_answer
 from bot.index import Index
 from bot.language import Analysis, Language
-from bot.matcher import Match, named_exactly, rank
+from bot.matcher import named_exactly, rank
 from bot.messages import M
 from bot.model import Audience, Council, Knowledge, Service
 from bot.safety import SafetyCheck
@@ -35,7 +34,6 @@ class Assistant:
     language: Language = field(init=False)
     indexes: dict[str, Index] = field(init=False)
     everywhere: Index = field(init=False)
-    built_at: float = field(init=False)
     _safety: SafetyCheck = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,7 +51,6 @@ class Assistant:
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
         self.everywhere = Index(residents, language=self.language, settings=self.settings)
         self._safety = SafetyCheck(k, self.language)
-        self.built_at = time.time()
 
     # -- lookups --------------------------------------------------------------
     def council(self, council_id: str) -> Council:
@@ -65,10 +62,6 @@ class Assistant:
 
     def analyze(self, text: str) -> Analysis:
         return self.language.analyze(text[:MAX_QUESTION_CHARS])
-
-    def rank(self, council_id: str, text: str, *, audience: Audience = "resident") -> list[Match]:
-        self.council(council_id)
-        return rank(self.indexes[council_id], self.analyze(text), audience=audience)
 
     def _offered_elsewhere(self, council: Council, q: Analysis) -> bool:
         """Another council has a service whose name is plainly in the question."""

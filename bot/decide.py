@@ -133,10 +133,8 @@ def decide(
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)
     close = [m for m in ranked if m.score >= floor][: settings.max_choices]
-    if len(close) < 2:
+    if len(close) < 2:  # offer the runner-up too (or the single candidate there is)
         close = list(ranked[:2])
-    if len(close) < 2:  # a single weak candidate and nothing else: offer it as one choice
-        close = list(ranked[:1])
     return Answer(
         "choices", council.id, council.name, query, M.choices, council.window, "ambiguous",
         choices=options(close, limit=settings.max_choices), results=results,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.model import SynonymGroup
-from bot.normalize import fold
+from bot.normalize import fold, is_kanji
 from bot.tokens import Token, Tokenizer, default_tokenizer
 
 __all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS"]
@@ -40,10 +40,6 @@ class Analysis:
     @property
     def keys(self) -> set[str]:
         return {k for u in self.units for k in u.keys}
-
-
-def _is_kanji(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or ch in "々〆"
 
 
 class Language:
@@ -99,7 +95,7 @@ class Language:
                 keys.append("w:" + t.word)
                 if len(t.reading) >= _VERBAL_READING_MIN:
                     keys.append("r:" + t.reading)
-                stem = "".join(ch for ch in t.word if _is_kanji(ch))
+                stem = "".join(ch for ch in t.word if is_kanji(ch))
                 if stem and stem != t.word and len(stem) <= 2:
                     keys.append("t:" + stem)
             keys += ["s:" + g for g in sorted(groups)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "to_hiragana", "fold", "is_kana"]
+__all__ = ["normalize", "to_hiragana", "fold", "is_kanji"]
 
 # Marks residents type in place of the long-vowel mark ー after kana.
 _DASHES = "-‐‑‒–—―−ｰ~〜～"
@@ -58,6 +58,6 @@ def fold(text: str) -> str:
     return text
 
 
-def is_kana(text: str) -> bool:
-    """True when the text is made only of kana and long-vowel marks."""
-    return bool(text) and all("ぁ" <= c <= "ゖ" or "ァ" <= c <= "ヺ" or c == "ー" for c in text)
+def is_kanji(ch: str) -> bool:
+    """True for a CJK ideograph (and 々〆), the characters that carry a word's stem."""
+    return "\u4e00" <= ch <= "\u9fff" or ch in "々〆"

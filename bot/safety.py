@@ -9,16 +9,13 @@ reading, so 医師に対して (いしにたいして) does not look like 死に
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from bot.language import Analysis, Language
 from bot.model import Hotline, Knowledge, SafetyRule
-from bot.normalize import fold
+from bot.normalize import fold, is_kanji
 
 __all__ = ["SafetyCheck", "Alert"]
-
-_KANJI = re.compile(r"[\u4e00-\u9fff々〆]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +44,7 @@ class SafetyCheck:
         kana ending of a kanji word: けられ in 受けられ is not 蹴られ."""
         start = text.find(form)
         while start != -1:
-            if start == 0 or not _KANJI.match(text[start - 1]):
+            if start == 0 or not is_kanji(text[start - 1]):
                 return True
             start = text.find(form, start + 1)
         return False

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from sudachipy import Dictionary, SplitMode
 
-from bot.normalize import fold, normalize, to_hiragana
+from bot.normalize import fold, is_kanji, normalize, to_hiragana
 
 __all__ = ["Token", "Tokenizer", "content_terms", "default_tokenizer"]
 
@@ -21,10 +21,6 @@ __all__ = ["Token", "Tokenizer", "content_terms", "default_tokenizer"]
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "代名詞", "副詞"})
 _SKIP_SECOND = frozenset({"数詞", "非自立可能"})
 _MAX_CHARS = 2_000  # longer messages are cut: a question never needs more
-
-
-def _is_kanji(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or ch in "々〆"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +62,7 @@ class Tokenizer:
             reading = to_hiragana(m.reading_form()) if m.reading_form() else fold(surface)
             if reading == "きごう":  # Sudachi's reading for unknown symbols
                 reading = fold(surface)
-            if m.is_oov() and any(_is_kanji(c) for c in reading):
+            if m.is_oov() and any(is_kanji(c) for c in reading):
                 reading = self._char_reading(surface)
             content = pos[0] in _CONTENT_POS and pos[1] not in _SKIP_SECOND
             out.append(Token(surface=surface, word=fold(m.normalized_form()), reading=reading, content=content))
@@ -80,7 +76,7 @@ class Tokenizer:
         """
         parts = []
         for ch in surface:
-            ms = self._sudachi().tokenize(ch) if _is_kanji(ch) else ()
+            ms = self._sudachi().tokenize(ch) if is_kanji(ch) else ()
             parts.append(to_hiragana(ms[0].reading_form()) if len(ms) == 1 and not ms[0].is_oov() else fold(ch))
         return "".join(parts)
 
