@@ -40,13 +40,14 @@ def data(action: dict) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(action["data"]).items()}
 
 
-def flex_texts(message: dict) -> list[str]:
-    out: list[str] = []
+def _nodes(message: dict, kind: str) -> list[dict]:
+    """Every node of a Flex message's contents with `"type": kind`, in document order."""
+    out: list[dict] = []
 
     def walk(node):
         if isinstance(node, dict):
-            if node.get("type") == "text" and "text" in node:
-                out.append(node["text"])
+            if node.get("type") == kind:
+                out.append(node)
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -55,6 +56,10 @@ def flex_texts(message: dict) -> list[str]:
 
     walk(message["contents"])
     return out
+
+
+def flex_texts(message: dict) -> list[str]:
+    return [n["text"] for n in _nodes(message, "text") if "text" in n]
 
 
 # -- text → answer ----------------------------------------------------------
@@ -82,20 +87,7 @@ def test_typo_question_gets_a_flex_card_with_feedback_and_related(line, fake_lin
 
 
 def _buttons(message: dict) -> list[dict]:
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "button":
-                out.append(node["action"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(message["contents"])
-    return out
+    return [n["action"] for n in _nodes(message, "button")]
 
 
 def test_kana_question_offers_choices_as_quick_replies_carrying_service_ids(line, fake_line):
