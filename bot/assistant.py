@@ -41,7 +41,7 @@ class Assistant:
         self.language = Language(synonyms=k.synonyms, ignore=k.ignore_words)
         self.indexes = {
             cid: Index(
-                k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(c.not_offered)],
+                k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(c.not_offered + k.other_offices)],
                 language=self.language,
                 categories=k.categories,
                 settings=self.settings,

@@ -15,7 +15,7 @@ from bot.model import SynonymGroup
 from bot.normalize import fold, is_kanji
 from bot.tokens import Token, Tokenizer, default_tokenizer
 
-__all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS"]
+__all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS", "lemmas"]
 
 # How much a match on each kind of key is worth, relative to the exact word.
 KEY_FACTORS: dict[str, float] = {"w": 1.0, "s": 0.9, "r": 0.85, "t": 0.6, "f": 0.75}
@@ -36,10 +36,29 @@ class Analysis:
     folded: str  # normalised, hiragana-folded surface, no spaces
     reading: str  # the whole text as hiragana
     units: tuple[Unit, ...]
+    # Offsets in `folded` where a word begins; None when they could not be aligned.
+    starts: frozenset[int] | None = None
+    # The words in dictionary form, each between bars (|死ぬ|た|方|が|), so a
+    # phrase can be found whatever its inflection or kana/kanji spelling.
+    lemmas: str = "|"
 
     @property
     def keys(self) -> set[str]:
         return {k for u in self.units for k in u.keys}
+
+
+def lemmas(tokens: tuple[Token, ...]) -> str:
+    return "|" + "".join(t.word + "|" for t in tokens)
+
+
+def _word_starts(folded: str, tokens: tuple[Token, ...]) -> frozenset[int] | None:
+    starts, at = [], 0
+    for t in tokens:
+        if not folded.startswith(t.folded, at):
+            return None
+        starts.append(at)
+        at += len(t.folded)
+    return frozenset(starts)
 
 
 class Language:
@@ -103,7 +122,8 @@ class Language:
                 units.append(Unit(t.surface, tuple(dict.fromkeys(keys))))
         folded = fold(text)
         reading = "".join(t.reading for t in tokens)
-        return Analysis(text=text, folded=folded, reading=reading, units=tuple(units))
+        return Analysis(text=text, folded=folded, reading=reading, units=tuple(units),
+                        starts=_word_starts(folded, tokens), lemmas=lemmas(tokens))
 
     def reading(self, text: str) -> str:
         return self.tokenizer.reading(text)

@@ -128,6 +128,13 @@ class _Loader:
         groups = tuple(SynonymGroup(g[0], _texts(g)) for g in doc.data["groups"])
         return groups, frozenset(_texts(doc.data.get("ignore")))
 
+    def other_offices(self) -> tuple[NotOffered, ...]:
+        path = self.root / COMMON / "other_offices.yaml"
+        doc = self.read(path, schema.OTHER_OFFICES) if path.exists() else None
+        if doc is None:
+            return ()
+        return tuple(NotOffered(t["topic"], _texts(t["terms"]), t["message"].strip()) for t in doc.data["topics"])
+
     def safety(self) -> tuple[dict[str, Hotline], tuple[SafetyRule, ...]]:
         doc = self.read(self.root / COMMON / "safety.yaml", schema.SAFETY)
         if doc is None:
@@ -141,7 +148,8 @@ class _Loader:
             for j, ref in enumerate(r["hotlines"]):
                 if ref not in hotlines:
                     self.error(doc, ("rules", i, "hotlines", j), f"unknown hotline {ref!r}")
-            rules.append(SafetyRule(r["id"], _texts(r["terms"]), _texts(r["hotlines"]), r["message"].strip()))
+            rules.append(SafetyRule(r["id"], _texts(r["terms"]), _texts(r["hotlines"]), r["message"].strip(),
+                                    _texts(r.get("context")), _texts(r.get("unless"))))
         return hotlines, tuple(rules)
 
     # -- councils -----------------------------------------------------------
@@ -285,6 +293,7 @@ class _Loader:
             ignore_words=ignore,
             hotlines=hotlines,
             safety=rules,
+            other_offices=self.other_offices(),
             root=str(self.root),
         )
 

@@ -143,12 +143,18 @@ class Hotline:
 
 @dataclass(frozen=True, slots=True)
 class SafetyRule:
-    """Words that signal one kind of danger, and which hotlines to show for it."""
+    """Words that signal one kind of danger, and which hotlines to show for it.
+
+    With `context`, a term counts only when one of those words is in the
+    message too (虐待 is a child-abuse alarm when a child is mentioned).
+    """
 
     id: str
     terms: tuple[str, ...]
     hotlines: tuple[str, ...]
     message: str
+    context: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()  # words that show the danger is past (火事の見舞金)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +168,8 @@ class Knowledge:
     ignore_words: frozenset[str] = frozenset()
     hotlines: dict[str, Hotline] = field(default_factory=dict)
     safety: tuple[SafetyRule, ...] = ()
+    # Topics for another office (city hall, tax office), "not offered" in every council.
+    other_offices: tuple[NotOffered, ...] = ()
     root: str = ""
 
     def services_of(self, council_id: str) -> list[Service]:

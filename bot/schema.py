@@ -12,11 +12,17 @@ from typing import Any
 from bot.problems import Problem
 from bot.yamlfile import Path_, YamlDoc
 
-__all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "bundle", "validate"]
+__all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "OTHER_OFFICES", "bundle", "validate"]
 
 _TEXT = {"type": ["string", "null"]}
 _WORDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _ID = "^[a-z0-9][a-z0-9-]*$"
+_GAP: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["topic", "terms"],
+    "properties": {"topic": {"type": "string"}, "terms": _WORDS, "message": _TEXT},
+}
 
 CONTACT_FIELDS: dict[str, Any] = {
     "phone": {**_TEXT, "description": "電話番号。分からなければ空のまま（推測で書かない）"},
@@ -101,16 +107,16 @@ COUNCIL: dict[str, Any] = {
                 },
             },
         },
-        "not_offered": {
-            "type": ["array", "null"],
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["topic", "terms"],
-                "properties": {"topic": {"type": "string"}, "terms": _WORDS, "message": _TEXT},
-            },
-        },
+        "not_offered": {"type": ["array", "null"], "items": _GAP},
     },
+}
+
+# Topics that belong to another office (住民票 → city hall): shared by every council.
+OTHER_OFFICES: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["topics"],
+    "properties": {"topics": {"type": "array", "items": {**_GAP, "required": ["topic", "terms", "message"]}}},
 }
 
 CATEGORIES: dict[str, Any] = {
@@ -177,6 +183,8 @@ SAFETY: dict[str, Any] = {
                     "terms": _WORDS,
                     "hotlines": _WORDS,
                     "message": {"type": "string"},
+                    "context": _WORDS,
+                    "unless": _WORDS,
                 },
             },
         },
@@ -195,6 +203,7 @@ def bundle() -> dict[str, Any]:
             "categories": CATEGORIES,
             "synonyms": SYNONYMS,
             "safety": SAFETY,
+            "other_offices": OTHER_OFFICES,
         },
         "oneOf": [{"$ref": f"#/$defs/{k}"} for k in ("service", "council")],
     }

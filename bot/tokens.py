@@ -26,6 +26,7 @@ _MAX_CHARS = 2_000  # longer messages are cut: a question never needs more
 @dataclass(frozen=True, slots=True)
 class Token:
     surface: str
+    folded: str  # the surface as typed, folded (see `normalize.fold`)
     word: str  # dictionary / normalised form, folded
     reading: str  # hiragana reading
     content: bool
@@ -65,7 +66,7 @@ class Tokenizer:
             if m.is_oov() and any(is_kanji(c) for c in reading):
                 reading = self._char_reading(surface)
             content = pos[0] in _CONTENT_POS and pos[1] not in _SKIP_SECOND
-            out.append(Token(surface=surface, word=fold(m.normalized_form()), reading=reading, content=content))
+            out.append(Token(surface=surface, folded=fold(surface), word=fold(m.normalized_form()), reading=reading, content=content))
         return tuple(out)
 
     def _char_reading(self, surface: str) -> str:

@@ -64,22 +64,11 @@ def test_out_of_scope_falls_back_to_the_general_window(fixture_assistant: Assist
     assert a.window.name == "みなと市社会福祉協議会 総合相談窓口"
 
 
-@pytest.mark.parametrize("question", ["死にたい", "もう消えたい…", "しにたい", "夫に殴られる", "家が火事です"])
-def test_crisis_shows_hotlines_first(fixture_assistant: Assistant, question: str) -> None:
+@pytest.mark.parametrize("question", ["住民票を取りたい", "パスポートの申請はどこ？", "燃えるごみの日を知りたい"])
+def test_another_offices_topic_names_that_office(fixture_assistant: Assistant, question: str) -> None:
     a = fixture_assistant.ask("minato", question)
-    assert a.kind == "emergency"
-    assert a.hotlines and all(h.number for h in a.hotlines)
-
-
-@pytest.mark.parametrize("question", ["医師に対して相談したい", "予防接種はどこで受けられますか"])
-def test_kana_endings_of_kanji_words_are_not_crisis_words(fixture_assistant: Assistant, question: str) -> None:
-    # いしにたいして contains しにたい; 受けられ contains けられ (the reading of 蹴られ)
-    assert fixture_assistant.ask("minato", question).kind != "emergency"
-
-
-def test_missing_person_shows_the_police_first(fixture_assistant: Assistant) -> None:
-    a = fixture_assistant.ask("minato", "認知症の父が家からいなくなりました")
-    assert a.kind == "emergency" and a.hotlines[0].number == "110"
+    assert (a.kind, a.reason) == ("fallback", "not_offered")
+    assert "市役所" in a.message or "都道府県" in a.message
 
 
 def test_staff_entries_are_for_staff_only(fixture_assistant: Assistant) -> None:

@@ -57,6 +57,11 @@ def test_number_where_text_is_expected_hints_at_quotes(kb_copy: Path) -> None:
     assert any("fee: must be text or empty, not int (put quotes around it)" in e for e in _errors(kb_copy))
 
 
+def test_other_office_topic_without_message_is_an_error(kb_copy: Path) -> None:
+    (kb_copy / "_common/other_offices.yaml").write_text("topics:\n  - topic: 選挙\n    terms: [選挙]\n", encoding="utf-8")
+    assert any("other_offices.yaml:2" in e and "message" in e for e in _errors(kb_copy))
+
+
 def test_duplicate_id_and_foreign_id(kb_copy: Path) -> None:
     dup = kb_copy / "minato/services/kuruma-isu2.yaml"
     dup.write_text((kb_copy / "minato/services/kuruma-isu.yaml").read_text(encoding="utf-8"), encoding="utf-8")
