@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.index import Index, Phrase, grams
 from bot.language import KEY_FACTORS, Analysis
@@ -185,6 +185,17 @@ def bm25(index: Index, q: Analysis, docs: list[int], *, k1: float = 1.2, b: floa
     return out
 
 
+def _closeness(index: Index, q: Analysis, docs: list[int]) -> dict[int, float]:
+    """How close (0–1) each service's nearest name sounds to the whole question."""
+    pids = [p for d in docs for p in index.doc_phrases[d]]
+    found = process.extract(q.reading, [index.phrases[p].reading for p in pids], scorer=fuzz.ratio, limit=None)
+    best: dict[int, float] = {}
+    for _, score, i in found:
+        d = index.phrases[pids[i]].doc
+        best[d] = max(best.get(d, 0.0), score / 100.0)
+    return best
+
+
 def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: int | None = None) -> list[Match]:
     """Services of the index that fit the question, best first."""
     s = index.settings
@@ -206,9 +217,9 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
     order: dict[int, float] = {}
     bm = bm25(index, q, top)
     peak = max(bm.values(), default=0.0) or 1.0
+    closeness = _closeness(index, q, top)
     for d in top:
-        closeness = max((fuzz.ratio(index.phrases[p].reading, q.reading) for p in index.doc_phrases[d]), default=0.0)
-        shown[d] = scores[d] + s.name_bonus * closeness / 100.0
+        shown[d] = scores[d] + s.name_bonus * closeness.get(d, 0.0)
         order[d] = shown[d] + s.bm25_weight * bm.get(d, 0.0) / peak
     top.sort(key=lambda d: (-order[d], -phrase.get(d, 0.0), index.docs[d].id))
     return [

@@ -12,6 +12,7 @@ so 死んだ方が meets 死んだほうが and なぐられた meets 殴られ.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.language import Analysis, Language, lemmas
@@ -31,14 +32,23 @@ class Alert:
         return self.rules[0].message
 
 
+def _pattern(forms: set[str], *, lookahead: bool = False) -> re.Pattern[str] | None:
+    """One regex for a set of forms (longest first); with `lookahead`, finditer
+    yields every position where one of them begins, overlapping or not."""
+    if not forms:
+        return None
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
+    return re.compile(f"(?=(?:{alternatives}))" if lookahead else alternatives)
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     rule: SafetyRule
-    anywhere: tuple[str, ...]  # forms that begin with a kanji: found anywhere
-    at_word: tuple[str, ...]  # kana (and other) forms: must begin a word
-    lemmas: tuple[str, ...]  # the terms as words in dictionary form: any inflection
-    context: tuple[str, ...]  # one of these must be in the message too, if any
-    unless: tuple[str, ...]  # none of these may be in the message
+    anywhere: re.Pattern[str] | None  # forms that begin with a kanji: found anywhere
+    at_word: re.Pattern[str] | None  # kana (and other) forms: must begin a word
+    lemmas: re.Pattern[str] | None  # the terms as words in dictionary form: any inflection
+    context: re.Pattern[str] | None  # one of these must be in the message too, if any
+    unless: re.Pattern[str] | None  # none of these may be in the message
 
 
 class SafetyCheck:
@@ -53,37 +63,33 @@ class SafetyCheck:
             lemma_forms = {lemmas(language.tokenizer.tokenize(t)) for t in rule.terms}
             self._rules.append(_Rule(
                 rule,
-                anywhere=tuple(sorted(f for f in forms if is_kanji(f[0]))),
-                at_word=tuple(sorted(f for f in forms if not is_kanji(f[0]))),
-                lemmas=tuple(sorted(f for f in lemma_forms if f.count("|") >= 3)),  # two words or more
-                context=tuple(sorted(c for c in context if c)),
-                unless=tuple(sorted({fold(t) for t in rule.unless})),
+                anywhere=_pattern({f for f in forms if is_kanji(f[0])}),
+                at_word=_pattern({f for f in forms if not is_kanji(f[0])}, lookahead=True),
+                lemmas=_pattern({f for f in lemma_forms if f.count("|") >= 3}),  # two words or more
+                context=_pattern({c for c in context if c}),
+                unless=_pattern({fold(t) for t in rule.unless}),
             ))
 
     @staticmethod
-    def _at_word(form: str, text: str, starts: frozenset[int] | None) -> bool:
-        """`form` begins a word of the message, so a kana form is not read out of
+    def _at_word(pattern: re.Pattern[str], text: str, starts: frozenset[int] | None) -> bool:
+        """A form begins a word of the message, so a kana form is not read out of
         the middle of another word: けられ in 受けられ, なぐる in 小さなグループ."""
-        start = text.find(form)
-        while start != -1:
-            if starts is not None:
-                if start in starts:
-                    return True
-            elif start == 0 or not is_kanji(text[start - 1]):
+        for m in pattern.finditer(text):
+            at = m.start()
+            if (at in starts) if starts is not None else (at == 0 or not is_kanji(text[at - 1])):
                 return True
-            start = text.find(form, start + 1)
         return False
 
     def _fires(self, r: _Rule, q: Analysis) -> bool:
-        if r.context and not any(c in q.folded for c in r.context):
+        if r.context is not None and not r.context.search(q.folded):
             return False
-        if any(u in q.folded for u in r.unless):
+        if r.unless is not None and r.unless.search(q.folded):
             return False
         text, words = q.folded + "。", q.lemmas + "。|"  # the end of a message ends a sentence
-        return (
-            any(f in text for f in r.anywhere)
-            or any(self._at_word(f, text, q.starts) for f in r.at_word)
-            or any(f in words for f in r.lemmas)
+        return bool(
+            (r.anywhere is not None and r.anywhere.search(text))
+            or (r.at_word is not None and self._at_word(r.at_word, text, q.starts))
+            or (r.lemmas is not None and r.lemmas.search(words))
         )
 
     def check(self, q: Analysis) -> Alert | None:

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sudachipy import Dictionary, SplitMode
+from sudachipy import Dictionary, Morpheme, SplitMode
 
 from bot.normalize import fold, is_kanji, normalize, to_hiragana
 
@@ -21,6 +21,7 @@ __all__ = ["Token", "Tokenizer", "content_terms", "default_tokenizer"]
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "代名詞", "副詞"})
 _SKIP_SECOND = frozenset({"数詞", "非自立可能"})
 _MAX_CHARS = 2_000  # longer messages are cut: a question never needs more
+_MAX_WORDS = 200_000  # distinct words remembered; the knowledge uses about 10,000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,9 @@ class Tokenizer:
         self._local = threading.local()
         self._dictionary = Dictionary(dict="core")
         self.tokenize = lru_cache(maxsize=65_536)(self._tokenize)
+        # Token per (dictionary word, surface): a word's forms are worked out once.
+        # Plain dict reads and writes are atomic, so threads may share it.
+        self._words: dict[tuple[int, str], Token] = {}
 
     def _sudachi(self):  # one Sudachi tokenizer per thread: it is not thread-safe
         tok = getattr(self._local, "tok", None)
@@ -55,19 +59,31 @@ class Tokenizer:
         if not text:
             return ()
         out: list[Token] = []
+        words = self._words
         for m in self._sudachi().tokenize(text):
             surface = m.surface()
-            if not surface.strip():
-                continue
-            pos = m.part_of_speech()
-            reading = to_hiragana(m.reading_form()) if m.reading_form() else fold(surface)
-            if reading == "きごう":  # Sudachi's reading for unknown symbols
-                reading = fold(surface)
-            if m.is_oov() and any(is_kanji(c) for c in reading):
-                reading = self._char_reading(surface)
-            content = pos[0] in _CONTENT_POS and pos[1] not in _SKIP_SECOND
-            out.append(Token(surface=surface, folded=fold(surface), word=fold(m.normalized_form()), reading=reading, content=content))
+            key = (m.word_id(), surface)
+            token = words.get(key) if not m.is_oov() else None
+            if token is None:
+                if not surface.strip():
+                    continue
+                token = self._token(m, surface)
+                if not m.is_oov() and len(words) < _MAX_WORDS:
+                    words[key] = token
+            out.append(token)
         return tuple(out)
+
+    def _token(self, m: Morpheme, surface: str) -> Token:
+        """One Token from one morpheme: the slow part, done once per dictionary word."""
+        pos = m.part_of_speech()
+        reading = to_hiragana(m.reading_form()) if m.reading_form() else fold(surface)
+        if reading == "きごう":  # Sudachi's reading for unknown symbols
+            reading = fold(surface)
+        if m.is_oov() and any(is_kanji(c) for c in reading):
+            reading = self._char_reading(surface)
+        content = pos[0] in _CONTENT_POS and pos[1] not in _SKIP_SECOND
+        return Token(surface=surface, folded=fold(surface), word=fold(m.normalized_form()), reading=reading,
+                     content=content)
 
     def _char_reading(self, surface: str) -> str:
         """A reading for an unknown kanji word, character by character.
