@@ -54,7 +54,7 @@ class MatchSettings:
     # Added (× name similarity 0–1) to break near-ties between candidates.
     name_bonus: float = 0.06
     # How much a found name is worth when it is a small part of a long question.
-    phrase_base: float = 0.5
+    phrase_base: float = 0.45
     # Typo tolerance: a question word meets a knowledge word at this similarity.
     fuzzy_min: float = 85.0
     fuzzy_limit: int = 3
