@@ -107,3 +107,9 @@ def test_answer_is_frozen(fixture_assistant: Assistant) -> None:
     a = fixture_assistant.ask("minato", "車いす")
     with pytest.raises(AttributeError):
         a.kind = "fallback"  # type: ignore[misc]
+
+
+def test_a_bare_name_is_answered_even_when_another_entry_mentions_it(real_assistant: Assistant) -> None:
+    # 子どもの居場所（美作お助け隊） covers every word of お助け隊, but only one service is named so.
+    a = real_assistant.ask("mimasaka", "お助け隊")
+    assert (a.kind, a.service.id if a.service else None) == ("answer", "mimasaka/otasuketai")
