@@ -128,9 +128,11 @@ def decide(
     # A name typed in full that no other service shares needs a smaller lead.
     named = top.phrase >= settings.named and all(m.phrase < settings.named for m in others)
     lead = top.score - max((m.score for m in others), default=0.0)
-    # The whole message is one service's name, and no other service has it: no lead needed.
-    whole_name = named and top.phrase >= 1.0
-    if top.score >= settings.answer and (whole_name or lead >= (settings.named_margin if named else settings.margin)):
+    # Its name is in the message as typed, no other candidate's is, and no other explains
+    # more of the message: no lead needed (other entries may merely mention that name).
+    only_named = (top.named and not any(m.named for m in others) and top.score >= best
+                  and top.coverage >= max((m.coverage for m in others), default=0.0))
+    if top.score >= settings.answer and (only_named or lead >= (settings.named_margin if named else settings.margin)):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)

@@ -33,6 +33,7 @@ class Match:
     score: float
     phrase: float
     coverage: float
+    named: bool = False  # one of its names (3 kana or more) is in the question exactly
 
 
 def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, float]]:
@@ -78,15 +79,23 @@ def named_exactly(index: Index, q: Analysis, *, min_length: int = 3) -> set[int]
 
 def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
     """Best title/alias evidence per service, for services sharing sounds with the question."""
+    return _phrases(index, q)[0]
+
+
+def _phrases(index: Index, q: Analysis, *, min_named: int = 3) -> tuple[dict[int, float], set[int]]:
+    """`phrase_scores`, and the services whose name is in the question exactly."""
     s = index.settings
     out: dict[int, float] = {}
+    named: set[int] = set()
     for p, sim in _name_similarities(index, q):
+        if sim >= 1.0 and len(p.reading) >= min_named:
+            named.add(p.doc)
         # A short name inside a long question is weaker evidence than the same name alone.
         share = min(1.0, len(p.reading) / max(1, len(q.reading)))
         sim *= s.phrase_base + (1.0 - s.phrase_base) * share
         if sim > out.get(p.doc, 0.0):
             out[p.doc] = sim
-    return out
+    return out, named
 
 
 def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[str, float]]]]:
@@ -199,7 +208,7 @@ def _closeness(index: Index, q: Analysis, docs: list[int]) -> dict[int, float]:
 def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: int | None = None) -> list[Match]:
     """Services of the index that fit the question, best first."""
     s = index.settings
-    phrase = phrase_scores(index, q)
+    phrase, named = _phrases(index, q)
     cover = coverage_scores(index, q, extra=phrase.keys())
     docs = phrase.keys() | cover.keys()
     if audience == "resident":
@@ -223,6 +232,7 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
         order[d] = shown[d] + s.bm25_weight * bm.get(d, 0.0) / peak
     top.sort(key=lambda d: (-order[d], -phrase.get(d, 0.0), index.docs[d].id))
     return [
-        Match(index.docs[d], round(min(1.0, shown[d]), 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4))
+        Match(index.docs[d], round(min(1.0, shown[d]), 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4),
+              d in named)
         for d in top
     ]
