@@ -132,7 +132,9 @@ def decide(
     # more of the message: no lead needed (other entries may merely mention that name).
     only_named = (top.named and not any(m.named for m in others) and top.score >= best
                   and top.coverage >= max((m.coverage for m in others), default=0.0))
-    if top.score >= settings.answer and (only_named or lead >= (settings.named_margin if named else settings.margin)):
+    clear = top.score >= settings.clear and lead >= settings.clear_margin
+    if clear or (top.score >= settings.answer
+                 and (only_named or lead >= (settings.named_margin if named else settings.margin))):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)

@@ -35,6 +35,10 @@ class MatchSettings:
     # question and no runner-up's is.
     named: float = 0.8
     named_margin: float = 0.1
+    # …or, below `answer`, when it scores at least `clear` and leads by `clear_margin`:
+    # one service plainly fits a message that mentions things no entry speaks of.
+    clear: float = 0.5
+    clear_margin: float = 0.3
     choice: float = 0.38
     choice_window: float = 0.22
     max_choices: int = 4
