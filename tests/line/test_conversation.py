@@ -91,7 +91,7 @@ def _buttons(message: dict) -> list[dict]:
 
 
 def test_kana_question_offers_choices_as_quick_replies_carrying_service_ids(line, fake_line):
-    rec = exchange(line, fake_line, "tomakomai", wh.text("おかねをかりたい"))
+    rec = exchange(line, fake_line, "tomakomai", wh.text("おかねを かしてほしい"))
     [m] = rec.messages
     assert m["type"] == "text" and m["text"].startswith("いくつか当てはまりそうなサービスがあります")
     ids = [data(a)["id"] for a in quick(m)]

@@ -92,9 +92,9 @@ def test_slash_command_acks_fast_then_answers_ephemerally(slack: Slack) -> None:
 
 def test_choices_become_buttons_and_pressing_one_answers_with_that_service(slack: Slack) -> None:
     channel = unique("C")
-    _, ts = slack.mention("お金を借りたい", channel=channel)
+    _, ts = slack.mention("お金を貸してほしい", channel=channel)
     [first] = slack.fake.wait(sent_to(channel))
-    expected = slack.runtime.live.assistant.ask("kiyose", "お金を借りたい", audience="staff")
+    expected = slack.runtime.live.assistant.ask("kiyose", "お金を貸してほしい", audience="staff")
     assert expected.kind == "choices"
     [block, *_] = actions(first.body["blocks"])
     assert [e["value"] for e in block["elements"]] == [o.id for o in expected.choices]
@@ -111,7 +111,7 @@ def test_choices_become_buttons_and_pressing_one_answers_with_that_service(slack
 
 
 def test_button_in_ephemeral_reply_answers_through_response_url(slack: Slack) -> None:
-    _, where = slack.command("清瀬 お金を借りたい")
+    _, where = slack.command("清瀬 お金を貸してほしい")
     [call] = slack.fake.wait(lambda c: c.method == where)
     [block, *_] = actions(call.body["blocks"])
     resp, where2 = slack.press(block=block, index=0, channel="CGENERAL", message_ts=None, ephemeral=True)
