@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.assistant import Assistant
 from bot.language import Language
@@ -69,3 +71,44 @@ def test_context_and_unless_gate_a_rule() -> None:
     assert check.check(language.analyze("子どもが危ない")) is not None
     assert check.check(language.analyze("危ない")) is None  # no context word
     assert check.check(language.analyze("昔、子どもが危ない目にあった")) is None  # past
+
+
+def _reference_fired(assistant: Assistant, text: str) -> set[str]:
+    """The safety rules, checked the slow, obvious way: every term, every occurrence."""
+    from bot.language import lemmas
+    from bot.normalize import fold, is_kanji
+
+    language = assistant.language
+    q = language.analyze(text)
+    typed, words = q.folded + "。", q.lemmas + "。|"
+    fired = set()
+    for rule in assistant.knowledge.safety:
+        if rule.context and not any(c in q.folded for t in rule.context for c in (fold(t), language.reading(t)) if c):
+            continue
+        if any(fold(t) in q.folded for t in rule.unless):
+            continue
+        for term in rule.terms:
+            forms = {fold(term)} if len(fold(term)) >= 2 else set()
+            reading = language.reading(term)
+            if reading not in forms and len(reading) >= 3:
+                forms.add(reading)
+            at = [i for f in forms for i in range(len(typed)) if typed.startswith(f, i)
+                  and (is_kanji(f[0]) or (i in q.starts if q.starts is not None
+                                          else i == 0 or not is_kanji(typed[i - 1])))]
+            lemma = lemmas(language.tokenizer.tokenize(term))
+            if at or (lemma.count("|") >= 3 and lemma in words):
+                fired.add(rule.id)
+    return fired
+
+
+_PIECES = ["死にたい", "しにたい", "受けられ", "医師に対して", "殴られた", "なぐる", "小さなグループ", "虐待", "高齢者",
+           "子どもが", "火事", "見舞金", "帰ってこん", "父が", "いなくなった", "猫が", "。", "、", "もう", "はいしょく"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_safety_patterns_match_the_plain_reference(fixture_assistant: Assistant, pieces: list[str]) -> None:
+    text = "".join(pieces)
+    alert = fixture_assistant._safety.check(fixture_assistant.analyze(text))
+    fast = {r.id for r in alert.rules} if alert else set()
+    assert fast == _reference_fired(fixture_assistant, text)
