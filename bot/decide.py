@@ -125,8 +125,8 @@ def decide(
                              reason="not_offered", results=results)
         return _fallback(council, query, M.no_match, reason="no_match", results=results)
     others = ranked[1:]
-    # A name typed in full that no other service shares needs a smaller lead.
-    named = top.phrase >= settings.named and all(m.phrase < settings.named for m in others)
+    # Strong name evidence that no other service shares needs a smaller lead.
+    name_evidence = top.phrase >= settings.named and all(m.phrase < settings.named for m in others)
     lead = top.score - max((m.score for m in others), default=0.0)
     # Its name is in the message as typed, no other candidate's is, and no other explains
     # more of the message: no lead needed (other entries may merely mention that name).
@@ -134,7 +134,7 @@ def decide(
                   and top.coverage >= max((m.coverage for m in others), default=0.0))
     clear = top.score >= settings.clear and lead >= settings.clear_margin
     if clear or (top.score >= settings.answer
-                 and (only_named or lead >= (settings.named_margin if named else settings.margin))):
+                 and (only_named or lead >= (settings.named_margin if name_evidence else settings.margin))):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)

@@ -48,10 +48,12 @@ class Analysis:
 
 
 def lemmas(tokens: tuple[Token, ...]) -> str:
+    """The dictionary forms between bars, so a substring test matches whole words only."""
     return "|" + "".join(t.word + "|" for t in tokens)
 
 
 def _word_starts(folded: str, tokens: tuple[Token, ...]) -> frozenset[int] | None:
+    """Where each token begins in `folded`; None if the two do not line up."""
     starts, at = [], 0
     for t in tokens:
         if not folded.startswith(t.folded, at):
