@@ -25,6 +25,7 @@ from bot.model import (
     Service,
     SynonymGroup,
 )
+from bot.normalize import fold
 from bot.problems import KnowledgeError, Problem, Problems
 from bot.yamlfile import YamlDoc, read_yaml
 
@@ -281,6 +282,8 @@ class _Loader:
                 services[service.id] = service
                 where[service.id] = service.path
         self._check_related(services, broken)
+        other_offices = self.other_offices()
+        self._check_gaps(councils, services, other_offices)
         if not councils:
             self.problems.append(Problem(str(self.root), 1, "", "no council folder found"))
         if any(p.severity == "error" for p in self.problems):
@@ -293,7 +296,7 @@ class _Loader:
             ignore_words=ignore,
             hotlines=hotlines,
             safety=rules,
-            other_offices=self.other_offices(),
+            other_offices=other_offices,
             root=str(self.root),
         )
 
@@ -311,6 +314,30 @@ class _Loader:
                         line = doc.line(("related", idx))
                     why = "unknown id" if target is None else "belongs to another council"
                     self.problems.append(Problem(s.path, line, "related", f"{why}: {ref!r}"))
+
+
+    def _check_gaps(
+        self, councils: dict[str, Council], services: dict[str, Service], other_offices: tuple[NotOffered, ...]
+    ) -> None:
+        """Warn when a "not offered" term is also the name of one of the council's own services:
+        the service answers, so one of the two is out of date."""
+        for council in councils.values():
+            names = {
+                fold(n): s.id for s in services.values() if s.council_id == council.id and s.offered
+                and s.audience == "resident" and s.status != "ended" for n in (s.title, *s.aliases)
+            }
+            sources = [(council.path, "not_offered", council.not_offered),
+                       (self.rel(self.root / COMMON / "other_offices.yaml"), "topics", other_offices)]
+            for path, key, gaps in sources:
+                for i, gap in enumerate(gaps):
+                    for j, term in enumerate(gap.terms):
+                        if fold(term) in names:
+                            doc, _ = read_yaml(self.root.parent / path, display=path)
+                            line = doc.line((key, i, "terms", j)) if doc is not None else 1
+                            self.problems.append(Problem(
+                                path, line, f"{key}.{i}.terms.{j}",
+                                f"{term!r} is also a name of {names[fold(term)]}: offered or not? One of the two is out of date",
+                                "warning"))
 
 
 def check_knowledge(root: Path | str | None = None) -> LoadResult:

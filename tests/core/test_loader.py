@@ -110,3 +110,9 @@ def test_bundled_knowledge_has_no_errors() -> None:
     assert k is not None and set(k.councils) == {"tomakomai", "ichinoseki", "kiyose", "komoro", "mimasaka"}
     # the seeds give no phone numbers: every resident service is flagged for staff
     assert sum("has no phone" in str(w) for w in result.warnings) >= 300
+
+
+def test_not_offered_term_that_names_an_own_service_is_flagged(kb_copy: Path) -> None:
+    _edit(kb_copy / "minato/council.yaml", "not_offered:\n", "not_offered:\n  - topic: 車いす\n    terms: [車椅子貸出]\n")
+    warnings = [str(w) for w in check_knowledge(kb_copy).warnings]
+    assert any("council.yaml" in w and "車椅子貸出" in w and "minato/kuruma-isu" in w for w in warnings), warnings
