@@ -25,7 +25,7 @@ from bot.model import (
     Service,
     SynonymGroup,
 )
-from bot.normalize import fold
+from bot.consistency import gap_problems, related_problems
 from bot.problems import KnowledgeError, Problem, Problems
 from bot.yamlfile import YamlDoc, read_yaml
 
@@ -281,9 +281,10 @@ class _Loader:
                     continue
                 services[service.id] = service
                 where[service.id] = service.path
-        self._check_related(services, broken)
+        self.problems += related_problems(self.root.parent, services, broken=broken)
         other_offices = self.other_offices()
-        self._check_gaps(councils, services, other_offices)
+        self.problems += gap_problems(self.root.parent, councils, services, other_offices,
+                                      other_offices_file=self.rel(self.root / COMMON / "other_offices.yaml"))
         if not councils:
             self.problems.append(Problem(str(self.root), 1, "", "no council folder found"))
         if any(p.severity == "error" for p in self.problems):
@@ -299,45 +300,6 @@ class _Loader:
             other_offices=other_offices,
             root=str(self.root),
         )
-
-    def _check_related(self, services: dict[str, Service], broken: set[str]) -> None:
-        for s in services.values():
-            for ref in s.related:
-                target = services.get(ref)
-                if target is None and ref in broken:
-                    continue
-                if target is None or target.council_id != s.council_id:
-                    doc, _ = read_yaml(self.root.parent / s.path, display=s.path)
-                    line = 1
-                    if doc is not None:
-                        idx = list(s.related).index(ref)
-                        line = doc.line(("related", idx))
-                    why = "unknown id" if target is None else "belongs to another council"
-                    self.problems.append(Problem(s.path, line, "related", f"{why}: {ref!r}"))
-
-
-    def _check_gaps(
-        self, councils: dict[str, Council], services: dict[str, Service], other_offices: tuple[NotOffered, ...]
-    ) -> None:
-        """Warn when a "not offered" term is also the name of one of the council's own services:
-        the service answers, so one of the two is out of date."""
-        for council in councils.values():
-            names = {
-                fold(n): s.id for s in services.values() if s.council_id == council.id and s.offered
-                and s.audience == "resident" and s.status != "ended" for n in (s.title, *s.aliases)
-            }
-            sources = [(council.path, "not_offered", council.not_offered),
-                       (self.rel(self.root / COMMON / "other_offices.yaml"), "topics", other_offices)]
-            for path, key, gaps in sources:
-                for i, gap in enumerate(gaps):
-                    for j, term in enumerate(gap.terms):
-                        if fold(term) in names:
-                            doc, _ = read_yaml(self.root.parent / path, display=path)
-                            line = doc.line((key, i, "terms", j)) if doc is not None else 1
-                            self.problems.append(Problem(
-                                path, line, f"{key}.{i}.terms.{j}",
-                                f"{term!r} is also a name of {names[fold(term)]}: offered or not? One of the two is out of date",
-                                "warning"))
 
 
 def check_knowledge(root: Path | str | None = None) -> LoadResult:

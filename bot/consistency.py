@@ -1,0 +1,64 @@
+"""Checks across files, once every file has loaded on its own.
+
+A service may name a related service that does not exist, and a "not offered"
+topic may name a service the council does run. Each file is valid alone; only
+together are they wrong, so these checks run last and point at the line to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.model import Council, NotOffered, Service
+from bot.normalize import fold
+from bot.problems import Problem
+from bot.yamlfile import read_yaml
+
+__all__ = ["related_problems", "gap_problems"]
+
+
+def _line(base: Path, file: str, path: tuple) -> int:
+    doc, _ = read_yaml(base / file, display=file)
+    return doc.line(path) if doc is not None else 1
+
+
+def related_problems(base: Path, services: dict[str, Service], *, broken: set[str]) -> list[Problem]:
+    """`related` ids that are unknown or belong to another council (ids of broken files are skipped)."""
+    out = []
+    for s in services.values():
+        for i, ref in enumerate(s.related):
+            target = services.get(ref)
+            if target is None and ref in broken:
+                continue
+            if target is None or target.council_id != s.council_id:
+                why = "unknown id" if target is None else "belongs to another council"
+                out.append(Problem(s.path, _line(base, s.path, ("related", i)), "related", f"{why}: {ref!r}"))
+    return out
+
+
+def gap_problems(
+    base: Path,
+    councils: dict[str, Council],
+    services: dict[str, Service],
+    other_offices: tuple[NotOffered, ...],
+    *,
+    other_offices_file: str,
+) -> list[Problem]:
+    """Warnings for a "not offered" term that is also the name of one of the council's own services."""
+    out = []
+    for council in councils.values():
+        names = {
+            fold(n): s.id for s in services.values()
+            if s.council_id == council.id and s.audience == "resident" and s.status != "ended"
+            for n in (s.title, *s.aliases)
+        }
+        for file, key, gaps in ((council.path, "not_offered", council.not_offered),
+                                (other_offices_file, "topics", other_offices)):
+            for i, gap in enumerate(gaps):
+                for j, term in enumerate(gap.terms):
+                    if fold(term) in names:
+                        out.append(Problem(
+                            file, _line(base, file, (key, i, "terms", j)), f"{key}.{i}.terms.{j}",
+                            f"{term!r} is also a name of {names[fold(term)]}: offered or not? One of the two is "
+                            "out of date", "warning"))
+    return out
