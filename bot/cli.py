@@ -99,8 +99,13 @@ def cmd_kb_schema(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from bot.evaluation.report import run
 
-    return run(knowledge=args.knowledge, questions=args.file, baselines=not args.no_baselines, out=out,
-               failures=args.failures)
+    files = args.file or [None]
+    for i, file in enumerate(files):
+        if len(files) > 1:
+            out.write(f"{chr(10) if i else ''}== {file}\n")
+        run(knowledge=args.knowledge, questions=file, baselines=not args.no_baselines, out=out,
+            failures=args.failures)
+    return 0
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
@@ -135,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_kb_check)
     kb.add_parser("schema", help="print the JSON Schema of the files").set_defaults(func=cmd_kb_schema)
 
-    ev = sub.add_parser("eval", help="measure answer quality on a labelled question set")
-    ev.add_argument("file", nargs="?", type=Path)
+    ev = sub.add_parser("eval", help="measure answer quality on labelled question sets")
+    ev.add_argument("file", nargs="*", type=Path, help="question sets (default: tests/eval/questions.yaml)")
     ev.add_argument("--no-baselines", action="store_true")
     ev.add_argument("--failures", type=int, default=0, help="print up to N misses")
     ev.set_defaults(func=cmd_eval)
