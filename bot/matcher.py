@@ -123,15 +123,22 @@ def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[st
     return units
 
 
-def coverage_scores(index: Index, q: Analysis, *, extra: set[int] | frozenset[int] = frozenset()) -> dict[int, float]:
+def coverage_scores(
+    index: Index,
+    q: Analysis,
+    *,
+    extra: set[int] | frozenset[int] = frozenset(),
+    units: list[tuple[float, list[tuple[str, float]]]] | None = None,
+) -> dict[int, float]:
     """Share of the question's (rarity-weighted) words each service explains.
 
     Keys rare enough are walked through their postings; keys shared by more
     than `max_df` services only add to the best `candidate_pool` services found
     so far (and `extra`, the services named by phrase), through the forward
     index. On knowledge where no key is that common the result is exact.
+    `units` are the question's `weighted_units`, when already worked out.
     """
-    units = weighted_units(index, q)
+    units = weighted_units(index, q) if units is None else units
     total = sum(w for w, _ in units)
     if total <= 0:
         return {}
@@ -171,21 +178,32 @@ def coverage_scores(index: Index, q: Analysis, *, extra: set[int] | frozenset[in
     return {doc: v / total for doc, v in got.items()}
 
 
-def bm25(index: Index, q: Analysis, docs: list[int], *, k1: float = 1.2, b: float = 0.75) -> dict[int, float]:
+def bm25(
+    index: Index,
+    q: Analysis,
+    docs: list[int],
+    *,
+    keys: list[list[str]] | None = None,
+    k1: float = 1.2,
+    b: float = 0.75,
+) -> dict[int, float]:
     """Okapi BM25 of the question against `docs` (a few candidates, not the index).
 
     Coverage says how much of the question an entry explains; BM25 adds how
     much the entry is *about* those words (repeated, in a short entry), which
     separates close neighbours such as two loans or two 後見 services.
+    `keys` gives each question word's keys (default: its own; `rank` adds the
+    near spellings of a typo, so ボラティア still counts as ボランティア).
     """
     out: dict[int, float] = {}
+    words = keys if keys is not None else [list(u.keys) for u in q.units]
     for d in docs:
         repeats, present = index.repeats[d], index.forward[d]
         norm = k1 * (1 - b + b * index.doc_len[d] / (index.avg_len or 1))
         total = 0.0
-        for u in q.units:
+        for word in words:
             best = 0.0
-            for key in u.keys:
+            for key in word:
                 tf = repeats.get(key) or (1 if key in present else 0)
                 if tf:
                     best = max(best, index.idf[key] * tf * (k1 + 1) / (tf + norm))
@@ -209,7 +227,8 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
     """Services of the index that fit the question, best first."""
     s = index.settings
     phrase, named = _phrases(index, q)
-    cover = coverage_scores(index, q, extra=phrase.keys())
+    units = weighted_units(index, q)
+    cover = coverage_scores(index, q, extra=phrase.keys(), units=units)
     docs = phrase.keys() | cover.keys()
     if audience == "resident":
         docs = {d for d in docs if index.resident[d]}
@@ -224,7 +243,7 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
     # ("サロン" → the salon, not every entry that mentions salons).
     shown: dict[int, float] = {}
     order: dict[int, float] = {}
-    bm = bm25(index, q, top)
+    bm = bm25(index, q, top, keys=[[key for key, _ in keys] for _, keys in units])
     peak = max(bm.values(), default=0.0) or 1.0
     closeness = _closeness(index, q, top)
     for d in top:
