@@ -60,7 +60,10 @@ class SafetyCheck:
             spoken = {language.reading(t) for t in rule.terms} - written
             forms = written | {f for f in spoken if len(f) >= 3}
             context = {fold(t) for t in rule.context} | {language.reading(t) for t in rule.context}
-            lemma_forms = {lemmas(language.tokenizer.tokenize(t)) for t in rule.terms}
+            # A term cut after て (死にてぇ reads 死ぬ|て) is a spelling, not a phrase: in
+            # dictionary form it would also match 死んで, so only its surface counts.
+            split = [language.tokenizer.tokenize(t) for t in rule.terms]
+            lemma_forms = {lemmas(toks) for toks in split if toks and toks[-1].word not in ("て", "で")}
             self._rules.append(_Rule(
                 rule,
                 anywhere=_pattern({f for f in forms if is_kanji(f[0])}),

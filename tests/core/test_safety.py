@@ -110,13 +110,15 @@ def _reference_fired(assistant: Assistant, text: str) -> set[str]:
             at = [i for f in forms for i in range(len(typed)) if typed.startswith(f, i)
                   and (is_kanji(f[0]) or (i in q.starts if q.starts is not None
                                           else i == 0 or not is_kanji(typed[i - 1])))]
-            lemma = lemmas(language.tokenizer.tokenize(term))
-            if at or (lemma.count("|") >= 3 and lemma in words):
+            tokens = language.tokenizer.tokenize(term)
+            lemma = lemmas(tokens)
+            cut_after_te = bool(tokens) and tokens[-1].word in ("て", "で")
+            if at or (not cut_after_te and lemma.count("|") >= 3 and lemma in words):
                 fired.add(rule.id)
     return fired
 
 
-_PIECES = ["死にたい", "しにたい", "受けられ", "医師に対して", "殴られた", "なぐる", "小さなグループ", "虐待", "高齢者",
+_PIECES = ["死にたい", "しにたい", "死にてぇ", "死んで", "受けられ", "医師に対して", "殴られた", "なぐる", "小さなグループ", "虐待", "高齢者",
            "子どもが", "火事", "見舞金", "帰ってこん", "父が", "いなくなった", "猫が", "。", "、", "もう", "はいしょく"]
 
 
