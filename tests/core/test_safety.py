@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -129,3 +132,16 @@ def test_safety_patterns_match_the_plain_reference(fixture_assistant: Assistant,
     alert = fixture_assistant._safety.check(fixture_assistant.analyze(text))
     fast = {r.id for r in alert.rules} if alert else set()
     assert fast == _reference_fired(fixture_assistant, text)
+
+
+_PROBES = yaml.safe_load((Path(__file__).parent / "safety_probes.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("message", _PROBES["danger"])
+def test_probe_danger_is_caught(real_assistant: Assistant, message: str) -> None:
+    assert real_assistant.ask("komoro", message).kind == "emergency"
+
+
+@pytest.mark.parametrize("message", _PROBES["calm"])
+def test_probe_look_alike_is_not_an_alarm(real_assistant: Assistant, message: str) -> None:
+    assert real_assistant.ask("komoro", message).kind != "emergency"
