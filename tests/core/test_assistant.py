@@ -64,7 +64,7 @@ def test_out_of_scope_falls_back_to_the_general_window(fixture_assistant: Assist
     assert a.window.name == "みなと市社会福祉協議会 総合相談窓口"
 
 
-@pytest.mark.parametrize("question", ["住民票を取りたい", "パスポートの申請はどこ？", "燃えるごみの日を知りたい"])
+@pytest.mark.parametrize("question", ["住民票を取りたい", "パスポートの申請はどこ？", "燃えるごみの日を知りたい", "犬の登録をしたい"])
 def test_another_offices_topic_names_that_office(fixture_assistant: Assistant, question: str) -> None:
     a = fixture_assistant.ask("minato", question)
     assert (a.kind, a.reason) == ("fallback", "not_offered")
@@ -113,3 +113,9 @@ def test_a_bare_name_is_answered_even_when_another_entry_mentions_it(real_assist
     # 子どもの居場所（美作お助け隊） covers every word of お助け隊, but only one service is named so.
     a = real_assistant.ask("mimasaka", "お助け隊")
     assert (a.kind, a.service.id if a.service else None) == ("answer", "mimasaka/otasuketai")
+
+
+@pytest.mark.parametrize("question", ["元気？", "よろしくお願いします", "こんにちは"])
+def test_small_talk_gets_the_welcome_prompt(fixture_assistant: Assistant, question: str) -> None:
+    a = fixture_assistant.ask("minato", question)
+    assert (a.kind, a.reason) == ("fallback", "empty")
