@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bot.assistant import Assistant, UnknownCouncil
 
@@ -119,3 +122,12 @@ def test_a_bare_name_is_answered_even_when_another_entry_mentions_it(real_assist
 def test_small_talk_gets_the_welcome_prompt(fixture_assistant: Assistant, question: str) -> None:
     a = fixture_assistant.ask("minato", question)
     assert (a.kind, a.reason) == ("fallback", "empty")
+
+
+_OUT_OF_SCOPE = yaml.safe_load((Path(__file__).parent / "out_of_scope_probes.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("question", _OUT_OF_SCOPE["decline"])
+def test_probe_out_of_scope_is_declined_in_every_council(real_assistant: Assistant, question: str) -> None:
+    for council in real_assistant.knowledge.councils:
+        assert real_assistant.ask(council, question).kind == "fallback", council
