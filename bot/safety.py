@@ -21,6 +21,8 @@ from bot.normalize import fold, is_kanji
 
 __all__ = ["SafetyCheck", "Alert"]
 
+_SHORT = 3  # kana forms this short must be whole words
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:
@@ -46,6 +48,7 @@ class _Rule:
     rule: SafetyRule
     anywhere: re.Pattern[str] | None  # forms that begin with a kanji: found anywhere
     at_word: re.Pattern[str] | None  # kana (and other) forms: must begin a word
+    whole: tuple[str, ...]  # short kana forms: must be a word of their own
     lemmas: re.Pattern[str] | None  # the terms as words in dictionary form: any inflection
     context: re.Pattern[str] | None  # one of these must be in the message too, if any
     unless: re.Pattern[str] | None  # none of these may be in the message
@@ -67,7 +70,8 @@ class SafetyCheck:
             self._rules.append(_Rule(
                 rule,
                 anywhere=_pattern({f for f in forms if is_kanji(f[0])}),
-                at_word=_pattern({f for f in forms if not is_kanji(f[0])}, lookahead=True),
+                at_word=_pattern({f for f in forms if not is_kanji(f[0]) and len(f) > _SHORT}, lookahead=True),
+                whole=tuple(sorted(f for f in forms if not is_kanji(f[0]) and len(f) <= _SHORT)),
                 lemmas=_pattern({f for f in lemma_forms if f.count("|") >= 3}),  # two words or more
                 context=_pattern({c for c in context if c}),
                 unless=_pattern({fold(t) for t in rule.unless}),
@@ -83,6 +87,18 @@ class SafetyCheck:
                 return True
         return False
 
+    @staticmethod
+    def _whole_word(forms: tuple[str, ...], text: str, starts: frozenset[int] | None) -> bool:
+        """A short form is a word of its own: いしょ (遺書) is not in いしょく (移植)."""
+        ends = None if starts is None else starts | {len(text) - 1}
+        for form in forms:
+            at = text.find(form)
+            while at != -1:
+                if (at == 0 or not is_kanji(text[at - 1])) if ends is None else (at in ends and at + len(form) in ends):
+                    return True
+                at = text.find(form, at + 1)
+        return False
+
     def _fires(self, r: _Rule, q: Analysis) -> bool:
         if r.context is not None and not r.context.search(q.folded):
             return False
@@ -92,6 +108,7 @@ class SafetyCheck:
         return bool(
             (r.anywhere is not None and r.anywhere.search(text))
             or (r.at_word is not None and self._at_word(r.at_word, text, q.starts))
+            or self._whole_word(r.whole, text, q.starts)
             or (r.lemmas is not None and r.lemmas.search(words))
         )
 

@@ -131,3 +131,12 @@ _OUT_OF_SCOPE = yaml.safe_load((Path(__file__).parent / "out_of_scope_probes.yam
 def test_probe_out_of_scope_is_declined_in_every_council(real_assistant: Assistant, question: str) -> None:
     for council in real_assistant.knowledge.councils:
         assert real_assistant.ask(council, question).kind == "fallback", council
+
+
+_NOT_OFFERED = yaml.safe_load((Path(__file__).parent / "not_offered_probes.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("council", "question"), [(c, q) for c, qs in _NOT_OFFERED.items() for q in qs])
+def test_probe_not_offered_is_said_plainly(real_assistant: Assistant, council: str, question: str) -> None:
+    a = real_assistant.ask(council, question)
+    assert (a.kind, a.reason) == ("fallback", "not_offered")

@@ -110,9 +110,11 @@ def _reference_fired(assistant: Assistant, text: str) -> set[str]:
             reading = language.reading(term)
             if reading not in forms and len(reading) >= 3:
                 forms.add(reading)
+            ends = q.starts | {len(typed) - 1} if q.starts is not None else None
             at = [i for f in forms for i in range(len(typed)) if typed.startswith(f, i)
-                  and (is_kanji(f[0]) or (i in q.starts if q.starts is not None
-                                          else i == 0 or not is_kanji(typed[i - 1])))]
+                  and (is_kanji(f[0])
+                       or (ends is None and (i == 0 or not is_kanji(typed[i - 1])))
+                       or (ends is not None and i in ends and (len(f) > 3 or i + len(f) in ends)))]
             tokens = language.tokenizer.tokenize(term)
             lemma = lemmas(tokens)
             cut_after_te = bool(tokens) and tokens[-1].word in ("て", "で")
@@ -121,7 +123,7 @@ def _reference_fired(assistant: Assistant, text: str) -> set[str]:
     return fired
 
 
-_PIECES = ["死にたい", "しにたい", "死にてぇ", "死んで", "受けられ", "医師に対して", "殴られた", "なぐる", "小さなグループ", "虐待", "高齢者",
+_PIECES = ["死にたい", "しにたい", "死にてぇ", "死んで", "いしょ", "いしょく", "受けられ", "医師に対して", "殴られた", "なぐる", "小さなグループ", "虐待", "高齢者",
            "子どもが", "火事", "見舞金", "帰ってこん", "父が", "いなくなった", "猫が", "。", "、", "もう", "はいしょく"]
 
 
