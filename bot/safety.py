@@ -4,8 +4,9 @@ Checked before anything else: a resident in danger must see the hotlines
 first, whatever else the message asks. Terms are compared on the folded
 surface, in kanji and in their kana reading, so 死にたい and しにたい both count.
 Readings are compared with the typed text only, never with the question's own
-reading, so 医師に対して (いしにたいして) does not look like 死にたい, and a kana
-form must begin a word (Sudachi's split of the message), so はいしょく does not
+reading, so 医師に対して (いしにたいして) does not look like 死にたい. A kana
+form must begin a word (Sudachi's split of the message), and a short one must
+be a whole word, so 受けられ does not contain 蹴られ and はいしょく does not
 contain 遺書 (いしょ). Terms are also compared word by word in dictionary form,
 so 死んだ方が meets 死んだほうが and なぐられた meets 殴られ.
 """
