@@ -18,7 +18,7 @@ from bot.evaluation.scoring import score
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 
 
-@pytest.mark.parametrize("name", ["questions.yaml", "holdout.yaml", "fresh.yaml", "unseen.yaml"])
+@pytest.mark.parametrize("name", ["questions.yaml", "holdout.yaml", "fresh.yaml", "unseen.yaml", "final.yaml"])
 def test_targets_hold_on_each_question_set(real_assistant: Assistant, name: str) -> None:
     questions = load_questions(EVAL / name)
     known = real_assistant.knowledge.services
