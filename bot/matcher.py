@@ -74,7 +74,7 @@ def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, floa
 
 def named_exactly(index: Index, q: Analysis, *, min_length: int = 3) -> set[int]:
     """Services one of whose names (at least `min_length` kana) is in the question as typed."""
-    return {p.doc for p, sim in _name_similarities(index, q) if sim >= 1.0 and len(p.reading) >= min_length}
+    return _phrases(index, q, min_named=min_length)[1]
 
 
 def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:

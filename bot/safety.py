@@ -55,6 +55,30 @@ class _Rule:
     unless: re.Pattern[str] | None  # none of these may be in the message
 
 
+@dataclass(frozen=True, slots=True)
+class _Message:
+    """The forms of one message the rules look in, worked out once per message.
+
+    The end of a message ends a sentence, so 帰ってこん。 matches a message that
+    stops at 帰ってこん.
+    """
+
+    text: str  # folded, with 。 added
+    words: str  # dictionary forms between bars, with 。 added
+    starts: frozenset[int] | None  # where words begin in `text`; None if unknown
+    ends: frozenset[int] | None  # where words end
+
+    @classmethod
+    def of(cls, q: Analysis) -> _Message:
+        ends = None if q.starts is None else q.starts | {len(q.folded)}
+        return cls(q.folded + "。", q.lemmas + "。|", q.starts, ends)
+
+    def begins_word(self, at: int) -> bool:
+        if self.starts is None:  # no word split: at least not inside a kanji word
+            return at == 0 or not is_kanji(self.text[at - 1])
+        return at in self.starts
+
+
 class SafetyCheck:
     def __init__(self, knowledge: Knowledge, language: Language) -> None:
         self._hotlines = knowledge.hotlines
@@ -79,42 +103,40 @@ class SafetyCheck:
             ))
 
     @staticmethod
-    def _at_word(pattern: re.Pattern[str], text: str, starts: frozenset[int] | None) -> bool:
+    def _at_word(pattern: re.Pattern[str], m: _Message) -> bool:
         """A form begins a word of the message, so a kana form is not read out of
         the middle of another word: けられ in 受けられ, なぐる in 小さなグループ."""
-        for m in pattern.finditer(text):
-            at = m.start()
-            if (at in starts) if starts is not None else (at == 0 or not is_kanji(text[at - 1])):
+        for found in pattern.finditer(m.text):
+            if m.begins_word(found.start()):
                 return True
         return False
 
     @staticmethod
-    def _whole_word(forms: tuple[str, ...], text: str, starts: frozenset[int] | None) -> bool:
+    def _whole_word(forms: tuple[str, ...], m: _Message) -> bool:
         """A short form is a word of its own: いしょ (遺書) is not in いしょく (移植)."""
-        ends = None if starts is None else starts | {len(text) - 1}
         for form in forms:
-            at = text.find(form)
+            at = m.text.find(form)
             while at != -1:
-                if (at == 0 or not is_kanji(text[at - 1])) if ends is None else (at in ends and at + len(form) in ends):
+                if m.begins_word(at) and (m.ends is None or at + len(form) in m.ends):
                     return True
-                at = text.find(form, at + 1)
+                at = m.text.find(form, at + 1)
         return False
 
-    def _fires(self, r: _Rule, q: Analysis) -> bool:
-        if r.context is not None and not r.context.search(q.folded):
+    def _fires(self, r: _Rule, m: _Message) -> bool:
+        if r.context is not None and not r.context.search(m.text):
             return False
-        if r.unless is not None and r.unless.search(q.folded):
+        if r.unless is not None and r.unless.search(m.text):
             return False
-        text, words = q.folded + "。", q.lemmas + "。|"  # the end of a message ends a sentence
         return bool(
-            (r.anywhere is not None and r.anywhere.search(text))
-            or (r.at_word is not None and self._at_word(r.at_word, text, q.starts))
-            or self._whole_word(r.whole, text, q.starts)
-            or (r.lemmas is not None and r.lemmas.search(words))
+            (r.anywhere is not None and r.anywhere.search(m.text))
+            or (r.at_word is not None and self._at_word(r.at_word, m))
+            or self._whole_word(r.whole, m)
+            or (r.lemmas is not None and r.lemmas.search(m.words))
         )
 
     def check(self, q: Analysis) -> Alert | None:
-        fired = [r.rule for r in self._rules if self._fires(r, q)]
+        m = _Message.of(q)
+        fired = [r.rule for r in self._rules if self._fires(r, m)]
         if not fired:
             return None
         seen: dict[str, Hotline] = {}
