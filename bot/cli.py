@@ -102,7 +102,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     files = args.file or [None]
     for i, file in enumerate(files):
         if len(files) > 1:
-            out.write(f"{chr(10) if i else ''}== {file}\n")
+            out.write(("\n" if i else "") + f"== {file}\n")
         run(knowledge=args.knowledge, questions=file, baselines=not args.no_baselines, out=out,
             failures=args.failures)
     return 0

@@ -62,13 +62,13 @@ class Tokenizer:
         words = self._words
         for m in self._sudachi().tokenize(text):
             surface = m.surface()
-            key = (m.word_id(), surface)
-            token = words.get(key) if not m.is_oov() else None
+            key = None if m.is_oov() else (m.word_id(), surface)  # unknown words are not remembered
+            token = words.get(key) if key else None
             if token is None:
                 if not surface.strip():
                     continue
                 token = self._token(m, surface)
-                if not m.is_oov() and len(words) < _MAX_WORDS:
+                if key and len(words) < _MAX_WORDS:
                     words[key] = token
             out.append(token)
         return tuple(out)
