@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.live import LiveKnowledge
+    from bot.knowledge.live import LiveKnowledge
 
 __all__ = ["Metrics", "BUCKETS", "standard_metrics", "DESCRIPTIONS"]
 

@@ -16,7 +16,7 @@ from adapters.config import Config
 from adapters.dedupe import Dedupe, MemoryDedupe
 from adapters.metrics import Metrics
 from bot.answer import Answer
-from bot.live import LiveKnowledge, ReloadResult
+from bot.knowledge.live import LiveKnowledge, ReloadResult
 from bot.querylog import QueryLog
 
 __all__ = ["Runtime", "log_reload"]

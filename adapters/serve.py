@@ -34,7 +34,7 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
     from adapters.config import Config
     from adapters.metrics import standard_metrics
     from adapters.runtime import Runtime
-    from bot.live import LiveKnowledge
+    from bot.knowledge.live import LiveKnowledge
 
     e = os.environ if env is None else env
     if knowledge is None and e.get("MADOGUCHI_KNOWLEDGE"):
@@ -64,7 +64,7 @@ def freeze_heap() -> None:
 
 
 def _knowledge_root(runtime) -> Path:
-    from bot.loader import default_root
+    from bot.knowledge.loader import default_root
 
     return Path(runtime.live.root) if runtime.live.root else default_root()
 

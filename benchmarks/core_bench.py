@@ -18,10 +18,10 @@ import time
 from dataclasses import replace
 
 from bot.assistant import Assistant
-from bot.index import Index
-from bot.loader import load_knowledge
-from bot.matcher import rank
-from bot.model import Knowledge, Service
+from bot.retrieval.index import Index
+from bot.knowledge.loader import load_knowledge
+from bot.retrieval.matcher import rank
+from bot.knowledge.model import Knowledge, Service
 
 QUESTIONS = [
     "かぎを預けたい", "一人暮らしの母の家の合鍵を預かってほしい", "給食サビース", "お弁当を届けてほしい",

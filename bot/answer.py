@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.model import Contact, Hotline, Status
+from bot.knowledge.model import Contact, Hotline, Status
 
-__all__ = ["Kind", "Option", "ServiceCard", "StaffDetail", "Answer", "label"]
+__all__ = ["Kind", "Level", "Danger", "Option", "ServiceCard", "StaffDetail", "Answer", "label"]
 
 Kind = Literal["answer", "choices", "fallback", "emergency"]
+Level = Literal["emergency", "concern"]
 LABEL_MAX = 20
 
 
@@ -66,7 +67,25 @@ class StaffDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class Danger:
+    """Why hotlines ride along with an answer.
+
+    `emergency`: the answer's kind is "emergency" and the lines come first.
+    `concern`: worry without immediate danger; the question is answered as
+    usual and `note` (one kind line) is shown with the answer's `hotlines`.
+    `kinds` are the safety rule ids read in the message (suicide, dv, …).
+    """
+
+    level: Level
+    kinds: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
+    """What to say. `choices` on a `fallback` are "もしかして" guesses, offered
+    like the choices of a `choices` answer."""
+
     kind: Kind
     council_id: str
     council_name: str
@@ -80,3 +99,4 @@ class Answer:
     hotlines: tuple[Hotline, ...] = ()
     results: tuple[Option, ...] = ()  # the ranking behind the answer, best first
     staff: StaffDetail | None = None
+    danger: Danger | None = None

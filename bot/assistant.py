@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.answer import Answer, Option, label
-from bot.decide import decide, service_answer
-from bot.index import Index
-from bot.language import Analysis, Language
-from bot.matcher import named_exactly, rank
+from bot.decision.decide import decide, service_answer
+from bot.retrieval.index import Index
+from bot.language.analysis import Analysis, Language
+from bot.retrieval.matcher import named_exactly, rank
 from bot.messages import M
-from bot.model import Audience, Council, Knowledge, Service
-from bot.safety import SafetyCheck
+from bot.knowledge.model import Audience, Council, Knowledge, Service
+from bot.safety.terms import SafetyCheck
 from bot.settings import MatchSettings
 
 __all__ = ["Assistant", "UnknownCouncil", "MAX_QUESTION_CHARS"]

@@ -16,8 +16,8 @@ from typing import TextIO
 
 from bot.answer import Answer
 from bot.assistant import Assistant, UnknownCouncil
-from bot.loader import check_knowledge, default_root, load_knowledge
-from bot.problems import KnowledgeError
+from bot.knowledge.loader import check_knowledge, default_root, load_knowledge
+from bot.knowledge.problems import KnowledgeError
 from bot.render import to_text
 
 __all__ = ["main", "answer_json", "build_parser"]
@@ -90,7 +90,7 @@ def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_kb_schema(args: argparse.Namespace, out: TextIO) -> int:
-    from bot.schema import bundle
+    from bot.knowledge.schema import bundle
 
     out.write(json.dumps(bundle(), ensure_ascii=False, indent=2) + "\n")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.answer import Answer, ServiceCard
 from bot.messages import M
-from bot.model import Contact, Hotline
+from bot.knowledge.model import Contact, Hotline
 
 __all__ = ["to_text", "window_lines", "hotline_line", "card_lines"]
 

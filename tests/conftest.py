@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.loader import default_root, load_knowledge
+from bot.knowledge.loader import default_root, load_knowledge
 
 FIXTURE = Path(__file__).parent / "fixtures" / "knowledge"
 

@@ -34,7 +34,7 @@ from adapters.line.postback import Postback, encode
 from adapters.line.texts import T
 from bot.answer import Answer, Option, ServiceCard, label
 from bot.messages import M
-from bot.model import Contact
+from bot.knowledge.model import Contact
 from bot.render import hotline_line, to_text, window_lines
 
 __all__ = [

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
-from bot.problems import Problem
+from bot.knowledge.problems import Problem
 from bot.querylog.mask import mask_text
 
 from adapters.slack.blocks import escape

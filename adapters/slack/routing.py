@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.model import Knowledge
+from bot.knowledge.model import Knowledge
 
 from adapters.slack.settings import SlackSettings
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.problems import Problem
-from bot.yamlfile import read_yaml
+from bot.knowledge.problems import Problem
+from bot.knowledge.yamlfile import read_yaml
 
 __all__ = ["SlackSettings", "SettingsError", "load_settings"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.problems import Problem
+from bot.knowledge.problems import Problem
 
 from adapters.runtime import Runtime
 from adapters.slack.routing import Route, choose

@@ -15,9 +15,9 @@ from rapidfuzz import fuzz, process
 
 from bot.evaluation.questions import Question
 from bot.evaluation.scoring import Outcome
-from bot.model import Knowledge, Service
-from bot.normalize import normalize
-from bot.tokens import default_tokenizer
+from bot.knowledge.model import Knowledge, Service
+from bot.language.normalize import normalize
+from bot.language.tokens import default_tokenizer
 
 __all__ = ["WRatioBaseline", "BM25Baseline"]
 

@@ -10,8 +10,8 @@ from typing import TextIO
 from bot.assistant import Assistant
 from bot.evaluation.questions import Question, load_questions
 from bot.evaluation.scoring import Figures, Outcome, score
-from bot.loader import load_knowledge
-from bot.tokens import default_tokenizer
+from bot.knowledge.loader import load_knowledge
+from bot.language.tokens import default_tokenizer
 
 __all__ = ["run", "madoguchi_system", "evaluate"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.normalize import fold
+from bot.language.normalize import fold
 from bot.querylog import UnansweredGroup
 
 __all__ = ["question_key", "group_questions", "SIMILAR"]
@@ -27,7 +27,7 @@ MAX_DISTINCT = 20_000  # keys clustered per council; the rest are counted alone
 
 def question_key(text: str) -> str:
     """The comparison form of a question: sorted readings of its content words."""
-    from bot.tokens import content_terms, default_tokenizer
+    from bot.language.tokens import content_terms, default_tokenizer
 
     tok = default_tokenizer()
     terms = {tok.reading(t.word) or t.word for t in content_terms(tok.tokenize(text[:500]))}

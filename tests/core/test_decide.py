@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.assistant import Assistant
-from bot.decide import decide
-from bot.matcher import Match
-from bot.model import Service
+from bot.decision.decide import decide
+from bot.retrieval.matcher import Match
+from bot.knowledge.model import Service
 from bot.settings import MatchSettings
 
 S = MatchSettings()

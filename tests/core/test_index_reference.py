@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.assistant import Assistant
-from bot.index import Index
-from bot.language import KEY_FACTORS, Analysis
-from bot.matcher import coverage_scores, phrase_scores
+from bot.retrieval.index import Index
+from bot.language.analysis import KEY_FACTORS, Analysis
+from bot.retrieval.matcher import coverage_scores, phrase_scores
 from bot.settings import MatchSettings
 
 WORDS = ["車いす", "かぎ", "お弁当", "給食", "せいねんこうけん", "お金", "借りたい", "サロン", "母", "困って",
@@ -29,7 +29,7 @@ def _reference_coverage(index: Index, q: Analysis) -> dict[int, float]:
                     for key in unit.keys:
                         keys[key] = max(keys.get(key, 0.0), weights[name])
         per_doc.append(keys)
-    from bot.matcher import weighted_units
+    from bot.retrieval.matcher import weighted_units
 
     units = weighted_units(index, q)
     total = sum(w for w, _ in units)
@@ -84,7 +84,7 @@ def test_key_factors_rank_exact_words_first() -> None:
 def test_bm25_matches_textbook_formula(fixture_assistant: Assistant, words: list[str]) -> None:
     import math
 
-    from bot.matcher import bm25
+    from bot.retrieval.matcher import bm25
 
     index = _assistant(fixture_assistant)
     q = index.language.analyze("".join(words))

@@ -1,5 +1,5 @@
-from bot.language import Language
-from bot.model import SynonymGroup
+from bot.language.analysis import Language
+from bot.knowledge.model import SynonymGroup
 
 
 def test_kana_and_kanji_share_readings() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.loader import check_knowledge, load_knowledge
-from bot.problems import KnowledgeError
+from bot.knowledge.loader import check_knowledge, load_knowledge
+from bot.knowledge.problems import KnowledgeError
 
 
 def _errors(root: Path) -> list[str]:

@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.normalize import fold, normalize, to_hiragana
+from bot.language.normalize import fold, normalize, to_hiragana
 
 
 @given(st.text())

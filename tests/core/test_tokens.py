@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.normalize import normalize
-from bot.tokens import Tokenizer, default_tokenizer
+from bot.language.normalize import normalize
+from bot.language.tokens import Tokenizer, default_tokenizer
 
 _PIECES = ["かぎ", "鍵", "カギ", "預かって", "ほしい", "傾調", "ボランティア", "ｸﾙﾏｲｽ", "を", "借りたい", " ", "。",
            "死にたい", "成年後見", "せいねんこうけん", "ワンコ", "なんぼ", "abc", "１２３", "〜", "ー"]

@@ -14,9 +14,9 @@ import pytest
 from adapters.app import create_app
 from adapters.config import Config
 from adapters.runtime import Runtime
-from bot.live import LiveKnowledge
-from bot.loader import check_knowledge, default_root
-from bot.problems import KnowledgeError
+from bot.knowledge.live import LiveKnowledge
+from bot.knowledge.loader import check_knowledge, default_root
+from bot.knowledge.problems import KnowledgeError
 from bot.querylog import LogEntry
 from tests.line import webhook as wh
 from tests.line.fake_api import FakeLineAPI

@@ -12,7 +12,7 @@ from adapters.line.events import _without_mentions
 from adapters.line.flex import BUBBLE_MAX, bubble_bytes, cut, render, tel_uri, utf16_len
 from adapters.line.postback import DATA_MAX, Postback, decode, encode
 from bot.answer import Answer, Option, ServiceCard
-from bot.model import Contact
+from bot.knowledge.model import Contact
 
 
 @given(st.text(), st.integers(min_value=1, max_value=60))

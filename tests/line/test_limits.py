@@ -19,7 +19,7 @@ from adapters.line.flex import ALT_MAX, BUBBLE_MAX, bubble_bytes, render, utf16_
 from adapters.line.texts import KIND_NAMES, T
 from adapters.runtime import Runtime
 from adapters.config import Config
-from bot.model import Contact
+from bot.knowledge.model import Contact
 from tests.line.fake_api import limit_errors
 
 ORIGIN = "01JZZZZZZZZZZZZZZZZZZZZZZZ"  # a webhookEventId is a 26-character ULID

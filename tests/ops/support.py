@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.loader import check_knowledge, default_root
+from bot.knowledge.loader import check_knowledge, default_root
 
 __all__ = ["sign", "text_event", "webhook", "FakeLine", "knowledge_copy", "wait_for"]
 

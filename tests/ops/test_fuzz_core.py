@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from bot.answer import Answer
 from bot.assistant import Assistant
-from bot.live import LiveKnowledge
-from bot.problems import KnowledgeError
+from bot.knowledge.live import LiveKnowledge
+from bot.knowledge.problems import KnowledgeError
 from bot.querylog.mask import mask_text
 from bot.render import to_text
 from tests.ops.support import knowledge_copy

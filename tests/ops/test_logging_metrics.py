@@ -10,7 +10,7 @@ import re
 from adapters.config import Config
 from adapters.logging import JsonFormatter, Redactor, config_secrets, setup
 from adapters.metrics import Metrics, standard_metrics
-from bot.live import LiveKnowledge
+from bot.knowledge.live import LiveKnowledge
 from tests.ops.support import knowledge_copy
 
 

@@ -107,7 +107,7 @@ def test_same_user_same_hash_across_restarts_but_not_across_installations(tmp_pa
 
 
 def test_entry_for_builds_a_masked_entry_from_an_answer(tmp_path) -> None:
-    from bot.live import LiveKnowledge
+    from bot.knowledge.live import LiveKnowledge
     from tests.ops.support import knowledge_copy
 
     assistant = LiveKnowledge(knowledge_copy(tmp_path)).assistant

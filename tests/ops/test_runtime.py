@@ -8,7 +8,7 @@ from adapters.config import Config
 from adapters.dedupe import MemoryDedupe
 from adapters.runtime import Runtime
 from adapters.stores.choose import choose_stores, describe_url
-from bot.live import LiveKnowledge
+from bot.knowledge.live import LiveKnowledge
 from bot.querylog import LogEntry
 from bot.querylog.sqlite import SqliteQueryLog
 from tests.ops.support import knowledge_copy

@@ -20,7 +20,7 @@ import pytest
 from adapters.app import create_app
 from adapters.config import Config
 from adapters.runtime import Runtime
-from bot.live import LiveKnowledge
+from bot.knowledge.live import LiveKnowledge
 from bot.querylog import STAFF_CHANNELS, LogEntry, UnansweredGroup
 from tests.slack.fake_slack import BOT_USER, FakeSlack
 from tests.support.server import serve_app

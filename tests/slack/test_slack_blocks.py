@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from adapters.slack.blocks import answer_blocks, note_blocks
 from bot.answer import Answer, Option
-from bot.live import LiveKnowledge
-from bot.model import Contact
+from bot.knowledge.live import LiveKnowledge
+from bot.knowledge.model import Contact
 from bot.render import to_text
 from tests.slack.conftest import resident_text
 

@@ -11,8 +11,8 @@ import pytest
 
 from adapters.app import create_app
 from adapters.runtime import Runtime
-from bot.live import LiveKnowledge
-from bot.loader import default_root
+from bot.knowledge.live import LiveKnowledge
+from bot.knowledge.loader import default_root
 from tests.slack.conftest import ADMIN, TOMAKOMAI_CHANNEL, Slack, make_config, markdown, sent_to, unique, write_settings
 from tests.slack.fake_slack import FakeSlack
 from tests.support.server import serve_app

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from adapters.runtime import Runtime
 from adapters.slack.socket_mode import socket_mode_handler
-from bot.live import LiveKnowledge
+from bot.knowledge.live import LiveKnowledge
 from tests.slack.conftest import TOKEN, make_config, markdown, sent_to, unique
 from tests.slack.fake_slack import BOT_USER, FakeSlack
 

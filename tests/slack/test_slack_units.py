@@ -13,7 +13,7 @@ from adapters.slack.commands import parse_command, parse_period
 from adapters.slack.routes import slack_routes
 from adapters.slack.routing import choose, clean_text, council_prefix
 from adapters.slack.settings import SettingsError, SlackSettings, load_settings
-from bot.live import LiveKnowledge
+from bot.knowledge.live import LiveKnowledge
 from tests.slack.conftest import make_config
 from tests.slack.fake_slack import FakeSlack
 from tests.support.server import serve_app

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bot.problems import Problem
+from bot.knowledge.problems import Problem
 
 __all__ = ["YamlDoc", "read_yaml", "Path_"]
 

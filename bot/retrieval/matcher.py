@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.index import Index, Phrase, grams
-from bot.language import KEY_FACTORS, Analysis
-from bot.model import Audience, Service
+from bot.retrieval.index import Index, Phrase, grams
+from bot.language.analysis import KEY_FACTORS, Analysis
+from bot.knowledge.model import Audience, Service
 
 __all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly", "weighted_units", "bm25"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import schema
-from bot.model import (
+from bot.knowledge import schema
+from bot.knowledge.model import (
     Category,
     Contact,
     Council,
@@ -25,9 +25,9 @@ from bot.model import (
     Service,
     SynonymGroup,
 )
-from bot.consistency import gap_problems, related_problems
-from bot.problems import KnowledgeError, Problem, Problems
-from bot.yamlfile import YamlDoc, read_yaml
+from bot.knowledge.consistency import gap_problems, related_problems
+from bot.knowledge.problems import KnowledgeError, Problem, Problems
+from bot.knowledge.yamlfile import YamlDoc, read_yaml
 
 __all__ = ["LoadResult", "load_knowledge", "check_knowledge", "default_root"]
 
@@ -38,7 +38,7 @@ _AFTER_PUNCT = re.compile(r"(?<=[。、！？」）])\s+")
 
 def default_root() -> Path:
     """The knowledge bundled with the project (the repo's `knowledge/`)."""
-    return Path(__file__).resolve().parent.parent / "knowledge"
+    return Path(__file__).resolve().parents[2] / "knowledge"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from sudachipy import Dictionary, Morpheme, SplitMode
 
-from bot.normalize import fold, is_kanji, normalize, to_hiragana
+from bot.language.normalize import fold, is_kanji, normalize, to_hiragana
 
 __all__ = ["Token", "Tokenizer", "content_terms", "default_tokenizer"]
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.language import Analysis, Language, lemmas
-from bot.model import Hotline, Knowledge, SafetyRule
-from bot.normalize import fold, is_kanji
+from bot.language.analysis import Analysis, Language, lemmas
+from bot.knowledge.model import Hotline, Knowledge, SafetyRule
+from bot.language.normalize import fold, is_kanji
 
 __all__ = ["SafetyCheck", "Alert"]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.answer import Answer, Option, ServiceCard, StaffDetail, label
-from bot.matcher import Match
+from bot.retrieval.matcher import Match
 from bot.messages import M
-from bot.model import Council, Knowledge, Service
-from bot.safety import Alert
+from bot.knowledge.model import Council, Knowledge, Service
+from bot.safety.terms import Alert
 from bot.settings import MatchSettings
 
 __all__ = ["decide", "service_answer", "options", "card"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.model import Council, NotOffered, Service
-from bot.normalize import fold
-from bot.problems import Problem
-from bot.yamlfile import read_yaml
+from bot.knowledge.model import Council, NotOffered, Service
+from bot.language.normalize import fold
+from bot.knowledge.problems import Problem
+from bot.knowledge.yamlfile import read_yaml
 
 __all__ = ["related_problems", "gap_problems"]
 

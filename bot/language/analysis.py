@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.model import SynonymGroup
-from bot.normalize import fold, is_kanji
-from bot.tokens import Token, Tokenizer, default_tokenizer
+from bot.knowledge.model import SynonymGroup
+from bot.language.normalize import fold, is_kanji
+from bot.language.tokens import Token, Tokenizer, default_tokenizer
 
 __all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS", "lemmas"]
 

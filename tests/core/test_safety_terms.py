@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.assistant import Assistant
-from bot.language import Language
-from bot.model import Hotline, Knowledge, SafetyRule
-from bot.safety import SafetyCheck
+from bot.language.analysis import Language
+from bot.knowledge.model import Hotline, Knowledge, SafetyRule
+from bot.safety.terms import SafetyCheck
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,8 @@ def test_context_and_unless_gate_a_rule() -> None:
 
 def _reference_fired(assistant: Assistant, text: str) -> set[str]:
     """The safety rules, checked the slow, obvious way: every term, every occurrence."""
-    from bot.language import lemmas
-    from bot.normalize import fold, is_kanji
+    from bot.language.analysis import lemmas
+    from bot.language.normalize import fold, is_kanji
 
     language = assistant.language
     q = language.analyze(text)

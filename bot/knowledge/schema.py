@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.problems import Problem
-from bot.yamlfile import Path_, YamlDoc
+from bot.knowledge.problems import Problem
+from bot.knowledge.yamlfile import Path_, YamlDoc
 
 __all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "OTHER_OFFICES", "bundle", "validate"]
 

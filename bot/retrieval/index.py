@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.language import Language
-from bot.model import Category, Service
-from bot.normalize import fold
+from bot.language.analysis import Language
+from bot.knowledge.model import Category, Service
+from bot.language.normalize import fold
 from bot.settings import MatchSettings
 
 __all__ = ["Phrase", "Index", "grams"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.assistant import Assistant
-from bot.loader import check_knowledge
-from bot.problems import KnowledgeError, Problem, Problems
+from bot.knowledge.loader import check_knowledge
+from bot.knowledge.problems import KnowledgeError, Problem, Problems
 from bot.settings import MatchSettings
 
 __all__ = ["LiveKnowledge", "ReloadResult"]

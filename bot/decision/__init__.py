@@ -1,0 +1,1 @@
+"""Stage 4: from a ranking to one answer — answer, choices, fallback or emergency."""

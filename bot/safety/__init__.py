@@ -1,0 +1,1 @@
+"""Checked before retrieval: a message that signals danger gets the hotlines first."""
