@@ -6,21 +6,32 @@ instance can serve many threads; a reload builds a new one and swaps it in.
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from bot.answer import Answer, Option, label
 from bot.decision.decide import decide, service_answer
-from bot.retrieval.index import Index
-from bot.language.analysis import Analysis, Language
-from bot.retrieval.matcher import named_exactly, rank
-from bot.messages import M
 from bot.knowledge.model import Audience, Council, Knowledge, Service
+from bot.language.analysis import Analysis, Language
+from bot.language.normalize import normalize
+from bot.messages import M
+from bot.retrieval.dense import DenseIndex
+from bot.retrieval.fusion import Ranking, fuse, lexical_only
+from bot.retrieval.index import Index
+from bot.retrieval.matcher import named_exactly, rank
+from bot.retrieval.vectors import VectorCache
 from bot.safety.terms import SafetyCheck
 from bot.settings import MatchSettings
 
 __all__ = ["Assistant", "UnknownCouncil", "MAX_QUESTION_CHARS"]
 
 MAX_QUESTION_CHARS = 1_000  # a question never needs more; longer text is cut
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+log = logging.getLogger("madoguchi.assistant")
 
 
 class UnknownCouncil(KeyError):
@@ -31,23 +42,28 @@ class UnknownCouncil(KeyError):
 class Assistant:
     knowledge: Knowledge
     settings: MatchSettings = field(default_factory=MatchSettings)
+    # Passage vectors (and the encoder behind them); None answers lexically only.
+    vectors: VectorCache | None = None
     language: Language = field(init=False)
     indexes: dict[str, Index] = field(init=False)
+    dense: dict[str, DenseIndex] = field(init=False)
     everywhere: Index = field(init=False)
     _safety: SafetyCheck = field(init=False)
 
     def __post_init__(self) -> None:
         k = self.knowledge
-        self.language = Language(synonyms=k.synonyms, ignore=k.ignore_words)
-        self.indexes = {
-            cid: Index(
-                k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(c.not_offered + k.other_offices)],
-                language=self.language,
-                categories=k.categories,
-                settings=self.settings,
-            )
+        self.language = Language(synonyms=k.synonyms, ignore=k.ignore_words, excluding=k.excluding)
+        entries = {
+            cid: k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(c.not_offered + k.other_offices)]
             for cid, c in k.councils.items()
         }
+        self.indexes = {
+            cid: Index(docs, language=self.language, categories=k.categories, settings=self.settings)
+            for cid, docs in entries.items()
+        }
+        self.dense = {}
+        if self.vectors is not None:
+            self.dense = {cid: DenseIndex(docs, cache=self.vectors) for cid, docs in entries.items()}
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
         self.everywhere = Index(residents, language=self.language, settings=self.settings)
         self._safety = SafetyCheck(k, self.language)
@@ -61,7 +77,29 @@ class Assistant:
             raise UnknownCouncil(f"unknown council {council_id!r} (known: {known})") from None
 
     def analyze(self, text: str) -> Analysis:
-        return self.language.analyze(text[:MAX_QUESTION_CHARS])
+        # A lone surrogate (\ud800) can be neither tokenised nor encoded: it becomes U+FFFD.
+        return self.language.analyze(_SURROGATE.sub("\ufffd", text[:MAX_QUESTION_CHARS]))
+
+    def encode(self, text: str) -> np.ndarray | None:
+        """The message's vector, or None when dense retrieval is off or the encoder fails."""
+        if self.vectors is None:
+            return None
+        try:
+            clean = _SURROGATE.sub("\ufffd", normalize(text))
+            return self.vectors.encoder.queries([clean[: self.settings.dense_max_chars]])[0]
+        except Exception:  # an encoder failure must never cost the resident an answer
+            log.exception("encoder failed; answering lexically")
+            return None
+
+    def _rank(self, council_id: str, q: Analysis, vector: np.ndarray | None, audience: Audience) -> Ranking:
+        index = self.indexes[council_id]
+        lexical = rank(index, q, audience=audience)
+        if vector is None:
+            return lexical_only(lexical)
+        resident = index.resident
+        return fuse(lexical, self.dense[council_id].similarities(vector), index.docs,
+                    eligible=(lambda d: True) if audience == "staff" else resident.__getitem__,
+                    settings=self.settings)
 
     def _offered_elsewhere(self, council: Council, q: Analysis) -> bool:
         """Another council has a service whose name is plainly in the question."""
@@ -74,16 +112,18 @@ class Assistant:
         council = self.council(council_id)
         q = self.analyze(text)
         alert = self._safety.check(q)
-        if not q.units and alert is None:
+        # Kana that Sudachi splits into function words only still reaches the name
+        # matcher (it compares readings); with no name found either, it is small talk.
+        if not q.units and alert is None and not any(m.phrase > 0 for m in rank(self.indexes[council_id], q)):
             return Answer("fallback", council.id, council.name, text,
                           M.empty.format(council=council.short_name), council.window, "empty")
-        ranked = rank(self.indexes[council_id], q, audience=audience)
-        top = max((m.score for m in ranked), default=0.0)
+        ranking = self._rank(council_id, q, self.encode(text), audience)
+        top = max((m.score for m in ranking.matches), default=0.0)
         return decide(
             knowledge=self.knowledge,
             council=council,
             query=text,
-            ranked=ranked,
+            ranking=ranking,
             settings=self.settings,
             alert=alert,
             elsewhere=top < self.settings.choice and self._offered_elsewhere(council, q),

@@ -10,6 +10,7 @@ class M:
     no_match = "ごめんなさい。お問い合わせに合うサービスが見つかりませんでした。"
     not_offered = "「{topic}」は、{council}では行っていないようです。"
     not_offered_generic = "お探しのサービスは、{council}では行っていないようです。"
+    maybe = "もしかして、次のどれかでしょうか。"
     ask_window = "{council}の相談窓口にお気軽にお問い合わせください。"
     empty = "こんにちは。{council}のサービスについて、知りたいことを短い言葉で送ってください。"
     menu = "知りたいことに近いものを選んでください。"

@@ -69,7 +69,27 @@ class MatchSettings:
     max_postings: int = 500
     candidate_pool: int = 300
     ended_factor: float = 0.92
+    # A service whose name is in the message only to set it aside (〇〇以外で) keeps this share.
+    excluded_factor: float = 0.4
     # The final order also weighs BM25 (term frequency, entry length) over the
     # best candidates, scaled 0–1 among them; it reorders, never raises a score.
     bm25_weight: float = 0.2
+    # Dense retrieval (when an encoder is available): a cosine of `dense_low` or less
+    # counts 0, `dense_high` or more counts 1; the fused score is
+    # (1 − dense_weight)·lexical + dense_weight·dense, over both candidate lists.
+    dense_weight: float = 0.4
+    dense_low: float = 0.82
+    dense_high: float = 0.92
+    dense_candidates: int = 10
+    # A message is encoded up to this many characters (encoding time grows with length).
+    dense_max_chars: int = 64
+    # When both retrievers put the same service first, it is answered at this fused
+    # score with this lead over the next.
+    agree_answer: float = 0.45
+    agree_margin: float = 0.05
+    # The lexical rules alone answer only when no other candidate is closer in
+    # meaning (cosine) than theirs by more than this.
+    dense_veto: float = 0.05
+    # Below `choice`, candidates at least this good are still offered as "もしかして".
+    maybe: float = 0.25
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

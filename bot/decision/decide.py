@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.answer import Answer, Option, ServiceCard, StaffDetail, label
+from bot.retrieval.fusion import Ranking
 from bot.retrieval.matcher import Match
 from bot.messages import M
 from bot.knowledge.model import Council, Knowledge, Service
@@ -86,10 +87,41 @@ def service_answer(
 
 
 def _fallback(
-    council: Council, query: str, message: str, *, reason: str, results: tuple[Option, ...] = (), ask: bool = True
+    council: Council, query: str, message: str, *, reason: str, results: tuple[Option, ...] = (), ask: bool = True,
+    maybe: tuple[Option, ...] = (),
 ) -> Answer:
     text = message + (M.ask_window.format(council=council.short_name) if ask else "")
-    return Answer("fallback", council.id, council.name, query, text, council.window, reason, results=results)
+    if maybe:
+        text += M.maybe
+    return Answer("fallback", council.id, council.name, query, text, council.window, reason, results=results,
+                  choices=maybe)
+
+
+def _clear_winner(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
+    """The lexical rules, on lexical scores: a high score with a clear lead, a typed
+    name no other shares, or a plain lead in a message full of words no entry speaks
+    of. With a dense ranking, its top must not be clearly closer in meaning."""
+    if ranking.dense and top.dense is not None:
+        closest = max((m.dense for m in (top, *others) if m.dense is not None), default=top.dense)
+        if closest - top.dense > settings.dense_veto:
+            return False
+    rivals = [m.lexical for m in others]
+    best = max([top.lexical, *rivals])
+    name_evidence = top.phrase >= settings.named and all(m.phrase < settings.named for m in others)
+    lead = top.lexical - max(rivals, default=0.0)
+    # Its name is in the message as typed, no other candidate's is, and no other explains
+    # more of the message: no lead needed (other entries may merely mention that name).
+    only_named = (top.named and not any(m.named for m in others) and top.lexical >= best
+                  and top.coverage >= max((m.coverage for m in others), default=0.0))
+    clear = top.lexical >= settings.clear and lead >= settings.clear_margin
+    return clear or (top.lexical >= settings.answer
+                     and (only_named or lead >= (settings.named_margin if name_evidence else settings.margin)))
+
+
+def _agreed(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
+    """Both retrievers put this service first, and it leads the fused ranking clearly."""
+    lead = top.score - max((m.score for m in others), default=0.0)
+    return ranking.agree and top.score >= settings.agree_answer and lead >= settings.agree_margin
 
 
 def decide(
@@ -97,12 +129,13 @@ def decide(
     knowledge: Knowledge,
     council: Council,
     query: str,
-    ranked: Sequence[Match],
+    ranking: Ranking,
     settings: MatchSettings,
     alert: Alert | None = None,
     elsewhere: bool = False,
     audience: str = "resident",
 ) -> Answer:
+    ranked = list(ranking.matches)
     gap = ranked[0].service if ranked and not ranked[0].service.offered else None
     ranked = [m for m in ranked if m.service.offered]
     results = options(ranked, limit=settings.results)
@@ -123,18 +156,11 @@ def decide(
         if elsewhere:
             return _fallback(council, query, M.not_offered_generic.format(council=council.short_name),
                              reason="not_offered", results=results)
-        return _fallback(council, query, M.no_match, reason="no_match", results=results)
+        # Never empty-handed: near candidates are offered as "もしかして".
+        maybe = options([m for m in ranked if m.score >= settings.maybe], limit=settings.max_choices - 1)
+        return _fallback(council, query, M.no_match, reason="no_match", results=results, maybe=maybe)
     others = ranked[1:]
-    # Strong name evidence that no other service shares needs a smaller lead.
-    name_evidence = top.phrase >= settings.named and all(m.phrase < settings.named for m in others)
-    lead = top.score - max((m.score for m in others), default=0.0)
-    # Its name is in the message as typed, no other candidate's is, and no other explains
-    # more of the message: no lead needed (other entries may merely mention that name).
-    only_named = (top.named and not any(m.named for m in others) and top.score >= best
-                  and top.coverage >= max((m.coverage for m in others), default=0.0))
-    clear = top.score >= settings.clear and lead >= settings.clear_margin
-    if clear or (top.score >= settings.answer
-                 and (only_named or lead >= (settings.named_margin if name_evidence else settings.margin))):
+    if _clear_winner(ranking, top, others, settings) or _agreed(ranking, top, others, settings):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)

@@ -29,6 +29,15 @@ def default_questions() -> Path:
     return Path(__file__).resolve().parents[2] / "tests" / "eval" / "questions.yaml"
 
 
+def _style(d: dict) -> str:
+    """The project's sets say `style`; sets of real questions say `kind`
+    (in_scope, not_offered, out_of_scope), read as the style "real" when in scope."""
+    if "style" in d:
+        return str(d["style"])
+    kind = str(d.get("kind") or "in_scope")
+    return "real" if kind == "in_scope" else kind
+
+
 def load_questions(path: Path | None = None) -> list[Question]:
     data = yaml.safe_load((path or default_questions()).read_text(encoding="utf-8"))
-    return [Question(d["council"], str(d["q"]), frozenset(d.get("expect") or ()), d["style"]) for d in data]
+    return [Question(d["council"], str(d["q"]), frozenset(d.get("expect") or ()), _style(d)) for d in data]

@@ -119,15 +119,14 @@ class _Loader:
             out[c["id"]] = Category(c["id"], c["label"], _texts(c.get("terms")), c.get("audience", "resident"))
         return out
 
-    def synonyms(self) -> tuple[tuple[SynonymGroup, ...], frozenset[str]]:
+    def synonyms(self) -> tuple[tuple[SynonymGroup, ...], frozenset[str], tuple[str, ...]]:
+        """Synonym groups, words to ignore, and words that set a name aside."""
         path = self.root / COMMON / "synonyms.yaml"
-        if not path.exists():
-            return (), frozenset()
-        doc = self.read(path, schema.SYNONYMS)
+        doc = self.read(path, schema.SYNONYMS) if path.exists() else None
         if doc is None:
-            return (), frozenset()
+            return (), frozenset(), ()
         groups = tuple(SynonymGroup(g[0], _texts(g)) for g in doc.data["groups"])
-        return groups, frozenset(_texts(doc.data.get("ignore")))
+        return groups, frozenset(_texts(doc.data.get("ignore"))), _texts(doc.data.get("excluding"))
 
     def other_offices(self) -> tuple[NotOffered, ...]:
         path = self.root / COMMON / "other_offices.yaml"
@@ -258,7 +257,7 @@ class _Loader:
             self.problems.append(Problem(str(self.root), 1, "", "knowledge folder not found"))
             return None
         categories = self.categories()
-        synonyms, ignore = self.synonyms()
+        synonyms, ignore, excluding = self.synonyms()
         hotlines, rules = self.safety()
         councils: dict[str, Council] = {}
         services: dict[str, Service] = {}
@@ -295,6 +294,7 @@ class _Loader:
             categories=categories,
             synonyms=synonyms,
             ignore_words=ignore,
+            excluding=excluding,
             hotlines=hotlines,
             safety=rules,
             other_offices=other_offices,

@@ -166,6 +166,7 @@ class Knowledge:
     categories: dict[str, Category]
     synonyms: tuple[SynonymGroup, ...] = ()
     ignore_words: frozenset[str] = frozenset()
+    excluding: tuple[str, ...] = ()  # words after a name that set it aside (以外, ではなく)
     hotlines: dict[str, Hotline] = field(default_factory=dict)
     safety: tuple[SafetyRule, ...] = ()
     # Topics for another office (city hall, tax office), "not offered" in every council.

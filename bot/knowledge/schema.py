@@ -148,6 +148,7 @@ SYNONYMS: dict[str, Any] = {
     "properties": {
         "groups": {"type": "array", "items": {**_WORDS, "minItems": 2}},
         "ignore": _WORDS,
+        "excluding": _WORDS,
     },
 }
 

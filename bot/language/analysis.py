@@ -71,9 +71,12 @@ class Language:
         *,
         synonyms: tuple[SynonymGroup, ...] = (),
         ignore: frozenset[str] = frozenset(),
+        excluding: tuple[str, ...] = (),
         tokenizer: Tokenizer | None = None,
     ) -> None:
         self.tokenizer = tokenizer or default_tokenizer()
+        # Words after a name that set it aside (以外, ではなく …), folded, longest first.
+        self.excluding: tuple[str, ...] = tuple(sorted({fold(w) for w in excluding if fold(w)}, key=len, reverse=True))
         self.ignore = frozenset(fold(w) for w in ignore) | frozenset(self.tokenizer.reading(w) for w in ignore)
         # Each variant as a sequence of (word, reading) pairs, indexed by its first word and reading.
         self._variants: dict[str, list[tuple[tuple[tuple[str, str], ...], str]]] = {}

@@ -24,7 +24,7 @@ from bot.retrieval.index import Index, Phrase, grams
 from bot.language.analysis import KEY_FACTORS, Analysis
 from bot.knowledge.model import Audience, Service
 
-__all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly", "weighted_units", "bm25"]
+__all__ = ["Match", "rank", "phrase_scores", "coverage_scores", "named_exactly", "excluded", "weighted_units", "bm25"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,10 @@ class Match:
     phrase: float
     coverage: float
     named: bool = False  # one of its names (3 kana or more) is in the question exactly
+    doc: int = -1  # its row in the index (and in the dense index of the same services)
+    order: float = 0.0  # the lexical order key (score, name closeness, BM25)
+    lexical: float = 0.0  # the lexical score alone (== score before fusion)
+    dense: float | None = None  # cosine of the message to its closest passage, when dense is on
 
 
 def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, float]]:
@@ -70,6 +74,27 @@ def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, floa
                 raw = fuzz.ratio(p.reading, q.reading, score_cutoff=floor * 100) / 100.0
             if raw > 0:
                 yield p, s.fuzzy_floor_value + (1 - s.fuzzy_floor_value) * (raw - floor) / (1 - floor)
+
+
+def excluded(index: Index, q: Analysis) -> set[int]:
+    """Services whose name is in the message only to set them aside: 「〇〇以外で」,
+    「〇〇ではなく」, 「〇〇に通っていますが、ほかに」. The markers are data
+    (`excluding` in `_common/synonyms.yaml`)."""
+    markers = index.language.excluding
+    if not markers:
+        return set()
+    out: set[int] = set()
+    for p, sim in _name_similarities(index, q):
+        if sim < 1.0 or len(p.folded) < 2:
+            continue
+        at = q.folded.find(p.folded)
+        while at != -1:
+            after = q.folded[at + len(p.folded):].lstrip("」』)）、 ")
+            if after.startswith(markers):
+                out.add(p.doc)
+                break
+            at = q.folded.find(p.folded, at + 1)
+    return out
 
 
 def named_exactly(index: Index, q: Analysis, *, min_length: int = 3) -> set[int]:
@@ -227,6 +252,10 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
     """Services of the index that fit the question, best first."""
     s = index.settings
     phrase, named = _phrases(index, q)
+    aside = excluded(index, q)
+    for d in aside:  # a name set aside is no evidence for its service
+        phrase.pop(d, None)
+        named.discard(d)
     units = weighted_units(index, q)
     cover = coverage_scores(index, q, extra=phrase.keys(), units=units)
     docs = phrase.keys() | cover.keys()
@@ -235,6 +264,8 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
 
     def combined(doc: int) -> float:
         score = 1.0 - (1.0 - s.phrase_weight * phrase.get(doc, 0.0)) * (1.0 - cover.get(doc, 0.0))
+        if doc in aside:
+            score *= s.excluded_factor
         return score * s.ended_factor if index.docs[doc].status in ("ended", "paused") else score
 
     scores = {d: combined(d) for d in docs}
@@ -250,8 +281,9 @@ def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: i
         shown[d] = scores[d] + s.name_bonus * closeness.get(d, 0.0)
         order[d] = shown[d] + s.bm25_weight * bm.get(d, 0.0) / peak
     top.sort(key=lambda d: (-order[d], -phrase.get(d, 0.0), index.docs[d].id))
-    return [
-        Match(index.docs[d], round(min(1.0, shown[d]), 4), round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4),
-              d in named)
-        for d in top
-    ]
+    out = []
+    for d in top:
+        score = round(min(1.0, shown[d]), 4)
+        out.append(Match(index.docs[d], score, round(phrase.get(d, 0.0), 4), round(cover.get(d, 0.0), 4),
+                         d in named, doc=d, order=order[d], lexical=score))
+    return out

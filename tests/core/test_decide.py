@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.retrieval.fusion import Ranking, lexical_only
 from bot.assistant import Assistant
 from bot.decision.decide import decide
 from bot.retrieval.matcher import Match
@@ -15,9 +16,9 @@ S = MatchSettings()
 
 def _decide(assistant: Assistant, *matches: tuple[str, float, float, float, bool], elsewhere: bool = False) -> str:
     k = assistant.knowledge
-    ranked = [Match(k.services[f"minato/{sid}"], score, phrase, cover, named)
-              for sid, score, phrase, cover, named in matches]
-    a = decide(knowledge=k, council=k.councils["minato"], query="q", ranked=ranked, settings=S, elsewhere=elsewhere)
+    ranked = [Match(k.services[f"minato/{sid}"], score, phrase, cover, named, doc=i, lexical=score)
+              for i, (sid, score, phrase, cover, named) in enumerate(matches)]
+    a = decide(knowledge=k, council=k.councils["minato"], query="q", ranking=lexical_only(ranked), settings=S, elsewhere=elsewhere)
     return a.kind if a.kind != "fallback" else f"fallback:{a.reason}"
 
 
@@ -55,7 +56,42 @@ def test_a_not_offered_topic_on_top_is_said_plainly(fixture_assistant: Assistant
     k = fixture_assistant.knowledge
     council = k.councils["minato"]
     gap = Service.gap(council, 0, council.not_offered[0])
-    ranked = [Match(gap, 1.0, 1.0, 1.0, True), Match(k.services["minato/kyushoku"], 0.5, 0.0, 0.5, False)]
-    a = decide(knowledge=k, council=council, query="q", ranked=ranked, settings=S)
+    ranked = [Match(gap, 1.0, 1.0, 1.0, True, doc=0, lexical=1.0),
+              Match(k.services["minato/kyushoku"], 0.5, 0.0, 0.5, False, doc=1, lexical=0.5)]
+    a = decide(knowledge=k, council=council, query="q", ranking=lexical_only(ranked), settings=S)
     assert (a.kind, a.reason) == ("fallback", "not_offered")
     assert council.not_offered[0].topic in a.message or (council.not_offered[0].message or "") in a.message
+
+
+def _fused(assistant: Assistant, rows: list[tuple[str, float, float, float]], *, lexical_top: int, dense_top: int):
+    """rows: (service, fused score, lexical score, cosine)."""
+    k = assistant.knowledge
+    matches = tuple(Match(k.services[f"minato/{sid}"], score, 0.0, lex, False, doc=i, lexical=lex, dense=cos)
+                    for i, (sid, score, lex, cos) in enumerate(rows))
+    ranking = Ranking(matches, lexical_top=lexical_top, dense_top=dense_top, dense=True)
+    return decide(knowledge=k, council=k.councils["minato"], query="q", ranking=ranking, settings=S)
+
+
+def test_agreement_answers_below_the_lexical_thresholds(fixture_assistant: Assistant) -> None:
+    rows = [("kyushoku", 0.52, 0.45, 0.9), ("salon", 0.4, 0.4, 0.85)]
+    assert _fused(fixture_assistant, rows, lexical_top=0, dense_top=0).kind == "answer"
+
+
+def test_disagreement_offers_choices(fixture_assistant: Assistant) -> None:
+    rows = [("kyushoku", 0.52, 0.45, 0.85), ("salon", 0.4, 0.4, 0.9)]
+    assert _fused(fixture_assistant, rows, lexical_top=0, dense_top=1).kind == "choices"
+
+
+def test_a_lexical_winner_far_from_the_meaning_is_not_answered(fixture_assistant: Assistant) -> None:
+    # lexically clear (0.9 against 0.5), but the runner-up is much closer in meaning
+    rows = [("kyushoku", 0.7, 0.9, 0.80), ("salon", 0.6, 0.5, 0.92)]
+    assert _fused(fixture_assistant, rows, lexical_top=0, dense_top=1).kind == "choices"
+    rows = [("kyushoku", 0.7, 0.9, 0.90), ("salon", 0.6, 0.5, 0.92)]
+    assert _fused(fixture_assistant, rows, lexical_top=0, dense_top=1).kind == "answer"
+
+
+def test_weak_candidates_are_offered_as_maybe(fixture_assistant: Assistant) -> None:
+    rows = [("kyushoku", 0.3, 0.2, 0.84), ("salon", 0.26, 0.2, 0.83), ("rijikai", 0.1, 0.1, 0.8)]
+    a = _fused(fixture_assistant, rows, lexical_top=0, dense_top=0)
+    assert (a.kind, a.reason) == ("fallback", "no_match")
+    assert [o.id for o in a.choices] == ["minato/kyushoku", "minato/salon"]
