@@ -23,7 +23,7 @@ from adapters.slack import modals
 from adapters.slack.alerts import ACK_ACTION, acknowledge
 from adapters.slack.home import DRAFT, HOME_COUNCIL, PUBLISH, TEACH, WINDOW_PICK, home_view, likely_services, pack, unpack
 from adapters.slack.state import SlackState
-from adapters.slack.teach import write
+from adapters.slack.teach import audit_line, write
 from bot.knowledge import edit
 from bot.knowledge.contacts import phone_problem, url_problem
 from bot.knowledge.problems import Problem
@@ -159,6 +159,8 @@ def register_staff(app: AsyncApp, state: SlackState) -> None:
     async def saving(ack: AsyncAck, body: dict[str, Any], *, errors: dict[str, str]) -> bool:
         """Refuse (not an admin, or a field wrong on its own) inline; else show 'saving'. True to go on."""
         if not state.is_admin(_user(body)[0]):
+            user, name = _user(body)
+            audit_line(state, user=user, name=name, what=str(body["view"].get("callback_id")), outcome="not_admin")
             first = next(iter(modals.read_values(body["view"])), "text")
             await ack(response_action="errors", errors={first: NOT_ADMIN})
             return False

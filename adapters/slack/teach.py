@@ -24,7 +24,7 @@ from bot.knowledge.edit import Edit, EditRejected, apply
 from bot.knowledge.loader import default_root
 from bot.knowledge.wording import say
 
-__all__ = ["Outcome", "write", "knowledge_root"]
+__all__ = ["Outcome", "write", "knowledge_root", "audit_line"]
 
 audit = logging.getLogger("madoguchi.audit")
 log = logging.getLogger("madoguchi.slack")
@@ -41,7 +41,8 @@ def knowledge_root(state: SlackState) -> Path:
     return Path(root) if root else default_root()
 
 
-def _record(state: SlackState, *, user: str, name: str, what: str, outcome: str, commit: str | None = None) -> None:
+def audit_line(state: SlackState, *, user: str, name: str, what: str, outcome: str, commit: str | None = None) -> None:
+    """One line per write attempt: who, what, when, the outcome and the commit."""
     audit.info("knowledge edit %s by %s (%s): %s", outcome, name, user, what,
                extra={"user": user, "user_name": name, "edit": what, "outcome": outcome, "commit": commit,
                       "at": time.time()})
@@ -58,7 +59,7 @@ async def write(state: SlackState, *, user: str, name: str, build: Callable[[Pat
         await rt.in_thread(apply, root, edits)
     except EditRejected as exc:
         what = "; ".join(e.summary for e in edits) or "(refused before writing)"
-        _record(state, user=user, name=name, what=what, outcome="rejected")
+        audit_line(state, user=user, name=name, what=what, outcome="rejected")
         return Outcome(False, [f"`{escape(p.file)}:{p.line}` {escape(say(p))}" for p in exc.problems[:10]])
     what = "; ".join(e.summary for e in edits)
     result = await rt.in_thread(rt.reload, via="slack-edit")
@@ -68,7 +69,7 @@ async def write(state: SlackState, *, user: str, name: str, build: Callable[[Pat
                                     message=f"{what}\n\nSlack: {name} ({user})")
     except Exception:
         log.exception("knowledge edit written but not committed")
-    _record(state, user=user, name=name, what=what, outcome="written", commit=commit)
+    audit_line(state, user=user, name=name, what=what, outcome="written", commit=commit)
     state.edits.append(f"{when(result.at)} {name}：{what}")
     lines = [f"保存しました：{escape(what)}"]
     lines.append("反映しました。" if result.ok else "⚠ 再読み込みに失敗したため、前の知識で応答しています。")

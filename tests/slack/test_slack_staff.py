@@ -9,6 +9,7 @@ chat.postMessage/update).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import time
@@ -142,7 +143,9 @@ def _teach_button(view: dict[str, Any], service: str) -> tuple[str, dict[str, An
     raise AssertionError(f"no teach button for {service}")
 
 
-def test_teach_in_one_click_writes_round_trip_reloads_and_commits(staff: Slack, kb: Path) -> None:
+def test_teach_in_one_click_writes_round_trip_reloads_and_commits(staff: Slack, kb: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="madoguchi.audit")
     record(staff, "くるまいす かりたい", "fallback")
     view = home_of(staff, ADMIN)
     block_id, button = _teach_button(view, "minato/kuruma-isu")
@@ -167,6 +170,9 @@ def test_teach_in_one_click_writes_round_trip_reloads_and_commits(staff: Slack, 
     assert log.startswith(f"name-{ADMIN}|minato/kuruma-isu: examples += くるまいす かりたい")
     assert git(kb.parent, "rev-parse", "HEAD~1").strip() == head
     assert "madoguchi_knowledge_edits_total{result=\"written\"}" in httpx.get(f"{staff.base}/metrics").text
+    [audit] = [r for r in caplog.records if r.name == "madoguchi.audit"]
+    assert (audit.user, audit.outcome, audit.edit) == (ADMIN, "written", "minato/kuruma-isu: examples += くるまいす かりたい")
+    assert audit.commit == git(kb.parent, "rev-parse", "HEAD").strip() and audit.at > time.time() - 60
 
 
 def test_a_broken_edit_shows_errors_in_the_modal_and_never_reaches_residents(staff: Slack, kb: Path) -> None:
@@ -195,7 +201,8 @@ def test_a_broken_edit_shows_errors_in_the_modal_and_never_reaches_residents(sta
         council.write_text(text, "utf-8")
 
 
-def test_only_admins_may_write(staff: Slack, kb: Path) -> None:
+def test_only_admins_may_write(staff: Slack, kb: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="madoguchi.audit")
     view = home_of(staff, ADMIN)
     block_id, button = _teach_button(view, "minato/kuruma-isu")
     opens = len(staff.fake.find(lambda c: c.method == "views.open"))
@@ -209,6 +216,7 @@ def test_only_admins_may_write(staff: Slack, kb: Path) -> None:
     assert r.status_code == 200 and json.loads(r.text)["response_action"] == "errors"
     settle(staff)
     assert {p: p.read_bytes() for p in kb.rglob("*.yaml")} == snapshot
+    assert [(r.user, r.outcome) for r in caplog.records if r.name == "madoguchi.audit"] == [(STAFF, "not_admin")]
 
 
 def test_window_modal_validates_then_writes_council_yaml(staff: Slack, kb: Path) -> None:
