@@ -68,8 +68,11 @@ def register_staff(app: AsyncApp, state: SlackState) -> None:
         except Exception:
             log.exception("knowledge edit failed")
             rt.metrics.inc("madoguchi_slack_errors_total")
-            await client.views_update(view_id=body["view"]["id"], view=modals.message_modal(
-                "保存できませんでした", ["エラーが起きました。知識は変更していません（ログを確認してください）。"]))
+            try:
+                await client.views_update(view_id=body["view"]["id"], view=modals.message_modal(
+                    "エラー", ["エラーが起きました。App Home で結果を確かめてください（詳しくはサーバーのログ）。"]))
+            except Exception:
+                log.exception("could not say so in the modal either")
             return
         if outcome.ok:
             await publish(client, user)
@@ -98,16 +101,15 @@ def register_staff(app: AsyncApp, state: SlackState) -> None:
         if council not in rt.live.assistant.knowledge.councils:
             return
         await client.views_open(trigger_id=body["trigger_id"], view=modals.teach_modal(
-            metadata=pack(c=council, q=text), services=_service_options(council, service, text), service=service,
+            metadata=pack(c=council), services=_service_options(council, service, text), service=service,
             text=text))
 
     def _service_options(council: str, chosen: str | None, text: str) -> list[tuple[str, str]]:
+        """The chosen service first, then the likely ones, then the council's others by title (≤100 shown)."""
         k = rt.live.assistant.knowledge
         first = [(chosen, k.services[chosen].title)] if chosen in k.services else []
         rest = sorted(((s.id, s.title) for s in k.services_of(council)), key=lambda o: o[1])
-        seen: set[str] = set()
-        return [o for o in [*first, *likely_services(state, council, text), *rest]
-                if not (o[0] in seen or seen.add(o[0]))]  # type: ignore[func-returns-value]
+        return list(dict.fromkeys([*first, *likely_services(state, council, text), *rest]))
 
     @app.action(DRAFT)
     async def on_draft(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
@@ -207,16 +209,16 @@ def register_staff(app: AsyncApp, state: SlackState) -> None:
         values = modals.read_values(view)
         meta = unpack(view.get("private_metadata"))
         council, dep = meta.get("c", ""), meta.get("d", "")
-        errors = {}
+        c = rt.live.assistant.knowledge.councils.get(council)
+        known = c is not None and (dep == edit.WINDOW or dep in c.departments)
+        name = "" if not known else c.window.name if dep == edit.WINDOW else c.departments[dep].contact.name
+        errors = {} if known else {"phone": "この窓口は知識にありません（App Home から開き直してください）"}
         for f, check in (("phone", phone_problem), ("url", url_problem)):
             message = check(values[f]) if values.get(f) else None
             if message:
                 errors[f] = say(Problem("", 1, f, message))[:150]
         if not await saving(ack, body, errors=errors):
             return
-        c = rt.live.assistant.knowledge.councils.get(council)
-        contact = None if c is None else c.window if dep == edit.WINDOW else c.departments.get(dep, None)
-        name = getattr(contact, "name", None) or getattr(getattr(contact, "contact", None), "name", dep)
 
         def retry(lines: list[str]) -> dict[str, Any]:
             return modals.window_modal(metadata=view.get("private_metadata", ""), name=name, contact=values, errors=lines)

@@ -314,3 +314,15 @@ def test_feedback_command_reports_the_no_answers(staff: Slack) -> None:
 def test_fixture_copy_still_loads_cleanly(kb: Path) -> None:
     assert check_knowledge(kb).errors == []
 
+
+
+def test_every_view_the_app_sent_is_valid_block_kit(staff: Slack) -> None:
+    """Runs last: the SDK's own models check every published, opened and updated view against Slack's limits."""
+    from slack_sdk.models.views import View
+
+    calls = staff.fake.find(lambda c: c.method in ("views.publish", "views.open", "views.update"))
+    assert {c.method for c in calls} == {"views.publish", "views.open", "views.update"}
+    for c in calls:
+        view = View(**c.body["view"])
+        view.to_dict()  # validates the view and, recursively, every block and element
+        assert len(view.blocks) <= 100
