@@ -100,6 +100,8 @@ def status_lines(state: SlackState) -> list[str]:
         status = Counter(s.status for s in services)
         parts = [f"職員向け {staff}"] if staff else []
         parts += [f"{name} {status[st]}" for st, name in STATUS_NAMES if status[st]]
+        drafts = sum(d.council_id == c.id for d in k.drafts.values())
+        parts += [f"下書き {drafts}"] if drafts else []
         detail = "・".join(parts)
         lines.append(f"• {escape(c.short_name)} `{c.id}`：{len(services)} 件" + (f"（{detail}）" if detail else ""))
     last = live.last

@@ -3,6 +3,7 @@ the emergency alerts raised, each user's App Home council and the recent edits."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 
@@ -28,6 +29,7 @@ class SlackState:
         self.alerts = AlertBook()
         self.home_council: dict[str, str] = {}  # user → the council their App Home shows
         self.edits: deque[str] = deque(maxlen=20)  # the latest writes, one line each (also in the audit log)
+        self.edit_lock = asyncio.Lock()  # one knowledge edit at a time, from reading the file to the commit
         if settings is None:
             self.reload_settings()
 

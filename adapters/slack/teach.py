@@ -51,6 +51,11 @@ def audit_line(state: SlackState, *, user: str, name: str, what: str, outcome: s
 
 async def write(state: SlackState, *, user: str, name: str, build: Callable[[Path], list[Edit]]) -> Outcome:
     """Build the edits from the current files, apply them if the knowledge stays valid, then reload and commit."""
+    async with state.edit_lock:  # built from the files as they are after the previous save, committed in order
+        return await _write(state, user=user, name=name, build=build)
+
+
+async def _write(state: SlackState, *, user: str, name: str, build: Callable[[Path], list[Edit]]) -> Outcome:
     rt = state.runtime
     root = knowledge_root(state)
     edits: list[Edit] = []

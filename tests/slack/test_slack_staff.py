@@ -175,6 +175,21 @@ def test_teach_in_one_click_writes_round_trip_reloads_and_commits(staff: Slack, 
     assert audit.commit == git(kb.parent, "rev-parse", "HEAD").strip() and audit.at > time.time() - 60
 
 
+def test_two_saves_at_once_both_land(staff: Slack, kb: Path) -> None:
+    modal = {"type": "modal", "callback_id": "madoguchi_teach_view", "private_metadata": json.dumps({"c": "minato"})}
+    words = ["同時の言い方その一", "同時の言い方その二"]
+    ids = [unique("V") for _ in words]
+    for word, view_id in zip(words, ids):
+        r = staff.submit(modal, {"text": word, "service": {"option": "minato/salon"}, "field": {"option": "examples"}},
+                         user=ADMIN, view_id=view_id)
+        assert json.loads(r.text)["response_action"] == "update"
+    for view_id in ids:
+        assert "保存しました" in texts(updated(staff, view_id))
+    text = (kb / "minato/services/salon.yaml").read_text(encoding="utf-8")
+    assert all(f"  - {w}\n" in text for w in words)
+    assert all(w in staff.runtime.live.assistant.knowledge.services["minato/salon"].examples for w in words)
+
+
 def test_a_broken_edit_shows_errors_in_the_modal_and_never_reaches_residents(staff: Slack, kb: Path) -> None:
     # Someone broke a file by hand meanwhile: saving must not write (and the bot keeps answering).
     council = kb / "minato/council.yaml"
