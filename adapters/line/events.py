@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from linebot.v3.messaging import Message
 
+from adapters.alerts import Alert, alert_for, raise_alert
 from adapters.line.client import LineClient, ReplyFailed
 from adapters.line.flex import choices_messages, menu_item, render, text_message
 from adapters.line.postback import Postback, decode
-from adapters.alerts import Alert, alert_for, raise_alert
 from adapters.line.texts import KIND_NAMES, T
 from adapters.runtime import Runtime
 from bot.assistant import UnknownCouncil
