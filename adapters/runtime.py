@@ -51,6 +51,8 @@ class Runtime:
     freeze_heap: bool = False  # the server keeps the knowledge out of full GC scans (see serve.freeze_heap)
     # Connections adapters keep open (API sessions); closed when the app shuts down.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Where emergency alerts go (adapters.alerts): Slack adds its sink when configured.
+    alert_sinks: list = field(default_factory=list)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
 
     async def in_thread(self, fn: Callable[..., T], *args, **kwargs) -> T:

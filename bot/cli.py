@@ -77,14 +77,29 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.knowledge.wording import line, say
+
     result = check_knowledge(args.dir or args.knowledge)
-    for p in result.problems:
-        if p.severity == "error" or not args.quiet:
-            out.write(f"{p.severity}: {p}\n")
+    shown = [p for p in result.problems if p.severity == "error" or not args.quiet]
     k = result.knowledge
-    summary = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
+    counts = {"errors": len(result.errors), "warnings": len(result.warnings)}
     if k is not None:
-        summary += f"; {len(k.councils)} councils, {len(k.services)} services"
+        counts |= {"councils": len(k.councils), "services": len(k.services), "drafts": len(k.drafts)}
+    if args.format == "json":
+        problems = [{"severity": p.severity, "file": p.file, "line": p.line, "field": p.field,
+                     "message": say(p, lang=args.lang), "message_en": p.message} for p in shown]
+        out.write(json.dumps({"ok": not result.errors, **counts, "problems": problems}, ensure_ascii=False) + "\n")
+        return 1 if result.errors else 0
+    for p in shown:
+        out.write(line(p, lang=args.lang) + "\n")
+    if args.lang == "en":
+        summary = f"{counts['errors']} error(s), {counts['warnings']} warning(s)"
+        if k is not None:
+            summary += f"; {len(k.councils)} councils, {len(k.services)} services, {len(k.drafts)} drafts"
+    else:
+        summary = f"エラー {counts['errors']} 件・警告 {counts['warnings']} 件"
+        if k is not None:
+            summary += f"（{len(k.councils)} 社協・{len(k.services)} サービス・下書き {len(k.drafts)} 件）"
     out.write(summary + "\n")
     return 1 if result.errors else 0
 
@@ -114,6 +129,12 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     return run(council=args.council, since=args.since, data_dir=args.data_dir, out=out)
 
 
+def cmd_report_feedback(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.querylog.feedback import run
+
+    return run(council=args.council, since=args.since, data_dir=args.data_dir, knowledge=args.knowledge, out=out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="madoguchi", description="社協の窓口アシスタント Madoguchi")
     parser.add_argument("--knowledge", type=Path, default=None, help=f"knowledge folder (default: {default_root()})")
@@ -137,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = kb.add_parser("check", help="validate the knowledge; non-zero exit on errors")
     check.add_argument("dir", nargs="?", type=Path)
     check.add_argument("--quiet", action="store_true", help="print errors only")
+    check.add_argument("--lang", choices=["ja", "en"], default="ja", help="language of the messages (default: ja)")
+    check.add_argument("--format", choices=["text", "json"], default="text", help="json: one object for tools")
     check.set_defaults(func=cmd_kb_check)
     kb.add_parser("schema", help="print the JSON Schema of the files").set_defaults(func=cmd_kb_schema)
 
@@ -152,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     un.add_argument("--since", default="30d")
     un.add_argument("--data-dir", type=Path)
     un.set_defaults(func=cmd_report)
+    fb = report.add_parser("feedback", help="はい／いいえ answers to 役に立った？, with the answers residents said no to")
+    fb.add_argument("--council")
+    fb.add_argument("--since", default="30d")
+    fb.add_argument("--data-dir", type=Path)
+    fb.set_defaults(func=cmd_report_feedback)
 
     for ep in entry_points(group="madoguchi.commands"):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()

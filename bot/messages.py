@@ -22,4 +22,5 @@ class M:
         "paused": "このサービスは今お休みしています。",
         "planned": "このサービスは準備中です。",
     }
-    no_phone = "電話番号は準備中です。"
+    no_phone = "お問い合わせは社協の窓口へ。"  # no number known: never a dead 「準備中」 line
+    see_web = "詳しくは：{url}"

@@ -8,21 +8,31 @@ from __future__ import annotations
 
 from bot.answer import Answer, ServiceCard
 from bot.messages import M
+from bot.knowledge.contacts import safe_url
 from bot.knowledge.model import Contact, Hotline
 
 __all__ = ["to_text", "window_lines", "hotline_line", "card_lines"]
 
 
-def window_lines(window: Contact) -> list[str]:
-    """The contact window as short lines; only what is known is shown."""
+def window_lines(window: Contact, *, council_url: str | None = None) -> list[str]:
+    """The contact window as short lines; only what is known is shown, and no line leads nowhere.
+
+    Without a phone number the web page (the window's, else the council's) is
+    the way in; without either, a plain pointer to the council's window.
+    """
+    url = safe_url(window.url)
     lines = [f"窓口：{window.name}"]
-    lines.append(f"電話：{window.phone}" if window.phone else M.no_phone)
+    if window.phone:
+        lines.append(f"電話：{window.phone}")
     if window.hours:
         lines.append(f"受付：{window.hours}")
     if window.address:
         lines.append(f"場所：{window.address}")
-    if window.url:
-        lines.append(window.url)
+    if url:
+        lines.append(url)
+    elif not window.phone:
+        web = safe_url(council_url)
+        lines.append(M.see_web.format(url=web) if web else M.no_phone)
     return lines
 
 
@@ -58,7 +68,7 @@ def to_text(answer: Answer, *, with_window: bool = True) -> str:
     elif answer.kind == "answer" and answer.service is not None:
         lines += card_lines(answer.service)
         if with_window:
-            lines += window_lines(answer.service.window)
+            lines += window_lines(answer.service.window, council_url=answer.window.url)
         if answer.related:
             lines.append("関連：" + "、".join(o.title for o in answer.related))
     elif answer.kind == "choices":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from linebot.v3.messaging import Message
 
+from adapters.alerts import Alert, alert_for, raise_alert
 from adapters.line.client import LineClient, ReplyFailed
 from adapters.line.flex import choices_messages, menu_item, render, text_message
 from adapters.line.postback import Postback, decode
@@ -42,6 +43,7 @@ class Reply:
     messages: list[Message]
     entry: LogEntry | None = None  # the question, for the query log
     feedback: tuple[str, str] | None = None  # (question's event id, yes|no)
+    alert: Alert | None = None  # an emergency: staff are told after the resident is answered
 
 
 # -- helpers ------------------------------------------------------------------
@@ -95,7 +97,8 @@ async def on_text(ctx: Context, event) -> Reply | None:
     answer = await ctx.runtime.ask(ctx.council, text, channel="line")
     origin = event.webhook_event_id
     entry = entry_for(answer, channel="line", text=text, user=user, event_id=origin)
-    return Reply(await ctx.runtime.in_thread(render, answer, origin=origin), entry=entry)
+    return Reply(await ctx.runtime.in_thread(render, answer, origin=origin), entry=entry,
+                 alert=alert_for(answer, text=text, channel="line"))
 
 
 async def on_kind(ctx: Context, event) -> Reply | None:
@@ -190,6 +193,8 @@ async def respond(ctx: Context, client: LineClient, event) -> None:
         metrics.inc("madoguchi_line_events_total", type=event_type, status="error")
         log.exception("line %s: event %s failed", ctx.council, event_id)
         return
+    if reply.alert is not None:
+        raise_alert(ctx.runtime, reply.alert)
     await _record(ctx, reply)
 
 

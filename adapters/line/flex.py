@@ -34,6 +34,7 @@ from adapters.line.postback import Postback, encode
 from adapters.line.texts import T
 from bot.answer import Answer, Option, ServiceCard, label
 from bot.messages import M
+from bot.knowledge.contacts import safe_url
 from bot.knowledge.model import Contact
 from bot.render import hotline_line, to_text, window_lines
 
@@ -175,7 +176,7 @@ def _answer_message(answer: Answer, *, origin: str) -> Message:
     assert card is not None
     quick = [*_items(answer.related[: QUICK_MAX - 1], origin=origin), menu_item()]
     alt = cut(to_text(answer), ALT_MAX)
-    bubble = _bubble(card, council=answer.council_name, origin=origin)
+    bubble = _bubble(card, council=answer.council_name, council_url=answer.window.url, origin=origin)
     if _may_exceed(answer) and bubble_bytes(bubble) > BUBBLE_MAX:  # text is always accepted
         return text_message(to_text(answer), quick=quick)
     return FlexMessage(alt_text=alt, contents=bubble, quick_reply=QuickReply(items=quick))
@@ -203,7 +204,7 @@ def _row(name: str, value: str) -> FlexBox:
     ])
 
 
-def _bubble(card: ServiceCard, *, council: str, origin: str) -> FlexBubble:
+def _bubble(card: ServiceCard, *, council: str, council_url: str | None, origin: str) -> FlexBubble:
     body: list[FlexComponent] = [
         FlexText(text=cut(council, 60), size="xxs", color=_GRAY),  # whose 「総務課」 this is
         _text(card.title, size="lg", limit=100, weight="bold"),
@@ -217,14 +218,14 @@ def _bubble(card: ServiceCard, *, council: str, origin: str) -> FlexBubble:
         body.append(FlexBox(layout="vertical", spacing="sm", margin="lg", contents=rows))
     body.append(FlexSeparator(margin="lg"))
     body.append(FlexText(text=T.window_heading, size="xs", color=_GRAY, margin="lg"))
-    body += [_text(line, limit=300) for line in window_lines(card.window)]
+    body += [_text(line, limit=300) for line in window_lines(card.window, council_url=council_url)]
 
     footer: list[FlexComponent] = []
     tel = tel_uri(card.window.phone)
     if tel:
         footer.append(FlexButton(style="primary", height="sm", action=URIAction(label=T.call, uri=tel)))
-    url = card.window.url
-    if url and url.startswith(("https://", "http://")) and len(url) <= 1000:
+    url = safe_url(card.window.url) or safe_url(council_url)  # https, encoded, ≤1000: LINE accepts it
+    if url:
         footer.append(FlexButton(style="link", height="sm", action=URIAction(label=T.website, uri=url)))
     footer.append(FlexText(text=T.feedback_question, size="xs", color=_GRAY, align="center", margin="md"))
     footer.append(FlexBox(layout="horizontal", spacing="sm", contents=[

@@ -17,10 +17,12 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import Runtime
+from adapters.slack.alerts import SlackAlertSink
 from adapters.slack.blocks import PICK_ACTION, council_of_block
 from adapters.slack.handlers import handle_pick, handle_text
 from adapters.slack.replies import EphemeralReply, ThreadReply
 from adapters.slack.routing import clean_text
+from adapters.slack.staff import register_staff
 from adapters.slack.state import SlackState
 
 __all__ = ["build_slack_app"]
@@ -54,6 +56,11 @@ def build_slack_app(runtime: Runtime, *, state: SlackState | None = None, socket
     m.describe("madoguchi_slack_requests_total", "counter", "Slack requests accepted, by kind")
     m.describe("madoguchi_slack_duplicates_total", "counter", "Slack redeliveries (X-Slack-Retry-Num, repeated ids) dropped")
     m.describe("madoguchi_slack_errors_total", "counter", "Slack replies that failed with an error")
+    m.describe("madoguchi_alerts_total", "counter", "Emergency alerts to staff, by council and result (sent, off, failed)")
+    m.describe("madoguchi_alerts_acknowledged_total", "counter", "Emergency alerts staff marked 対応しました")
+    m.describe("madoguchi_knowledge_edits_total", "counter", "Knowledge edits from Slack, by result (written, rejected)")
+    runtime.alert_sinks.append(SlackAlertSink(app.client, channels=lambda: state.settings.alerts, book=state.alerts,
+                                              metrics=m))
 
     @app.middleware
     async def once(body: dict[str, Any], next: Any) -> BoltResponse | None:
@@ -108,4 +115,5 @@ def build_slack_app(runtime: Runtime, *, state: SlackState | None = None, socket
         runtime.spawn(handle_pick(state, reply, council=council_of_block(action.get("block_id")) or "",
                                   value=str(action.get("value", ""))))
 
+    register_staff(app, state)
     return app

@@ -20,7 +20,8 @@ from bot.querylog.mask import mask_text
 from adapters.slack.blocks import escape
 from adapters.slack.state import SlackState
 
-__all__ = ["Command", "parse_command", "status_lines", "reload_lines", "unanswered_lines", "help_lines", "mask"]
+__all__ = ["Command", "parse_command", "status_lines", "reload_lines", "unanswered_lines", "feedback_lines",
+           "help_lines", "mask"]
 
 JST = ZoneInfo("Asia/Tokyo")
 NAMES = {
@@ -28,6 +29,7 @@ NAMES = {
     "reload": "reload", "再読み込み": "reload", "リロード": "reload",
     "unanswered": "unanswered", "未回答": "unanswered",
     "help": "help", "ヘルプ": "help", "使い方": "help",
+    "feedback": "feedback", "フィードバック": "feedback", "評価": "feedback",
 }
 STATUS_NAMES = (("paused", "休止"), ("ended", "終了"), ("planned", "準備中"))
 MAX_ERRORS = 25  # lines of reload errors shown; the rest are counted
@@ -72,11 +74,8 @@ def _council_of(path: str, councils: set[str]) -> str:
 
 
 def _warning_kind(p: Problem) -> str:
-    text = f"{p.field} {p.message}"
-    if "phone" in text:
-        return "電話番号のない窓口"
-    if "hours" in text:
-        return "受付時間のない窓口"
+    if "window '" in p.message and " has no " in p.message:
+        return "電話番号か受付時間のない窓口"
     return "その他の警告"
 
 
@@ -101,6 +100,8 @@ def status_lines(state: SlackState) -> list[str]:
         status = Counter(s.status for s in services)
         parts = [f"職員向け {staff}"] if staff else []
         parts += [f"{name} {status[st]}" for st, name in STATUS_NAMES if status[st]]
+        drafts = sum(d.council_id == c.id for d in k.drafts.values())
+        parts += [f"下書き {drafts}"] if drafts else []
         detail = "・".join(parts)
         lines.append(f"• {escape(c.short_name)} `{c.id}`：{len(services)} 件" + (f"（{detail}）" if detail else ""))
     last = live.last
@@ -202,6 +203,25 @@ async def unanswered_lines(state: SlackState, *, council: str | None, args: tupl
     return lines
 
 
+async def feedback_lines(state: SlackState, *, council: str | None, args: tuple[str, ...]) -> list[str]:
+    """はい／いいえ counts and each いいえ with the answer given: `python -m bot report feedback` in Slack."""
+    from bot.querylog.feedback import feedback_report, format_feedback
+
+    rt = state.runtime
+    if rt.querylog is None:
+        return ["クエリログがオフのため、「役に立った？」の回答は記録されていません。"]
+    seconds, period, everywhere = parse_period(args)
+    target = None if everywhere else council
+    entries = await rt.in_thread(rt.querylog.feedback_entries, council=target, since=time.time() - seconds)
+    report = feedback_report(entries, knowledge=rt.live.assistant.knowledge)
+    where = "全社協" if target is None else escape(rt.live.assistant.knowledge.councils[target].short_name)
+    lines = [f"*「役に立った？」への回答*（{where}・過去{period}）："
+             f"はい {sum(report.yes.values())} 件・いいえ {sum(report.no.values())} 件"]
+    body = format_feedback(report, limit=MAX_GROUPS)
+    lines += [escape(mask(line)) for line in body] or ["この期間にはありません。"]
+    return lines
+
+
 def help_lines() -> list[str]:
     return [
         "*使い方*",
@@ -209,4 +229,6 @@ def help_lines() -> list[str]:
         "• `status`：読み込んでいる社協・サービス数・最後の再読み込み・警告の件数",
         "• `reload`：knowledge/ を読み直す（設定ファイルの admins のみ）",
         "• `unanswered 7d`：答えられなかった質問（`24h`・`30d`・`all` も可）",
+        "• `feedback 7d`：「役に立った？」の はい／いいえ と、いいえ だった質問と回答",
+        "• App Home：今週の未回答・いいえ・緊急の相談・窓口の空欄と、その場で直すボタン（admins のみ）",
     ]

@@ -88,6 +88,8 @@ async def _command(
         private = not allowed  # a refusal is shown to the asker only
     elif command.name == "unanswered":  # for the routed council, or every council with `all`
         lines = await commands.unanswered_lines(state, council=council, args=command.args)
+    elif command.name == "feedback":
+        lines = await commands.feedback_lines(state, council=council, args=command.args)
     else:
         lines = commands.help_lines()
     await _notes(reply, lines, private=private)

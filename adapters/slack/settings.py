@@ -1,4 +1,4 @@
-"""The Slack settings file (MADOGUCHI_SLACK_SETTINGS): channel → council, and admins.
+"""The Slack settings file (MADOGUCHI_SLACK_SETTINGS): channel → council, admins, alert channels.
 
 A small YAML file staff edit, not a secret, so it may live next to the
 knowledge. It is read at start and again on `reload`; a broken file is
@@ -8,7 +8,9 @@ reported with file and line, and the previous settings stay in force.
 default_council: kiyose        # optional; MADOGUCHI_COUNCIL otherwise
 channels:                      # Slack channel id → council id
   C0123ABCD: tomakomai
-admins: [U0123ABCD]            # Slack user ids allowed to `reload`
+admins: [U0123ABCD]            # Slack user ids allowed to `reload` and to edit the knowledge
+alerts:                        # optional: council id → staff channel told of each emergency
+  tomakomai: C0456EFGH
 ```
 """
 
@@ -22,7 +24,7 @@ from bot.knowledge.yamlfile import read_yaml
 
 __all__ = ["SlackSettings", "SettingsError", "load_settings"]
 
-KEYS = {"default_council", "channels", "admins"}
+KEYS = {"default_council", "channels", "admins", "alerts"}
 
 
 class SettingsError(ValueError):
@@ -38,6 +40,7 @@ class SlackSettings:
     default_council: str | None = None
     channels: dict[str, str] = field(default_factory=dict)
     admins: frozenset[str] = frozenset()
+    alerts: dict[str, str] = field(default_factory=dict)  # council → channel; empty: alerts off
     path: Path | None = None
 
 
@@ -65,6 +68,10 @@ def load_settings(path: Path | None) -> SlackSettings:
     for ch, council in channels.items():
         if not isinstance(council, str):
             problems.append(Problem(name, doc.line(("channels", ch)), f"channels.{ch}", "expected a council id"))
+    alerts = data.get("alerts") or {}
+    if not isinstance(alerts, dict) or not all(isinstance(v, str) and v for v in alerts.values()):
+        problems.append(Problem(name, doc.line(("alerts",)), "alerts", "expected council id: Slack channel id"))
+        alerts = {}
     admins = data.get("admins") or []
     if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
         problems.append(Problem(name, doc.line(("admins",)), "admins", "expected a list of Slack user ids"))
@@ -75,5 +82,6 @@ def load_settings(path: Path | None) -> SlackSettings:
         default_council=default or None,
         channels={str(k): v for k, v in channels.items()},
         admins=frozenset(admins),
+        alerts={str(k): v for k, v in alerts.items()},
         path=Path(path),
     )

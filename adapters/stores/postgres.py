@@ -128,6 +128,17 @@ class PostgresQueryLog(QueuedStore):
         return [LogEntry(_ts(r[0]), r[1], r[2], r[3], r[4], tuple(r[5]), tuple(r[6]), r[7], r[8], r[9], r[10])
                 for r in rows]
 
+    def feedback_entries(self, *, council: str | None, since: float, limit: int = 1000) -> list[LogEntry]:
+        """Answers residents rated (はい／いいえ), newest first."""
+        self.flush(timeout=2.0)
+        sql = ("SELECT at, council, channel, question, kind, top_ids, scores, user_hash, feedback, event_id, reason"
+               " FROM madoguchi_queries WHERE feedback IS NOT NULL AND at >= to_timestamp(%s)"
+               + (" AND council = %s" if council else "") + " ORDER BY at DESC, id DESC LIMIT %s")
+        with self._connect() as db:
+            rows = db.execute(sql, [since, council, limit] if council else [since, limit]).fetchall()
+        return [LogEntry(_ts(r[0]), r[1], r[2], r[3], r[4], tuple(r[5]), tuple(r[6]), r[7], r[8], r[9], r[10])
+                for r in rows]
+
     def close(self) -> None:
         self._writer.close()
         if self._writer_db is not None:

@@ -14,7 +14,7 @@ from bot.language.normalize import fold
 from bot.knowledge.problems import Problem
 from bot.knowledge.yamlfile import read_yaml
 
-__all__ = ["related_problems", "gap_problems"]
+__all__ = ["related_problems", "gap_problems", "window_problems"]
 
 
 def _line(base: Path, file: str, path: tuple) -> int:
@@ -61,4 +61,31 @@ def gap_problems(
                             file, _line(base, file, (key, i, "terms", j)), f"{key}.{i}.terms.{j}",
                             f"{term!r} is also a name of {names[fold(term)]}: offered or not? One of the two is "
                             "out of date", "warning"))
+    return out
+
+
+def window_problems(base: Path, councils: dict[str, Council], services: dict[str, Service]) -> list[Problem]:
+    """One warning per window lacking a phone number or hours, at its line in council.yaml.
+
+    The fix belongs in council.yaml, not in each of the services that inherit
+    the window, so it is reported once with how many services refer to it.
+    """
+    out = []
+    for council in councils.values():
+        using: dict[str, int] = {}
+        for s in services.values():
+            if s.council_id == council.id:
+                using[s.department_id] = using.get(s.department_id, 0) + 1
+        for i, dep in enumerate(council.departments.values()):
+            missing = dep.contact.missing
+            if missing:
+                out.append(Problem(
+                    council.path, _line(base, council.path, ("departments", i)), f"departments[{i}]",
+                    f"window {dep.contact.name!r} has no {' and '.join(missing)} "
+                    f"({using.get(dep.id, 0)} services refer to it)", "warning"))
+        if council.window.missing:
+            out.append(Problem(
+                council.path, _line(base, council.path, ("window",)), "window",
+                f"the general window {council.window.name!r} has no {' and '.join(council.window.missing)}",
+                "warning"))
     return out

@@ -25,7 +25,8 @@ from bot.knowledge.model import (
     Service,
     SynonymGroup,
 )
-from bot.knowledge.consistency import gap_problems, related_problems
+from bot.knowledge.consistency import gap_problems, related_problems, window_problems
+from bot.knowledge.contacts import phone_problem, url_problem
 from bot.knowledge.problems import KnowledgeError, Problem, Problems
 from bot.knowledge.yamlfile import YamlDoc, read_yaml
 
@@ -107,6 +108,14 @@ class _Loader:
         field = ".".join(str(p) for p in path)
         self.problems.append(Problem(doc.file, doc.line(path), field, message, severity))  # type: ignore[arg-type]
 
+    def contact_fields(self, doc: YamlDoc, path: tuple, data: dict[str, Any]) -> None:
+        """A phone number residents can dial and an https address that is safe to link."""
+        for field, check in (("phone", phone_problem), ("url", url_problem)):
+            value = _opt(data.get(field))
+            message = check(value) if value else None
+            if message:
+                self.error(doc, (*path, field), message)
+
     # -- shared files -------------------------------------------------------
     def categories(self) -> dict[str, Category]:
         doc = self.read(self.root / COMMON / "categories.yaml", schema.CATEGORIES)
@@ -170,12 +179,12 @@ class _Loader:
             if operator == "council" and not any(k and k in name for k in known):
                 name = f"{d.get('short_name') or d['name']} {name}"  # 地域福祉課 → 苫小牧市社協 地域福祉課
             departments[dep["id"]] = Department(dep["id"], _contact(dep, name=name), operator)
+            self.contact_fields(doc, ("departments", i), dep)
         window_data = d["window"]
         window = _contact(window_data, name=window_data["name"])
+        self.contact_fields(doc, ("window",), window_data)
         if window_data.get("department") and window_data["department"] not in departments:
             self.error(doc, ("window", "department"), f"unknown department {window_data['department']!r}")
-        for field in window.missing:
-            self.error(doc, ("window", field), f"the general window has no {field} yet", severity="warning")
         not_offered = tuple(
             NotOffered(n["topic"], _texts(n["terms"]), _opt(n.get("message"))) for n in d.get("not_offered") or ()
         )
@@ -208,6 +217,7 @@ class _Loader:
         if dep is None:
             self.error(doc, ("contact", "department"), f"unknown department {c['department']!r} of {council.id}")
             return None
+        self.contact_fields(doc, ("contact",), c)
         base = dep.contact
         contact = Contact(
             name=_opt(c.get("name")) or base.name,
@@ -218,9 +228,8 @@ class _Loader:
             note=_opt(c.get("note")) or base.note,
         )
         audience = d["audience"]
-        if audience == "resident":
-            for field in contact.missing:
-                self.error(doc, ("contact",), f"contact window {contact.name} has no {field}", severity="warning")
+        status = d.get("status", "active")
+        if audience == "resident" and status != "draft":  # missing phone/hours: one line per window, later
             for field in ("aliases", "examples"):
                 if len(d.get(field) or ()) < MIN_WORDS:
                     self.error(doc, (field,), f"fewer than {MIN_WORDS} {field}: residents will miss this service",
@@ -236,7 +245,7 @@ class _Loader:
             summary=_prose(d["summary"]),
             contact=contact,
             department_id=c["department"],
-            status=d.get("status", "active"),
+            status=status,
             status_note=_opt(d.get("status_note")),
             who=_opt(d.get("who")),
             how_to_apply=_opt(d.get("how_to_apply")),
@@ -261,6 +270,7 @@ class _Loader:
         hotlines, rules = self.safety()
         councils: dict[str, Council] = {}
         services: dict[str, Service] = {}
+        drafts: dict[str, Service] = {}
         where: dict[str, str] = {}
         broken: set[str] = set()
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
@@ -273,14 +283,15 @@ class _Loader:
                 if service is None:
                     broken.add(f"{council.id}/{path.stem}")  # reported already; no cascade below
                     continue
-                if service.id in services:
+                if service.id in where:
                     self.problems.append(
                         Problem(service.path, 1, "id", f"duplicate id {service.id!r} (also in {where[service.id]})")
                     )
                     continue
-                services[service.id] = service
+                (drafts if service.status == "draft" else services)[service.id] = service  # drafts: staff only
                 where[service.id] = service.path
         self.problems += related_problems(self.root.parent, services, broken=broken)
+        self.problems += window_problems(self.root.parent, councils, services)
         other_offices = self.other_offices()
         self.problems += gap_problems(self.root.parent, councils, services, other_offices,
                                       other_offices_file=self.rel(self.root / COMMON / "other_offices.yaml"))
@@ -298,6 +309,7 @@ class _Loader:
             hotlines=hotlines,
             safety=rules,
             other_offices=other_offices,
+            drafts=drafts,
             root=str(self.root),
         )
 

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 Audience = Literal["resident", "staff"]
-Status = Literal["active", "paused", "ended", "planned"]
+Status = Literal["active", "paused", "ended", "planned", "draft"]  # draft: staff only, never answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +171,8 @@ class Knowledge:
     safety: tuple[SafetyRule, ...] = ()
     # Topics for another office (city hall, tax office), "not offered" in every council.
     other_offices: tuple[NotOffered, ...] = ()
+    # Entries staff started (`status: draft`): validated, shown to staff, never answered.
+    drafts: dict[str, Service] = field(default_factory=dict)
     root: str = ""
 
     def services_of(self, council_id: str) -> list[Service]:

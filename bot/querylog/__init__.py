@@ -67,6 +67,8 @@ class QueryLog(Protocol):
 
     def purge(self, *, older_than: float) -> int: ...
 
+    def feedback_entries(self, *, council: str | None, since: float, limit: int = 1000) -> list[LogEntry]: ...
+
 
 def hash_user(user_id: str, *, salt: str) -> str:
     """A stable pseudonym for a platform user id: HMAC-SHA256 keyed by `salt`, 32 hex chars."""

@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.querylog import UnansweredGroup
+from bot.querylog import QueryLog, UnansweredGroup
 
-__all__ = ["run", "parse_since", "format_groups"]
+__all__ = ["run", "parse_since", "format_groups", "opened_log", "NoLog"]
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
 _UNIT = {"h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0}
@@ -60,6 +61,35 @@ def _one_line(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class NoLog(Exception):
+    """No query log to read (message for the user in `args[0]`)."""
+
+
+@contextmanager
+def opened_log(*, data_dir: Path | None, env: Mapping[str, str] | None = None) -> Iterator[QueryLog]:
+    """The configured query log for a report, closed afterwards; `NoLog` when there is none."""
+    from bot.querylog.backend import StoreUnavailable, default_data_dir, open_querylog
+    from bot.querylog.sqlite import DB_NAME
+
+    e = os.environ if env is None else env
+    database_url = None if data_dir else (e.get("DATABASE_URL") or None)
+    folder = Path(data_dir) if data_dir else default_data_dir(e)
+    if database_url is None and not (folder / DB_NAME).exists():
+        raise NoLog(f"no query log at {folder / DB_NAME} (set MADOGUCHI_DATA_DIR or --data-dir)")
+    try:
+        store = open_querylog(data_dir=folder, database_url=database_url,
+                              retention_days=float(e.get("MADOGUCHI_RETENTION_DAYS", "90")),
+                              salt=e.get("MADOGUCHI_HASH_SALT") or None)
+    except StoreUnavailable as exc:
+        raise NoLog(str(exc)) from None
+    try:
+        yield store
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+
+
 def run(
     *,
     council: str | None,
@@ -70,33 +100,17 @@ def run(
     limit: int = 50,
 ) -> int:
     """Print the grouped unanswered questions; 0 on success, 1 when there is no log to read."""
-    from bot.querylog.backend import StoreUnavailable, default_data_dir, open_querylog
-    from bot.querylog.sqlite import DB_NAME
-
-    e = os.environ if env is None else env
     try:
         start = parse_since(since)
     except ValueError as exc:
         out.write(f"{exc}\n")
         return 2
-    database_url = None if data_dir else (e.get("DATABASE_URL") or None)
-    folder = Path(data_dir) if data_dir else default_data_dir(e)
-    if database_url is None and not (folder / DB_NAME).exists():
-        out.write(f"no query log at {folder / DB_NAME} (set MADOGUCHI_DATA_DIR or --data-dir)\n")
-        return 1
     try:
-        store = open_querylog(data_dir=folder, database_url=database_url,
-                              retention_days=float(e.get("MADOGUCHI_RETENTION_DAYS", "90")),
-                              salt=e.get("MADOGUCHI_HASH_SALT") or None)
-    except StoreUnavailable as exc:
-        out.write(f"{exc}\n")
+        with opened_log(data_dir=data_dir, env=env) as store:
+            groups = store.unanswered(council=council, since=start)
+    except NoLog as exc:
+        out.write(f"{exc.args[0]}\n")
         return 1
-    try:
-        groups = store.unanswered(council=council, since=start)
-    finally:
-        close = getattr(store, "close", None)
-        if close is not None:
-            close()
     span = f"{datetime.fromtimestamp(start):%Y-%m-%d %H:%M} 以降"
     where = f"、{council}" if council else ""
     out.write(f"答えられなかった質問（fallback・choices）{span}{where}: "

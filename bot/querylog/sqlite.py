@@ -154,12 +154,18 @@ class SqliteQueryLog(QueuedStore):
     # -- beyond the protocol ---------------------------------------------------------
     def recent(self, *, limit: int = 100, council: str | None = None) -> list[LogEntry]:
         """The newest entries as stored (masked, hashed), newest first."""
+        return self._select("1 = 1", [], council=council, limit=limit)
+
+    def feedback_entries(self, *, council: str | None, since: float, limit: int = 1000) -> list[LogEntry]:
+        """Answers residents rated (はい／いいえ), newest first."""
+        return self._select("feedback IS NOT NULL AND at >= ?", [since], council=council, limit=limit)
+
+    def _select(self, where: str, args: list, *, council: str | None, limit: int) -> list[LogEntry]:
         self.flush(timeout=2.0)
         sql = "SELECT at, council, channel, question, kind, top_ids, scores, user_hash, feedback, event_id, reason"
-        sql += " FROM queries" + (" WHERE council = ?" if council else "") + " ORDER BY at DESC, id DESC LIMIT ?"
-        args = [council, limit] if council else [limit]
+        sql += f" FROM queries WHERE {where}" + (" AND council = ?" if council else "") + " ORDER BY at DESC, id DESC LIMIT ?"
         with self._session() as db:
-            rows = db.execute(sql, args).fetchall()
+            rows = db.execute(sql, [*args, *([council] if council else []), limit]).fetchall()
         return [LogEntry(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), tuple(json.loads(r[6])),
                          r[7], r[8], r[9], r[10]) for r in rows]
 

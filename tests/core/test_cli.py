@@ -56,16 +56,18 @@ def test_unknown_council_is_a_clear_error() -> None:
 
 def test_kb_check_exit_codes(tmp_path: Path) -> None:
     ok = _bot("kb", "check", str(FIXTURE))
-    assert ok.returncode == 0 and "0 error(s)" in ok.stdout
+    assert ok.returncode == 0 and "エラー 0 件" in ok.stdout
     broken = tmp_path / "knowledge"
     import shutil
 
     shutil.copytree(FIXTURE, broken)
     f = broken / "minato/services/salon.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("audience: resident", "audience: [oops"), encoding="utf-8")
-    bad = _bot("kb", "check", str(broken))
+    bad = _bot("kb", "check", "--lang", "en", str(broken))
     assert bad.returncode == 1
     assert "error: knowledge/minato/services/salon.yaml:6: -: YAML syntax error" in bad.stdout
+    ja = _bot("kb", "check", str(broken))
+    assert ja.returncode == 1 and "エラー: knowledge/minato/services/salon.yaml:6: YAML の書き方の誤り" in ja.stdout
 
 
 def test_kb_schema_is_json_schema() -> None:

@@ -83,3 +83,30 @@ def test_a_card_with_every_field_at_its_longest_still_fits():
     assert m.type == "flex"
     assert bubble_bytes(m.contents) <= BUBBLE_MAX and utf16_len(m.alt_text) <= 1500
     assert len(m.quick_reply.items) == 13 and m.quick_reply.items[-1].action.label == "メニュー"
+
+
+def _uris(node) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["uri"]] if node.get("type") == "uri" else []
+        return found + [u for v in node.values() for u in _uris(v)]
+    if isinstance(node, list):
+        return [u for v in node for u in _uris(v)]
+    return []
+
+
+@given(st.one_of(st.none(), st.text(max_size=40), st.builds(lambda s: "https://" + s, st.text(max_size=40)),
+                 st.sampled_from(["javascript:alert(1)", "https://example.jp/窓口", "http://example.jp/",
+                                  "https://example.jp/ok"])),
+       st.one_of(st.none(), st.sampled_from(["https://shakyo.example.jp/", "javascript:void(0)"])))
+def test_a_card_never_carries_an_invalid_uri_action(url, council_url):
+    """Only `tel:` and https addresses that pass the knowledge's own URL check become URI actions."""
+    from bot.knowledge.contacts import url_problem
+
+    card = ServiceCard(id="minato/x", title="t", summary="s", window=Contact(name="係", url=url), category="c")
+    answer = Answer("answer", "minato", "みなと", "q", "m", Contact(name="窓口", url=council_url), "matched",
+                    service=card)
+    [m] = render(answer, origin="01J" + "0" * 23)
+    uris = _uris(m.contents.to_dict())
+    assert all(u.startswith("tel:") or url_problem(u) is None for u in uris)
+    expected = [u for u in (url, council_url) if u and url_problem(u) is None][:1]
+    assert [u for u in uris if not u.startswith("tel:")] == expected

@@ -9,7 +9,7 @@ import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -53,7 +53,12 @@ class MemoryQueryLog:
         self.entries.append(entry)
 
     def feedback(self, *, council: str, event_id: str, value: str) -> None:
-        pass
+        self.entries = [replace(e, feedback=value) if (e.council, e.event_id) == (council, event_id) else e
+                        for e in self.entries]
+
+    def feedback_entries(self, *, council: str | None, since: float, limit: int = 1000) -> list[LogEntry]:
+        rated = [e for e in self.entries if e.feedback and e.at >= since and council in (None, e.council)]
+        return sorted(rated, key=lambda e: -e.at)[:limit]
 
     def unanswered(self, *, council: str | None, since: float) -> list[UnansweredGroup]:
         groups: dict[tuple[str, str], list[LogEntry]] = defaultdict(list)
@@ -138,6 +143,42 @@ class Slack:
             payload["message"] = {"type": "message", "ts": message_ts, "text": "", "blocks": [block]}
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded"), f"respond/{name}"
+
+    def interact(self, payload: dict[str, Any], *, user: str = STAFF) -> httpx.Response:
+        """A block_actions or view_submission payload, signed, from `user`."""
+        payload = {"api_app_id": "A0001", "token": "legacy", "team": {"id": "T0001"}, "trigger_id": unique("trig"),
+                   "user": {"id": user, "username": user.lower(), "name": f"name-{user}", "team_id": "T0001"},
+                   **payload}
+        body = urlencode({"payload": json.dumps(payload, ensure_ascii=False)}).encode()
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def home_action(self, element: dict[str, Any], *, block_id: str, user: str, selected: dict | None = None,
+                    view_id: str = "VHOME") -> httpx.Response:
+        """Press a button (or pick an option) of the App Home view."""
+        action = {"type": element["type"], "action_id": element["action_id"], "block_id": block_id,
+                  "action_ts": str(time.time())}
+        if element["type"] == "button":
+            action |= {"value": element["value"], "text": element["text"]}
+        else:
+            action["selected_option"] = selected
+        return self.interact({"type": "block_actions", "container": {"type": "view", "view_id": view_id},
+                              "view": {"id": view_id, "type": "home"}, "actions": [action]}, user=user)
+
+    def submit(self, view: dict[str, Any], values: dict[str, Any], *, user: str, view_id: str) -> httpx.Response:
+        """Submit a modal the app opened, with `values` typed: block id → text, or {"option": value}."""
+        state: dict[str, Any] = {}
+        for block_id, value in values.items():
+            if isinstance(value, dict):
+                state[block_id] = {"value": {"type": "static_select",
+                                             "selected_option": {"value": value["option"]}}}
+            else:
+                state[block_id] = {"value": {"type": "plain_text_input", "value": value}}
+        submitted = {**view, "id": view_id, "state": {"values": state}}
+        return self.interact({"type": "view_submission", "view": submitted}, user=user)
+
+    def home_opened(self, user: str) -> httpx.Response:
+        return self.event({"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home",
+                           "event_ts": str(time.time())})
 
 
 @pytest.fixture(scope="session")

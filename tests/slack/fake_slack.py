@@ -1,8 +1,8 @@
 """A local fake of the Slack Web API (and Socket Mode) on 127.0.0.1, port 0.
 
 Records every request in full (method, headers, raw and parsed body):
-chat.postMessage, chat.postEphemeral, auth.test, apps.connections.open,
-response_url posts, and Socket Mode acknowledgements. Runs aiohttp on its own
+chat.postMessage, chat.postEphemeral, chat.update, views.publish, views.open,
+views.update, auth.test, apps.connections.open, response_url posts, and Socket Mode acknowledgements. Runs aiohttp on its own
 event loop in a thread, so tests wait on it with a condition, never a sleep.
 """
 
@@ -37,7 +37,7 @@ def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
     if "json" in content_type:
         return json.loads(raw)
     form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-    for key in ("blocks", "attachments"):  # the SDK sends these JSON-encoded in forms
+    for key in ("blocks", "attachments", "view"):  # the SDK sends these JSON-encoded in forms
         if isinstance(form.get(key), str):
             form[key] = json.loads(form[key])
     return form
@@ -51,6 +51,7 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self.port = 0
         self._ts = 0
+        self._views = 0
 
     # -- URLs --------------------------------------------------------------
     @property
@@ -103,6 +104,11 @@ class FakeSlack:
             ts = self._next_ts()
             return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts,
                                       "message": {"ts": ts, "text": body.get("text", "")}})
+        if method in ("views.open", "views.update", "views.publish"):
+            view = dict(body.get("view") or {}) if isinstance(body.get("view"), dict) else {}
+            self._views += 1
+            view_id = body.get("view_id") or f"V{self._views:06d}"
+            return web.json_response({"ok": True, "view": {**view, "id": view_id}})
         if method == "chat.postEphemeral":
             return web.json_response({"ok": True, "message_ts": self._next_ts()})
         return web.json_response({"ok": True})
