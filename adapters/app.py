@@ -33,6 +33,8 @@ def _health(runtime: Runtime):
             "loaded_at": live.last_good.at,
             "reloads": live.reloads,
             "reload_failures": live.failures,
+            # Dense retrieval: the model, or why answers are lexical only.
+            "encoder": live.encoder.model if live.encoder.on else f"off: {live.encoder.reason}",
         }
         if not live.last.ok:
             body["last_reload_errors"] = [str(p) for p in live.last.errors[:50]]

@@ -40,6 +40,10 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
     if knowledge is None and e.get("MADOGUCHI_KNOWLEDGE"):
         knowledge = Path(e["MADOGUCHI_KNOWLEDGE"])
     live = LiveKnowledge(knowledge)
+    if live.encoder.on:
+        log.info("dense retrieval on: %s", live.encoder.model)
+    else:
+        log.warning("dense retrieval off, answering lexically only: %s", live.encoder.reason)
     config = Config.from_env(sorted(live.assistant.knowledge.councils), e, knowledge=knowledge)
     runtime = Runtime(live=live, config=config)
     if stores:

@@ -80,6 +80,10 @@ class Assistant:
         # A lone surrogate (\ud800) can be neither tokenised nor encoded: it becomes U+FFFD.
         return self.language.analyze(_SURROGATE.sub("\ufffd", text[:MAX_QUESTION_CHARS]))
 
+    def embedded_texts(self) -> list[tuple[str, str]]:
+        """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""
+        return [("passage", t) for d in self.dense.values() for t in d.texts]
+
     def encode(self, text: str) -> np.ndarray | None:
         """The message's vector, or None when dense retrieval is off or the encoder fails."""
         if self.vectors is None:

@@ -18,6 +18,8 @@ from bot.answer import Answer
 from bot.assistant import Assistant, UnknownCouncil
 from bot.knowledge.loader import check_knowledge, default_root, load_knowledge
 from bot.knowledge.problems import KnowledgeError
+from bot.retrieval.encoder import EncoderStatus, load_encoder
+from bot.retrieval.vectors import open_vectors
 from bot.render import to_text
 
 __all__ = ["main", "answer_json", "build_parser"]
@@ -37,7 +39,31 @@ def answer_json(answer: Answer) -> dict:
 
 
 def _assistant(args: argparse.Namespace) -> Assistant:
-    return Assistant(load_knowledge(args.knowledge))
+    knowledge = load_knowledge(args.knowledge)
+    return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder))
+
+
+def _encoder() -> EncoderStatus:
+    status = load_encoder()
+    if not status.on:
+        print(f"madoguchi: answering lexically only: {status.reason}", file=sys.stderr)
+    return status
+
+
+def cmd_kb_embed(args: argparse.Namespace, out: TextIO) -> int:
+    """Fill the vector cache ahead of time, so no start or reload waits for encoding."""
+    knowledge = load_knowledge(args.dir or args.knowledge)
+    status = _encoder()
+    if status.encoder is None:
+        out.write(f"no encoder: {status.reason}\n")
+        return 1
+    vectors = open_vectors(knowledge.root, status.encoder)
+    assistant = Assistant(knowledge, vectors=vectors)
+    assert vectors is not None
+    kept = vectors.save(keep=assistant.embedded_texts())
+    out.write(f"{len(vectors)} vectors ({vectors.encoded} newly encoded) in {vectors.path}"
+              + ("" if kept else " (not written: see the log)") + "\n")
+    return 0 if kept else 1
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -100,6 +126,12 @@ def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
         summary = f"エラー {counts['errors']} 件・警告 {counts['warnings']} 件"
         if k is not None:
             summary += f"（{len(k.councils)} 社協・{len(k.services)} サービス・下書き {len(k.drafts)} 件）"
+    encoder = load_encoder()
+    if args.lang == "en":
+        summary += "; meaning search: " + (encoder.model if encoder.on else f"off ({encoder.reason})")
+    else:
+        summary += "\n意味での検索: " + ("使えます（" + encoder.model + "）" if encoder.on
+                                     else f"使えません。言葉の一致だけで答えます（{encoder.reason}）")
     out.write(summary + "\n")
     return 1 if result.errors else 0
 
@@ -162,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=["text", "json"], default="text", help="json: one object for tools")
     check.set_defaults(func=cmd_kb_check)
     kb.add_parser("schema", help="print the JSON Schema of the files").set_defaults(func=cmd_kb_schema)
+    embed = kb.add_parser("embed", help="encode the knowledge's texts into the vector cache ahead of time")
+    embed.add_argument("dir", nargs="?", type=Path, help="knowledge folder (default: the bundled one)")
+    embed.set_defaults(func=cmd_kb_embed)
 
     ev = sub.add_parser("eval", help="measure answer quality on labelled question sets")
     ev.add_argument("file", nargs="*", type=Path, help="question sets (default: tests/eval/questions.yaml)")

@@ -2,7 +2,8 @@
 
 - `WRatioBaseline`: rapidfuzz WRatio of the question against titles and aliases.
 - `BM25Baseline`: BM25 (bm25s) over SudachiPy tokens of the whole entry.
-Neither has synonyms, readings, typo expansion, a safety check or "not offered"
+- `DenseBaseline`: the dense retriever alone (cosine to each entry's closest passage).
+None has synonyms, readings, typo expansion, a safety check or "not offered"
 knowledge: that is the point of comparing. Their answer/choice thresholds are
 fixed, reasonable values, stated here.
 """
@@ -13,6 +14,7 @@ import time
 
 from rapidfuzz import fuzz, process
 
+from bot.assistant import Assistant
 from bot.evaluation.questions import Question
 from bot.evaluation.scoring import Outcome
 from bot.knowledge.model import Knowledge, Service
@@ -82,4 +84,26 @@ class BM25Baseline:
         docs, scores = model.retrieve([self._tokens(q.text)], k=k, show_progress=False)  # type: ignore[attr-defined]
         ranked = [(ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if float(s) > 0]
         kind = _decide(ranked, answer=self.ANSWER, choice=self.CHOICE, lead=self.LEAD)
+        return Outcome(kind, tuple(sid for sid, _ in ranked), time.perf_counter() - t0)
+
+
+class DenseBaseline:
+    """Madoguchi's own dense retriever, without the lexical side, safety or decision rules."""
+
+    ANSWER, CHOICE, LEAD = 0.88, 0.84, 0.02  # cosines
+
+    def __init__(self, assistant: Assistant) -> None:
+        self._a = assistant
+
+    def __call__(self, q: Question) -> Outcome:
+        t0 = time.perf_counter()
+        vector = self._a.encode(q.text)
+        index, dense = self._a.indexes[q.council], self._a.dense[q.council]
+        sims = dense.similarities(vector) if vector is not None else []
+        ranked = sorted(((index.docs[d].id, float(c)) for d, c in enumerate(sims)
+                         if index.resident[d] and index.docs[d].offered), key=lambda kv: -kv[1])[:10]
+        kind = "fallback"
+        if ranked and ranked[0][1] >= self.CHOICE:
+            lead = ranked[0][1] - (ranked[1][1] if len(ranked) > 1 else 0.0)
+            kind = "answer" if ranked[0][1] >= self.ANSWER and lead >= self.LEAD else "choices"
         return Outcome(kind, tuple(sid for sid, _ in ranked), time.perf_counter() - t0)

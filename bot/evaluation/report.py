@@ -12,6 +12,8 @@ from bot.evaluation.questions import Question, load_questions
 from bot.evaluation.scoring import Figures, Outcome, score
 from bot.knowledge.loader import load_knowledge
 from bot.language.tokens import default_tokenizer
+from bot.retrieval.encoder import load_encoder
+from bot.retrieval.vectors import open_vectors
 
 __all__ = ["run", "madoguchi_system", "evaluate"]
 
@@ -45,12 +47,19 @@ def _row(name: str, f: Figures) -> str:
 def run(*, knowledge: Path | None, questions: Path | None, baselines: bool, out: TextIO, failures: int = 0) -> int:
     k = load_knowledge(knowledge)
     qs = load_questions(questions)
-    systems: dict[str, Callable[[Question], Outcome]] = {"madoguchi": madoguchi_system(Assistant(k))}
+    encoder = load_encoder()
+    if not encoder.on:
+        out.write(f"dense retrieval off: {encoder.reason}\n")
+    fused = Assistant(k, vectors=open_vectors(k.root, encoder.encoder))
+    systems: dict[str, Callable[[Question], Outcome]] = {"madoguchi": madoguchi_system(fused)}
     if baselines:
-        from bot.evaluation.baselines import BM25Baseline, WRatioBaseline
+        from bot.evaluation.baselines import BM25Baseline, DenseBaseline, WRatioBaseline
 
-        systems["wratio"] = WRatioBaseline(k)
+        if encoder.on:
+            systems["lexical"] = madoguchi_system(Assistant(k))
+            systems["dense"] = DenseBaseline(fused)
         systems["bm25"] = BM25Baseline(k)
+        systems["wratio"] = WRatioBaseline(k)
     results = {name: evaluate(system, qs) for name, system in systems.items()}
     councils = sorted({q.council for q in qs})
     header = f"{'':<14}" + "".join(f"{n:>{_W}}" for n in Figures.NAMES)

@@ -16,6 +16,8 @@ from pathlib import Path
 from bot.assistant import Assistant
 from bot.knowledge.loader import check_knowledge
 from bot.knowledge.problems import KnowledgeError, Problem, Problems
+from bot.retrieval.encoder import EncoderStatus, load_encoder
+from bot.retrieval.vectors import VectorCache, open_vectors
 from bot.settings import MatchSettings
 
 __all__ = ["LiveKnowledge", "ReloadResult"]
@@ -30,14 +32,21 @@ class ReloadResult(Problems):
 
 
 class LiveKnowledge:
-    def __init__(self, root: Path | str | None = None, *, settings: MatchSettings | None = None) -> None:
+    """`encoder` defaults to `load_encoder()`; when it is off, answers are lexical and
+    `encoder.reason` says why (for the start-up log and /healthz)."""
+
+    def __init__(self, root: Path | str | None = None, *, settings: MatchSettings | None = None,
+                 encoder: EncoderStatus | None = None) -> None:
         self.root = root
         self.settings = settings or MatchSettings()
+        self.encoder = encoder if encoder is not None else load_encoder()
         self._lock = threading.Lock()  # one reload at a time; readers never wait
         result = check_knowledge(root)
         if result.knowledge is None:
             raise KnowledgeError(list(result.problems))
-        self._assistant = Assistant(result.knowledge, self.settings)
+        # One cache for the life of the process: a reload encodes only the texts that changed.
+        self.vectors: VectorCache | None = open_vectors(result.knowledge.root, self.encoder.encoder)
+        self._assistant = self._build(result.knowledge)
         self.last = ReloadResult(True, time.time(), result.problems, len(result.knowledge.services))
         self.last_good = self.last
         self.reloads = 0
@@ -55,10 +64,15 @@ class LiveKnowledge:
                 self.failures += 1
                 self.last = ReloadResult(False, time.time(), result.problems)
                 return self.last
-            assistant = Assistant(result.knowledge, self.settings)
-            self._assistant = assistant
+            self._assistant = self._build(result.knowledge)
             self.reloads += 1
             self.last = self.last_good = ReloadResult(
                 True, time.time(), result.problems, len(result.knowledge.services)
             )
             return self.last
+
+    def _build(self, knowledge) -> Assistant:  # noqa: ANN001 - a loaded Knowledge
+        assistant = Assistant(knowledge, self.settings, vectors=self.vectors)
+        if self.vectors is not None:
+            self.vectors.save()  # keep what was newly encoded; a read-only folder only logs
+        return assistant

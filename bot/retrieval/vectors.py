@@ -101,3 +101,13 @@ class VectorCache:
             return False
         self._rows, self._dirty = rows, False
         return True
+
+
+def cache_path(root: Path | str, model: str) -> Path:
+    """Where the vectors of the knowledge in `root` live: beside it, in `.vectors/`."""
+    return Path(root) / ".vectors" / f"{model}.npz"
+
+
+def open_vectors(root: Path | str, encoder: Encoder | None) -> VectorCache | None:
+    """The vector cache of a knowledge folder, or None when there is no encoder (lexical only)."""
+    return None if encoder is None else VectorCache(encoder, path=cache_path(root, encoder.name))
