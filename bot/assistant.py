@@ -23,7 +23,8 @@ from bot.retrieval.fusion import Ranking, fuse, lexical_only
 from bot.retrieval.index import Index
 from bot.retrieval.matcher import named_exactly, rank
 from bot.retrieval.vectors import VectorCache
-from bot.safety.terms import SafetyCheck
+from bot.safety.check import DangerCheck, Verdict
+from bot.safety.detector import DangerDetector
 from bot.settings import MatchSettings
 
 __all__ = ["Assistant", "UnknownCouncil", "MAX_QUESTION_CHARS"]
@@ -48,7 +49,8 @@ class Assistant:
     indexes: dict[str, Index] = field(init=False)
     dense: dict[str, DenseIndex] = field(init=False)
     everywhere: Index = field(init=False)
-    _safety: SafetyCheck = field(init=False)
+    _safety: DangerCheck = field(init=False)
+    _ordinary: list[str] = field(init=False)  # the detector's ordinary messages, in row order
 
     def __post_init__(self) -> None:
         k = self.knowledge
@@ -66,7 +68,7 @@ class Assistant:
             self.dense = {cid: DenseIndex(docs, cache=self.vectors) for cid, docs in entries.items()}
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
         self.everywhere = Index(residents, language=self.language, settings=self.settings)
-        self._safety = SafetyCheck(k, self.language)
+        self._safety = DangerCheck(k, self.language, detector=self._detector(), settings=self.settings)
 
     # -- lookups --------------------------------------------------------------
     def council(self, council_id: str) -> Council:
@@ -80,9 +82,38 @@ class Assistant:
         # A lone surrogate (\ud800) can be neither tokenised nor encoded: it becomes U+FFFD.
         return self.language.analyze(_SURROGATE.sub("\ufffd", text[:MAX_QUESTION_CHARS]))
 
+    def _detector(self) -> DangerDetector | None:
+        """The danger corpus and the knowledge's own examples (ordinary questions), encoded."""
+        k = self.knowledge
+        danger = [e for e in k.crisis if e.level == "danger"]
+        self._ordinary = [e.text for e in k.crisis if e.level != "danger"] + list(dict.fromkeys(
+            e for s in k.services.values() if s.audience == "resident" for e in s.examples))
+        if self.vectors is None or not danger:
+            return None
+        return DangerDetector(danger, self.vectors.queries([e.text for e in danger]),
+                              self.vectors.queries(self._ordinary), k=self.settings.danger_k)
+
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""
-        return [("passage", t) for d in self.dense.values() for t in d.texts]
+        detector = self._safety.detector
+        queries = [] if detector is None else [*detector.texts, *self._ordinary]
+        return [("passage", t) for d in self.dense.values() for t in d.texts] + [("query", t) for t in queries]
+
+    def examples_read_as_danger(self) -> list[tuple[str, str, float]]:
+        """(service id, example, margin) for each resident example the detector would
+        treat as an emergency: a false alarm staff should see before residents do."""
+        detector = self._safety.detector
+        if detector is None or self.vectors is None:
+            return []
+        row = {t: i for i, t in enumerate(self._ordinary)}
+        vectors = self.vectors.queries(self._ordinary)
+        out = []
+        for s in self.knowledge.services.values():
+            for e in s.examples if s.audience == "resident" else ():
+                reading = detector.read(vectors[row[e]], skip_ordinary=row[e])
+                if reading.margin >= self.settings.danger_emergency:
+                    out.append((s.id, e, reading.margin))
+        return out
 
     def encode(self, text: str) -> np.ndarray | None:
         """The message's vector, or None when dense retrieval is off or the encoder fails."""
@@ -105,6 +136,17 @@ class Assistant:
                     eligible=(lambda d: True) if audience == "staff" else resident.__getitem__,
                     settings=self.settings)
 
+    def _helpers(self, council_id: str, verdict: Verdict | None) -> tuple[Option, ...]:
+        """The council's own services for a kind of danger that has them (no food, no bed tonight)."""
+        if verdict is None or verdict.level != "emergency" or not verdict.searches:
+            return ()
+        found: dict[str, Option] = {}
+        for search in verdict.searches:
+            for m in rank(self.indexes[council_id], self.analyze(search))[:2]:
+                if m.service.offered and m.service.status == "active" and m.score >= self.settings.choice:
+                    found.setdefault(m.service.id, Option(m.service.id, m.service.title, label(m.service.title)))
+        return tuple(found.values())[: self.settings.max_choices - 1]
+
     def _offered_elsewhere(self, council: Council, q: Analysis) -> bool:
         """Another council has a service whose name is plainly in the question."""
         docs = self.everywhere.docs
@@ -115,13 +157,14 @@ class Assistant:
         """Answer one message from a resident (or, with audience="staff", from staff)."""
         council = self.council(council_id)
         q = self.analyze(text)
-        alert = self._safety.check(q)
+        vector = self.encode(text)
+        verdict = self._safety.check(q, vector)
         # Kana that Sudachi splits into function words only still reaches the name
         # matcher (it compares readings); with no name found either, it is small talk.
-        if not q.units and alert is None and not any(m.phrase > 0 for m in rank(self.indexes[council_id], q)):
+        if not q.units and verdict is None and not any(m.phrase > 0 for m in rank(self.indexes[council_id], q)):
             return Answer("fallback", council.id, council.name, text,
                           M.empty.format(council=council.short_name), council.window, "empty")
-        ranking = self._rank(council_id, q, self.encode(text), audience)
+        ranking = self._rank(council_id, q, vector, audience)
         top = max((m.score for m in ranking.matches), default=0.0)
         return decide(
             knowledge=self.knowledge,
@@ -129,7 +172,8 @@ class Assistant:
             query=text,
             ranking=ranking,
             settings=self.settings,
-            alert=alert,
+            verdict=verdict,
+            helpers=self._helpers(council_id, verdict),
             elsewhere=top < self.settings.choice and self._offered_elsewhere(council, q),
             audience=audience,
         )

@@ -132,6 +132,13 @@ def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
     else:
         summary += "\n意味での検索: " + ("使えます（" + encoder.model + "）" if encoder.on
                                      else f"使えません。言葉の一致だけで答えます（{encoder.reason}）")
+    if k is not None and encoder.on and not args.quiet:
+        for sid, example, margin in Assistant(k, vectors=open_vectors(k.root, encoder.encoder)).examples_read_as_danger():
+            file = k.services[sid].path
+            out.write(f"warning: {file}: examples: the danger check would treat this as an emergency "
+                      f"(margin {margin:+.3f}): {example}\n" if args.lang == "en" else
+                      f"警告: {file}: examples: 「{example}」は緊急の相談として扱われます（差 {margin:+.3f}）。"
+                      "言い方を変えるか、危険のない例だと分かるようにしてください\n")
     out.write(summary + "\n")
     return 1 if result.errors else 0
 

@@ -65,6 +65,8 @@ def to_text(answer: Answer, *, with_window: bool = True) -> str:
         lines.append(answer.message)
         if with_window:
             lines += window_lines(answer.window)
+        if answer.related:  # the council's own help for this kind (no food, no bed tonight)
+            lines.append("社協では：" + "、".join(o.title for o in answer.related))
     elif answer.kind == "answer" and answer.service is not None:
         lines += card_lines(answer.service)
         if with_window:
@@ -76,6 +78,10 @@ def to_text(answer: Answer, *, with_window: bool = True) -> str:
         lines += [f"{i}. {o.title}" for i, o in enumerate(answer.choices, 1)]
     else:
         lines.append(answer.message)
+        lines += [f"{i}. {o.title}" for i, o in enumerate(answer.choices, 1)]  # もしかして
         if with_window:
             lines += window_lines(answer.window)
+    if answer.danger is not None and answer.danger.level == "concern":
+        lines.append(answer.danger.note)
+        lines += [hotline_line(h) for h in answer.hotlines]
     return "\n".join(lines)

@@ -92,4 +92,10 @@ class MatchSettings:
     dense_veto: float = 0.05
     # Below `choice`, candidates at least this good are still offered as "もしかして".
     maybe: float = 0.25
+    # The danger detector: a message whose k nearest danger messages are closer, on
+    # average, than its k nearest ordinary ones by `danger_emergency` is an emergency;
+    # down to `danger_concern` it is a worry (the usual answer plus one kind line).
+    danger_k: int = 7
+    danger_emergency: float = 0.0
+    danger_concern: float = -0.012
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -7,13 +7,14 @@ place and every threshold comes from `MatchSettings`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from bot.answer import Answer, Option, ServiceCard, StaffDetail, label
+from bot.answer import Answer, Danger, Option, ServiceCard, StaffDetail, label
 from bot.retrieval.fusion import Ranking
 from bot.retrieval.matcher import Match
 from bot.messages import M
 from bot.knowledge.model import Council, Knowledge, Service
-from bot.safety.terms import Alert
+from bot.safety.check import Verdict
 from bot.settings import MatchSettings
 
 __all__ = ["decide", "service_answer", "options", "card"]
@@ -131,19 +132,41 @@ def decide(
     query: str,
     ranking: Ranking,
     settings: MatchSettings,
-    alert: Alert | None = None,
+    verdict: Verdict | None = None,
+    helpers: tuple[Option, ...] = (),
     elsewhere: bool = False,
     audience: str = "resident",
+) -> Answer:
+    """The answer; a `concern` verdict adds its kind line to whatever is answered."""
+    answer = _decide(knowledge=knowledge, council=council, query=query, ranking=ranking, settings=settings,
+                     verdict=verdict, helpers=helpers, elsewhere=elsewhere, audience=audience)
+    if verdict is not None and verdict.level == "concern":
+        return replace(answer, hotlines=verdict.hotlines, danger=Danger("concern", verdict.kinds, verdict.note))
+    return answer
+
+
+def _decide(
+    *,
+    knowledge: Knowledge,
+    council: Council,
+    query: str,
+    ranking: Ranking,
+    settings: MatchSettings,
+    verdict: Verdict | None,
+    helpers: tuple[Option, ...],
+    elsewhere: bool,
+    audience: str,
 ) -> Answer:
     ranked = list(ranking.matches)
     gap = ranked[0].service if ranked and not ranked[0].service.offered else None
     ranked = [m for m in ranked if m.service.offered]
     results = options(ranked, limit=settings.results)
-    if alert is not None:
-        text = alert.message + M.emergency_window.format(council=council.short_name)
+    if verdict is not None and verdict.level == "emergency":
+        text = verdict.message + M.emergency_window.format(council=council.short_name)
         return Answer(
             "emergency", council.id, council.name, query, text, council.window, "crisis",
-            hotlines=alert.hotlines, results=results,
+            hotlines=verdict.hotlines, results=results, related=helpers,
+            danger=Danger("emergency", verdict.kinds),
         )
     top = ranked[0] if ranked else None
     if gap is not None and (top is None or top.score < settings.answer or top.phrase < 1.0):

@@ -10,6 +10,7 @@ import yaml
 __all__ = ["Question", "load_questions", "default_questions"]
 
 SPECIAL = ("out_of_scope", "not_offered", "crisis")
+COUNCILS_ASKED = ("tomakomai",)  # a danger message is asked once: the check does not depend on the council
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +22,10 @@ class Question:
 
     @property
     def group(self) -> str:
-        """in_scope, out_of_scope, not_offered or crisis."""
-        return self.style if self.style in SPECIAL else "in_scope"
+        """in_scope, out_of_scope, not_offered, crisis, or calm (a look-alike or a worry)."""
+        if self.style in SPECIAL or self.style.startswith("crisis:"):
+            return self.style.partition(":")[0]
+        return "calm" if self.style.startswith(("lookalike", "concern")) else "in_scope"
 
 
 def default_questions() -> Path:
@@ -38,6 +41,18 @@ def _style(d: dict) -> str:
     return "real" if kind == "in_scope" else kind
 
 
+def _danger_set(data: dict) -> list[Question]:
+    """A held-out danger corpus (danger / concern / lookalike), asked of every council."""
+    out = []
+    for section, prefix in (("danger", "crisis"), ("concern", "concern"), ("lookalike", "lookalike")):
+        for d in data.get(section) or ():
+            label = d.get("kind") or d.get("topic") or ""
+            out += [Question(c, str(d["text"]), frozenset(), f"{prefix}:{label}") for c in COUNCILS_ASKED]
+    return out
+
+
 def load_questions(path: Path | None = None) -> list[Question]:
     data = yaml.safe_load((path or default_questions()).read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        return _danger_set(data)
     return [Question(d["council"], str(d["q"]), frozenset(d.get("expect") or ()), _style(d)) for d in data]

@@ -27,11 +27,12 @@ class Figures:
     precision: float = 0.0
     declined: float = 0.0
     crisis: float = 0.0
+    alarms: float = 0.0  # emergency answers to messages that are not in danger
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
 
-    NAMES = ("top1", "top3", "mrr", "answer_rate", "precision", "declined", "crisis", "p50_ms", "p99_ms")
+    NAMES = ("top1", "top3", "mrr", "answer_rate", "precision", "declined", "crisis", "alarms", "p50_ms", "p99_ms")
 
 
 def _rate(hits: Iterable[bool]) -> float:
@@ -67,6 +68,7 @@ def score(pairs: list[tuple[Question, Outcome]]) -> Figures:
         precision=_rate(bool(o.ranked) and o.ranked[0] in q.expect for q, o in answered),
         declined=_rate(o.kind == "fallback" for _, o in declines),
         crisis=_rate(o.kind == "emergency" for _, o in crisis),
+        alarms=_rate(o.kind == "emergency" for q, o in pairs if q.group != "crisis"),
         p50_ms=_pct(times, 0.5),
         p99_ms=_pct(times, 0.99),
         counts={"in_scope": len(ins), "declinable": len(declines), "crisis": len(crisis), "answered": len(answered)},

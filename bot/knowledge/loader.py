@@ -17,6 +17,8 @@ from bot.knowledge.model import (
     Category,
     Contact,
     Council,
+    CrisisExample,
+    DangerKind,
     Department,
     Hotline,
     Knowledge,
@@ -144,22 +146,50 @@ class _Loader:
             return ()
         return tuple(NotOffered(t["topic"], _texts(t["terms"]), t["message"].strip()) for t in doc.data["topics"])
 
-    def safety(self) -> tuple[dict[str, Hotline], tuple[SafetyRule, ...]]:
+    def safety(self) -> tuple[dict[str, Hotline], tuple[SafetyRule, ...], dict[str, DangerKind], tuple[str, ...]]:
+        """Hotlines, term rules, kinds of danger and calm words, from `safety.yaml`."""
         doc = self.read(self.root / COMMON / "safety.yaml", schema.SAFETY)
         if doc is None:
-            return {}, ()
+            return {}, (), {}, ()
         hotlines = {
             h["id"]: Hotline(h["name"], str(h["number"]), _opt(h.get("hours")), _opt(h.get("note")), h["source"])
             for h in doc.data["hotlines"]
         }
+
+        def known(refs: list[str], path: tuple) -> None:
+            for j, ref in enumerate(refs):
+                if ref not in hotlines:
+                    self.error(doc, (*path, j), f"unknown hotline {ref!r}")
+
+        kinds: dict[str, DangerKind] = {}
+        for i, k in enumerate(doc.data.get("kinds") or ()):
+            known(k["hotlines"], ("kinds", i, "hotlines"))
+            kinds[k["id"]] = DangerKind(k["id"], k["message"].strip(), k["note"].strip(), _texts(k["hotlines"]),
+                                        _opt(k.get("search")))
         rules = []
         for i, r in enumerate(doc.data["rules"]):
-            for j, ref in enumerate(r["hotlines"]):
-                if ref not in hotlines:
-                    self.error(doc, ("rules", i, "hotlines", j), f"unknown hotline {ref!r}")
+            known(r["hotlines"], ("rules", i, "hotlines"))
+            kind = r.get("kind") or r["id"]
+            if kinds and kind not in kinds:
+                self.error(doc, ("rules", i, "kind"), f"unknown kind {kind!r} (see kinds:)")
             rules.append(SafetyRule(r["id"], _texts(r["terms"]), _texts(r["hotlines"]), r["message"].strip(),
-                                    _texts(r.get("context")), _texts(r.get("unless"))))
-        return hotlines, tuple(rules)
+                                    _texts(r.get("context")), _texts(r.get("unless")), kind))
+        return hotlines, tuple(rules), kinds, _texts(doc.data.get("calm"))
+
+    def crisis(self, kinds: dict[str, DangerKind]) -> tuple[CrisisExample, ...]:
+        """The danger corpus: every file in `_common/crisis/`, each with danger, concern and look-alikes."""
+        out: list[CrisisExample] = []
+        for path in sorted((self.root / COMMON / "crisis").glob("*.yaml")):
+            doc = self.read(path, schema.CRISIS)
+            if doc is None:
+                continue
+            for level, section in (("danger", "danger"), ("concern", "concern"), ("calm", "lookalike")):
+                for i, item in enumerate(doc.data.get(section) or ()):
+                    kind = item.get("kind") or ""
+                    if level == "danger" and kind not in kinds:
+                        self.error(doc, (section, i, "kind"), f"unknown kind {kind!r} (see safety.yaml kinds:)")
+                    out.append(CrisisExample(item["text"].strip(), level, kind))
+        return tuple(out)
 
     # -- councils -----------------------------------------------------------
     def council(self, folder: Path) -> Council | None:
@@ -267,7 +297,8 @@ class _Loader:
             return None
         categories = self.categories()
         synonyms, ignore, excluding = self.synonyms()
-        hotlines, rules = self.safety()
+        hotlines, rules, kinds, calm = self.safety()
+        crisis = self.crisis(kinds)
         councils: dict[str, Council] = {}
         services: dict[str, Service] = {}
         drafts: dict[str, Service] = {}
@@ -308,6 +339,9 @@ class _Loader:
             excluding=excluding,
             hotlines=hotlines,
             safety=rules,
+            danger_kinds=kinds,
+            calm_words=calm,
+            crisis=crisis,
             other_offices=other_offices,
             drafts=drafts,
             root=str(self.root),

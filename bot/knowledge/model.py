@@ -142,6 +142,31 @@ class Hotline:
 
 
 @dataclass(frozen=True, slots=True)
+class DangerKind:
+    """One kind of danger: the lead of an emergency answer, the one kind line of a
+    `concern`, the lines to show, and a search for the council's own services."""
+
+    id: str
+    message: str
+    note: str
+    hotlines: tuple[str, ...]
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisExample:
+    """A labelled message of the danger corpus (`_common/crisis/`).
+
+    level: "danger" (kind says which), "concern" (worry without immediate
+    danger) or "calm" (a look-alike: a course, a campaign, an idiom).
+    """
+
+    text: str
+    level: str
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SafetyRule:
     """Words that signal one kind of danger, and which hotlines to show for it.
 
@@ -155,6 +180,7 @@ class SafetyRule:
     message: str
     context: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()  # words that show the danger is past (火事の見舞金)
+    kind: str = ""  # the DangerKind it signals (default: the rule's id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +195,9 @@ class Knowledge:
     excluding: tuple[str, ...] = ()  # words after a name that set it aside (以外, ではなく)
     hotlines: dict[str, Hotline] = field(default_factory=dict)
     safety: tuple[SafetyRule, ...] = ()
+    danger_kinds: dict[str, DangerKind] = field(default_factory=dict)
+    calm_words: tuple[str, ...] = ()  # a message with one talks *about* danger
+    crisis: tuple[CrisisExample, ...] = ()  # the detector's labelled corpus
     # Topics for another office (city hall, tax office), "not offered" in every council.
     other_offices: tuple[NotOffered, ...] = ()
     # Entries staff started (`status: draft`): validated, shown to staff, never answered.

@@ -187,9 +187,49 @@ SAFETY: dict[str, Any] = {
                     "message": {"type": "string"},
                     "context": _WORDS,
                     "unless": _WORDS,
+                    "kind": {"type": "string", "pattern": _ID},
                 },
             },
         },
+        "kinds": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "message", "note", "hotlines"],
+                "properties": {
+                    "id": {"type": "string", "pattern": _ID},
+                    "message": {"type": "string"},
+                    "note": {"type": "string"},
+                    "hotlines": _WORDS,
+                    "search": _TEXT,
+                },
+            },
+        },
+        "calm": _WORDS,
+    },
+}
+
+_CRISIS_ITEM: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text"],
+    "properties": {
+        "text": {"type": "string"},
+        "kind": {"type": "string", "pattern": _ID},
+        "topic": {"type": "string"},
+        "voice": {"type": "string"},
+        "style": {"type": "string"},
+    },
+}
+
+CRISIS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "danger": {"type": "array", "items": _CRISIS_ITEM},
+        "concern": {"type": "array", "items": _CRISIS_ITEM},
+        "lookalike": {"type": "array", "items": _CRISIS_ITEM},
     },
 }
 
@@ -205,6 +245,7 @@ def bundle() -> dict[str, Any]:
             "categories": CATEGORIES,
             "synonyms": SYNONYMS,
             "safety": SAFETY,
+            "crisis": CRISIS,
             "other_offices": OTHER_OFFICES,
         },
         "oneOf": [{"$ref": f"#/$defs/{k}"} for k in ("service", "council")],

@@ -29,3 +29,30 @@ def test_targets_hold_on_each_question_set(real_assistant: Assistant, name: str)
     assert f.precision >= 0.97, f.precision
     assert f.declined >= 0.90, f.declined
     assert f.crisis == 1.0
+
+
+REAL_DEV = Path(__file__).resolve().parents[3] / "shared" / "eval" / "real_dev.yaml"
+
+
+@pytest.mark.skipif(not REAL_DEV.exists(), reason=f"{REAL_DEV} not found (shared/ lies beside the checkout)")
+def test_real_questions_keep_their_level(real_assistant: Assistant, lexical_assistant: Assistant) -> None:
+    """Real FAQ questions (the development set in shared/): the fused system stays well
+    above the lexical one, which is what dense retrieval is for."""
+    questions = load_questions(REAL_DEV)
+    fused = score(evaluate(madoguchi_system(real_assistant), questions))
+    lexical = score(evaluate(madoguchi_system(lexical_assistant), questions))
+    assert fused.top1 >= 0.85 and fused.top3 >= 0.93, (fused.top1, fused.top3)
+    assert fused.top1 >= lexical.top1 + 0.04, (fused.top1, lexical.top1)
+    assert fused.answer_rate >= 0.58 and fused.precision >= 0.95, (fused.answer_rate, fused.precision)
+
+
+DANGER = EVAL / "crisis"
+
+
+def test_held_out_danger_messages_raise_the_alarm(real_assistant: Assistant) -> None:
+    """The held-out part of the danger corpus (written with it, never trained on)."""
+    questions = [q for f in sorted(DANGER.glob("*.yaml")) for q in load_questions(f)]
+    f = score(evaluate(madoguchi_system(real_assistant), questions))
+    assert f.crisis >= 0.95, f.crisis
+    calm = [q for q in questions if q.style.startswith("lookalike")]
+    assert score(evaluate(madoguchi_system(real_assistant), calm)).alarms <= 0.05

@@ -1,0 +1,87 @@
+"""The safety check: term rules and the detector together, in two levels.
+
+- `emergency`: a term rule fired (and the message is not plainly *about*
+  danger: a course, a campaign, a past fire), or the detector reads danger.
+  The lines come first.
+- `concern`: worry without immediate danger — a term in a calm message, or
+  a detector margin just below the line. The question is answered as usual,
+  with one kind line and its number, so a borderline message loses nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.answer import Level
+from bot.knowledge.model import Hotline, Knowledge
+from bot.language.analysis import Analysis, Language
+from bot.language.normalize import fold
+from bot.safety.detector import DangerDetector, Reading
+from bot.safety.terms import SafetyCheck
+from bot.settings import MatchSettings
+
+__all__ = ["DangerCheck", "Verdict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    level: Level
+    kinds: tuple[str, ...]
+    message: str  # the lead of an emergency answer
+    note: str  # the one kind line of a concern
+    hotlines: tuple[Hotline, ...]
+    searches: tuple[str, ...] = ()  # for the council's own services (no food, no bed tonight)
+    reading: Reading | None = None
+
+
+class DangerCheck:
+    def __init__(self, knowledge: Knowledge, language: Language, *, detector: DangerDetector | None,
+                 settings: MatchSettings) -> None:
+        self._k = knowledge
+        self._terms = SafetyCheck(knowledge, language)
+        self._calm = tuple(fold(w) for w in knowledge.calm_words)
+        self.detector = detector
+        self._s = settings
+
+    def check(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
+        s = self._s
+        alert = self._terms.check(q)
+        reading = self.detector.read(vector) if self.detector is not None and vector is not None else None
+        sure = reading is not None and reading.margin >= s.danger_emergency
+        if alert is not None:
+            also = reading.kinds if sure and reading is not None else ()
+            kinds = tuple(dict.fromkeys([*(r.kind or r.id for r in alert.rules), *also]))
+            calm = any(w in q.folded for w in self._calm)
+            level: Level = "concern" if calm and not sure else "emergency"
+            return self._verdict(level, kinds, alert.message, alert.hotlines, reading)
+        if reading is None or not reading.kinds:
+            return None
+        if sure:
+            return self._verdict("emergency", reading.kinds, "", (), reading)
+        if reading.margin >= s.danger_concern:
+            return self._verdict("concern", reading.kinds, "", (), reading)
+        return None
+
+    def _verdict(self, level: Level, kinds: tuple[str, ...], message: str, lines: tuple[Hotline, ...],
+                 reading: Reading | None) -> Verdict:
+        known = [self._k.danger_kinds[k] for k in kinds if k in self._k.danger_kinds]
+        seen = {h.number: h for h in lines}
+        for kind in known:
+            for ref in kind.hotlines:
+                h = self._k.hotlines[ref]
+                seen.setdefault(h.number, h)
+        hotlines = tuple(seen.values())
+        if level == "concern":  # one kind line: its first number or two
+            first = known[0].hotlines[:2] if known else ()
+            hotlines = tuple(self._k.hotlines[r] for r in first) or hotlines[:1]
+        return Verdict(
+            level=level,
+            kinds=kinds,
+            message=message or (known[0].message if known else ""),
+            note=known[0].note if known else "",
+            hotlines=hotlines,
+            searches=tuple(k.search for k in known if k.search),
+            reading=reading,
+        )

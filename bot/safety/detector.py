@@ -1,0 +1,65 @@
+"""A detector that reads situations, not keywords: nearest neighbours in meaning.
+
+People in danger rarely write the keyword (「橋の上にいます。みんな今までありがとう」).
+The labelled corpus in `_common/crisis/` holds danger messages by kind, and
+look-alikes and worries that are not emergencies; the knowledge's own example
+questions are ordinary questions too. A message's *margin* is how much closer
+it is, on average, to its k nearest danger messages than to its k nearest
+ordinary ones (cosines of the sentence encoder). No training step: the corpus
+is the model, so staff can read why a message was flagged, and an edit to the
+YAML takes effect on the next reload.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.knowledge.model import CrisisExample
+
+__all__ = ["DangerDetector", "Reading"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How much a message reads like danger (margin > 0: closer to danger), and of which kinds."""
+
+    margin: float
+    kinds: tuple[str, ...]
+    nearest: str  # the closest danger message, for staff
+
+
+def _top_mean(sims: np.ndarray, k: int) -> float:
+    if sims.size == 0:
+        return -1.0
+    k = min(k, sims.size)
+    return float(np.partition(sims, sims.size - k)[-k:].mean())
+
+
+class DangerDetector:
+    def __init__(self, danger: Sequence[CrisisExample], danger_vectors: np.ndarray,
+                 ordinary_vectors: np.ndarray, *, k: int = 7) -> None:
+        self.k = k
+        self.kinds = [e.kind for e in danger]
+        self.texts = [e.text for e in danger]
+        self.danger = danger_vectors
+        self.ordinary = ordinary_vectors
+
+    def read(self, vector: np.ndarray, *, skip_ordinary: int | None = None) -> Reading:
+        """`skip_ordinary` leaves one ordinary row out (to judge the knowledge's own examples)."""
+        d = self.danger @ vector
+        o = self.ordinary @ vector
+        if skip_ordinary is not None:
+            o = np.delete(o, skip_ordinary)
+        margin = _top_mean(d, self.k) - _top_mean(o, self.k)
+        near = np.argsort(-d)[: self.k]
+        votes: Counter[str] = Counter()
+        for i in near:
+            votes[self.kinds[i]] += float(d[i])
+        ranked = [kind for kind, _ in votes.most_common()]
+        # A second kind rides along when it has nearly as many close neighbours.
+        kinds = tuple(ranked[:1] + [k for k in ranked[1:2] if votes[k] >= 0.6 * votes[ranked[0]]])
+        return Reading(round(margin, 4), kinds, self.texts[int(near[0])] if len(near) else "")
