@@ -91,7 +91,8 @@ class Assistant:
         if self.vectors is None or not danger:
             return None
         return DangerDetector(danger, self.vectors.queries([e.text for e in danger]),
-                              self.vectors.queries(self._ordinary), k=self.settings.danger_k)
+                              self.vectors.queries(self._ordinary), k=self.settings.danger_k,
+                              tau=self.settings.danger_tau)
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""
@@ -120,11 +121,20 @@ class Assistant:
         if self.vectors is None:
             return None
         try:
-            clean = _SURROGATE.sub("\ufffd", normalize(text))
-            return self.vectors.encoder.queries([clean[: self.settings.dense_max_chars]])[0]
+            return self.vectors.encoder.queries([self._excerpt(normalize(text))])[0]
         except Exception:  # an encoder failure must never cost the resident an answer
             log.exception("encoder failed; answering lexically")
             return None
+
+    def _excerpt(self, text: str) -> str:
+        """What of a message is encoded: all of it when short; else its start and its
+        end, where a long story usually says what is wanted (encoding time grows with length)."""
+        text = _SURROGATE.sub("\ufffd", text)
+        n = self.settings.dense_max_chars
+        if len(text) <= n:
+            return text
+        head = n * 2 // 3
+        return text[:head] + "…" + text[-(n - head):]
 
     def _rank(self, council_id: str, q: Analysis, vector: np.ndarray | None, audience: Audience) -> Ranking:
         index = self.indexes[council_id]

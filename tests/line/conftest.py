@@ -33,6 +33,7 @@ def _loadable_copy(tmp: Path) -> Path:
     root = default_root()
     dst = tmp / "knowledge"
     shutil.copytree(root / "_common", dst / "_common")
+    shutil.copytree(root / ".vectors", dst / ".vectors")  # no test waits for encoding
     for council in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         shutil.copytree(council, dst / council.name)
         if check_knowledge(dst).knowledge is None:
