@@ -132,3 +132,4 @@ def line(line_server: LineServer, fake_line: FakeLineAPI) -> Iterator[LineServer
     if fake_line.gate is not None:
         fake_line.gate.set()
     line_server.settle()
+    assert fake_line.nonconforming() == []  # every body sent conforms to LINE's official schema
