@@ -33,5 +33,7 @@ class T:
     more = "もっと見る"
     menu = "メニュー"
     call = "電話する"
+    call_number = "{number}に電話する"
+    maybe = "もしかして、こちらのことですか？"
     website = "ホームページ"
     window_heading = "問い合わせ先"
