@@ -134,6 +134,19 @@ class Assistant:
             audience=audience,
         )
 
+    def follow_up(self, council_id: str, text: str, *, last_service: str | None = None,
+                  audience: Audience = "resident") -> Answer | None:
+        """A short follow-up to the last answer (費用は？, ありがとう), or None for a new question.
+
+        A message that signals danger is never a follow-up: `ask` answers it.
+        """
+        from bot.decision.followup import follow_up
+
+        text = text[:MAX_QUESTION_CHARS]
+        if self._safety.check(self.analyze(text)) is not None:
+            return None
+        return follow_up(self.knowledge, self.council(council_id), text, last_service=last_service, audience=audience)
+
     def pick(self, council_id: str, service_id: str, *, audience: Audience = "resident") -> Answer:
         """The answer for a service the resident chose from a list."""
         council = self.council(council_id)

@@ -173,7 +173,8 @@ def test_postback_service_category_and_feedback(line, fake_line):
     fake_line.clear()
     thanks = exchange(line, fake_line, "tomakomai", wh.postback(no["data"]))
     assert thanks.messages[0]["text"].startswith("お役に立てず、ごめんなさい。")
-    assert "窓口：苫小牧市社会福祉協議会" in thanks.messages[0]["text"]
+    assert thanks.messages[1]["text"].startswith("窓口：苫小牧市社会福祉協議会")
+    assert [a["label"] for a in quick(thanks.messages[1])] == ["職員に相談する", "メニュー"]  # いいえ → a person
     assert line.querylog.feedbacks == [
         {"council": "tomakomai", "event_id": question["webhookEventId"], "value": "no"}]
 
