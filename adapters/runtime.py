@@ -51,7 +51,7 @@ class Runtime:
     conversations: Conversations = field(default_factory=Conversations)  # per-user state, ~10 minutes
     handoffs: Handoffs | None = None  # open handoffs to staff (needs MADOGUCHI_HANDOFF_KEY)
     desk: object | None = None  # the staff side of handoffs (adapters.slack.handoff.StaffDesk) when Slack is set up
-    line_push: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)  # council → push to a user
+    line_relays: dict[str, object] = field(default_factory=dict)  # council → LINE pushes for staff replies
     background: set[asyncio.Task] = field(default_factory=set)
     max_background: int = 16  # replies sent at once; the rest wait their turn (acks stay fast)
     freeze_heap: bool = False  # the server keeps the knowledge out of full GC scans (see serve.freeze_heap)
