@@ -74,6 +74,9 @@ async def consent_reply(ctx: Context, user: str | None) -> Reply:
     council = ctx.runtime.live.assistant.council(ctx.council)
     if user is None or not _can_hand_over(ctx):
         return _reply([text_message(T.no_person), window_message(council.window, quick=[menu_item()])])
+    handoffs = ctx.runtime.open_handoffs()
+    if handoffs is not None and await handoffs.by_user(ctx.council, user) is not None:
+        return _reply([text_message(T.already_handed_over)])  # one thread per resident
     key = state_key(ctx, user)
     state = await ctx.runtime.conversations.get(key)
     await ctx.runtime.conversations.put(key, replace(state, step="consent"))

@@ -113,6 +113,9 @@ def test_a_whole_handoff_consent_thread_staff_reply_close(both: Both):
     assert "受付時間外に届きました" in posted
     assert user not in str(thread.body) and all(user.encode() not in k.encode() + v for k, v in stored(both.runtime))
 
+    [again] = both.exchange(wh.postback("a=ho"))  # 相談したい again while staff are reading: one thread
+    assert again["text"].startswith("いま職員につながっています。")
+
     # the resident goes on writing: into the thread, no bot answer
     replies = len(both.line.replies())
     both.send(wh.text("よろしくお願いします"))
