@@ -138,12 +138,16 @@ class Assistant:
                   audience: Audience = "resident") -> Answer | None:
         """A short follow-up to the last answer (費用は？, ありがとう), or None for a new question.
 
-        A message that signals danger is never a follow-up: `ask` answers it.
+        A message that signals danger, or names a service, is never a
+        follow-up: `ask` answers it.
         """
-        from bot.decision.followup import follow_up
+        from bot.decision.followup import conversation_words, follow_up, read_intent
 
         text = text[:MAX_QUESTION_CHARS]
-        if self._safety.check(self.analyze(text)) is not None:
+        if read_intent(conversation_words(self.knowledge), text) is None:  # cheap: most messages stop here
+            return None
+        q = self.analyze(text)
+        if self._safety.check(q) is not None or named_exactly(self.indexes[self.council(council_id).id], q):
             return None
         return follow_up(self.knowledge, self.council(council_id), text, last_service=last_service, audience=audience)
 

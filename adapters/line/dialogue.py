@@ -8,12 +8,12 @@ resident's messages go to the staff thread instead of the bot.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
+
 from linebot.v3.messaging import Message, PostbackAction, QuickReplyItem
 
 from adapters.alerts import alert_for
@@ -26,7 +26,7 @@ from adapters.line.texts import T
 from adapters.stores.conversation import ChatState
 from bot.answer import Answer, Option, label
 from bot.decision.followup import conversation_words
-from bot.querylog import entry_for
+from bot.querylog import entry_for, hash_user
 from bot.querylog.mask import mask_text
 
 __all__ = ["converse", "state_key", "state_after", "person_item", "consent_reply", "answer_consent", "sos_reply"]
@@ -36,16 +36,15 @@ _PROCESS_SALT = secrets.token_hex(16)  # without MADOGUCHI_HASH_SALT, state keys
 
 
 def state_key(ctx: Context, user: str) -> str:
-    salt = ctx.runtime.config.hash_salt or _PROCESS_SALT
-    return f"{ctx.council}:{hmac.new(salt.encode(), user.encode(), 'sha256').hexdigest()[:32]}"
+    return f"{ctx.council}:{hash_user(user, salt=ctx.runtime.config.hash_salt or _PROCESS_SALT)}"
 
 
 def state_after(answer: Answer, state: ChatState) -> ChatState:
-    """What to remember of an answer: its service, its choices, its kind."""
+    """What to remember of an answer: its service and its choices."""
     service = answer.service.id if answer.service is not None else ""
     if answer.reason == "followup":
         return replace(state, step="")
-    return ChatState(service=service, choices=tuple(o.id for o in answer.choices), kind=answer.kind)
+    return ChatState(service=service, choices=tuple(o.id for o in answer.choices))
 
 
 def _number(text: str) -> int | None:
@@ -59,10 +58,6 @@ def person_item() -> QuickReplyItem:
                                                 display_text=T.to_person))
 
 
-def _reply(messages: list[Message], **kw) -> Reply:
-    return Reply(messages, **kw)
-
-
 def _can_hand_over(ctx: Context) -> bool:
     desk = ctx.runtime.desk
     return ctx.runtime.open_handoffs() is not None and desk is not None and desk.available(ctx.council)
@@ -73,17 +68,17 @@ async def consent_reply(ctx: Context, user: str | None) -> Reply:
     """Ask before anything is shared; or, when no staff channel is set up, name the window."""
     council = ctx.runtime.live.assistant.council(ctx.council)
     if user is None or not _can_hand_over(ctx):
-        return _reply([text_message(T.no_person), window_message(council.window, quick=[menu_item()])])
+        return Reply([text_message(T.no_person), window_message(council.window, quick=[menu_item()])])
     handoffs = ctx.runtime.open_handoffs()
     if handoffs is not None and await handoffs.by_user(ctx.council, user) is not None:
-        return _reply([text_message(T.already_handed_over)])  # one thread per resident
+        return Reply([text_message(T.already_handed_over)])  # one thread per resident
     key = state_key(ctx, user)
     state = await ctx.runtime.conversations.get(key)
     await ctx.runtime.conversations.put(key, replace(state, step="consent"))
     yes = PostbackAction(label=label(T.consent_yes), data=encode(Postback("ho", value="yes")),
                          display_text=T.consent_yes)
     no = PostbackAction(label=T.consent_no, data=encode(Postback("ho", value="no")), display_text=T.consent_no)
-    return _reply([text_message(T.consent.format(council=council.short_name),
+    return Reply([text_message(T.consent.format(council=council.short_name),
                                 quick=[QuickReplyItem(action=yes), QuickReplyItem(action=no)])])
 
 
@@ -94,11 +89,11 @@ async def answer_consent(ctx: Context, user: str | None, value: str) -> Reply:
     state = await ctx.runtime.conversations.get(key)
     if value != "yes":
         await ctx.runtime.conversations.put(key, replace(state, step=""))
-        return _reply([text_message(T.declined, quick=[menu_item()])])
+        return Reply([text_message(T.declined, quick=[menu_item()])])
     if not _can_hand_over(ctx):
         return await consent_reply(ctx, None)
     await ctx.runtime.conversations.put(key, replace(state, step="question"))
-    return _reply([text_message(T.ask_question)])
+    return Reply([text_message(T.ask_question)])
 
 
 def _last_exchange(ctx: Context, state: ChatState) -> str:
@@ -120,12 +115,12 @@ async def _hand_over(ctx: Context, user: str, text: str, state: ChatState) -> Re
     except Exception:
         log.exception("line %s: handoff could not be opened", ctx.council)
         window = rt.live.assistant.council(ctx.council).window
-        return _reply([text_message(T.handover_failed), window_message(window, quick=[menu_item()])])
+        return Reply([text_message(T.handover_failed), window_message(window, quick=[menu_item()])])
     finally:
         await rt.conversations.put(state_key(ctx, user), replace(state, step=""))
     rt.metrics.inc("madoguchi_handoffs_total", event="opened")
     lines = [T.handed_over] + ([T.after_hours.format(when=when)] if when else [])
-    return _reply([text_message("\n".join(lines))])
+    return Reply([text_message("\n".join(lines))])
 
 
 # -- the conversation -------------------------------------------------------------
@@ -164,7 +159,7 @@ async def converse(ctx: Context, event, text: str, user: str) -> Reply | None:
             words = conversation_words(assistant.knowledge)
             shown = Answer("choices", ctx.council, "", text, words.out_of_range.format(number=n, count=len(options)),
                            assistant.council(ctx.council).window, "menu", choices=options)
-            return _reply(choices_messages(shown, origin=origin))
+            return Reply(choices_messages(shown, origin=origin))
         chosen = options[n - 1].id
         if chosen.startswith("category:"):
             answer = assistant.menu(ctx.council, category=chosen.removeprefix("category:"))
@@ -180,8 +175,8 @@ async def converse(ctx: Context, event, text: str, user: str) -> Reply | None:
     entry = None
     if answer.reason != "thanks":
         entry = entry_for(answer, channel="line", text=text, user=user, event_id=origin)
-    return _reply(await rt.in_thread(render_turn, answer, origin=origin), entry=entry,
-                  alert=alert_for(answer, text=text, channel="line"))
+    return Reply(await rt.in_thread(render_turn, answer, origin=origin), entry=entry,
+                 alert=alert_for(answer, text=text, channel="line"))
 
 
 def render_turn(answer: Answer, *, origin: str) -> list[Message]:
@@ -198,4 +193,4 @@ def sos_reply(ctx: Context) -> Reply:
     k = ctx.runtime.live.assistant.knowledge
     words = conversation_words(k)
     lines = [k.hotlines[h] for h in words.emergency_hotlines if h in k.hotlines]
-    return _reply([hotlines_message(lines, lead=words.emergency_lead, quick=[menu_item()])])
+    return Reply([hotlines_message(lines, lead=words.emergency_lead, quick=[menu_item()])])

@@ -26,7 +26,6 @@ class ChatState:
     service: str = ""  # the service answered last
     choices: tuple[str, ...] = ()  # ids of the choices offered last, in order (numbers pick from these)
     step: Step = ""  # a handoff asked for: "consent" awaits yes/no, "question" awaits the question
-    kind: str = ""  # the last answer's kind (answer, choices, fallback, emergency): the last exchange
 
 
 @dataclass(slots=True)
@@ -41,8 +40,7 @@ class Conversations:
             if raw is None:
                 return ChatState()
             data = json.loads(raw)
-            return ChatState(data.get("service", ""), tuple(data.get("choices", ())), data.get("step", ""),
-                             data.get("kind", ""))
+            return ChatState(data.get("service", ""), tuple(data.get("choices", ())), data.get("step", ""))
         except Exception as e:  # a lost follow-up is better than a lost answer
             log.warning("conversation state unreadable (%s); starting afresh", type(e).__name__)
             return ChatState()

@@ -33,6 +33,11 @@ def test_long_messages_and_plain_questions_are_not_follow_ups(assistant):
     assert read_intent(words, "車いす") is None
 
 
+def test_a_short_question_naming_a_service_or_about_money_is_a_new_question(assistant):
+    assert assistant.follow_up("tomakomai", "お金を借りたい", last_service=KYUSHOKU) is None
+    assert assistant.follow_up("tomakomai", "かぎ預かりの費用は？", last_service=KYUSHOKU) is None
+
+
 def test_a_field_answer_uses_the_last_service_only_from_this_council(assistant):
     service = assistant.knowledge.services[KYUSHOKU]
     answer = assistant.follow_up("tomakomai", "費用は？", last_service=KYUSHOKU)

@@ -32,7 +32,7 @@ def test_conversation_state_expires_after_ten_minutes_and_keeps_ids_only():
     clock = Clock()
     store = MemoryExpiring(clock=clock)
     conversations = Conversations(store)
-    state = ChatState(service="kiyose/kuruma-isu", choices=("kiyose/a", "kiyose/b"), step="consent", kind="answer")
+    state = ChatState(service="kiyose/kuruma-isu", choices=("kiyose/a", "kiyose/b"), step="consent")
     run(conversations.put("kiyose:abc", state))
     assert run(conversations.get("kiyose:abc")) == state
     clock.now += 599
