@@ -65,7 +65,7 @@ def closed_day() -> str:
 @pytest.fixture(scope="module")
 def both(live, tmp_path_factory) -> Iterator[Both]:
     settings = tmp_path_factory.mktemp("slack") / "slack.yaml"
-    settings.write_text(f"channels:\n  {STAFF_CHANNEL}: tomakomai\n", encoding="utf-8")
+    settings.write_text(f"alerts:\n  tomakomai: {STAFF_CHANNEL}\n", encoding="utf-8")  # the staff channel
     fake_line = FakeLineAPI()
     with FakeSlack().running() as fake_slack, serve_app(fake_line.app()) as line_url:
         env = {"LINE_API_ENDPOINT": line_url, "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN,
