@@ -144,7 +144,12 @@ async def converse(ctx: Context, event, text: str, user: str) -> Reply | None:
     if handoffs is not None and rt.desk is not None:
         open_ = await handoffs.by_user(ctx.council, user)
         if open_ is not None:  # staff are reading: the message goes to them, the bot stays quiet
-            await rt.desk.forward(open_, mask_text(text))
+            try:
+                await rt.desk.forward(open_, mask_text(text))
+            except Exception:  # Slack unreachable: the resident must not be left without a word
+                log.exception("line %s: message not forwarded to the staff thread", ctx.council)
+                window = assistant.council(ctx.council).window
+                return Reply([text_message(T.handover_failed), window_message(window, quick=[menu_item()])])
             rt.metrics.inc("madoguchi_handoffs_total", event="forwarded")
             return None
     key = state_key(ctx, user)

@@ -181,6 +181,7 @@ async def _handle_showing_progress(ctx: Context, client: LineClient, event) -> R
             log.info("line %s: loading animation not shown: %s", ctx.council, e)
     return await task
 
+
 async def respond(ctx: Context, client: LineClient, event) -> None:
     """Answer one event once: dedupe, handle, reply, then record. Never raises."""
     metrics = ctx.runtime.metrics
