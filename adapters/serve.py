@@ -50,6 +50,11 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
         from adapters.stores import choose_stores
 
         runtime.dedupe, runtime.querylog = choose_stores(config)
+        if config.redis_url:  # replicas share the conversation state
+            from adapters.stores.conversation import Conversations
+            from adapters.stores.expiring import RedisExpiring
+
+            runtime.conversations = Conversations(RedisExpiring(config.redis_url, prefix="madoguchi:chat:"))
     standard_metrics(runtime.metrics, live=live, querylog=runtime.querylog, dedupe=runtime.dedupe,
                      background=runtime.background)
     return runtime

@@ -188,6 +188,23 @@ class Assistant:
             audience=audience,
         )
 
+    def follow_up(self, council_id: str, text: str, *, last_service: str | None = None,
+                  audience: Audience = "resident") -> Answer | None:
+        """A short follow-up to the last answer (費用は？, ありがとう), or None for a new question.
+
+        A message that signals danger, or names a service, is never a
+        follow-up: `ask` answers it.
+        """
+        from bot.decision.followup import conversation_words, follow_up, read_intent
+
+        text = text[:MAX_QUESTION_CHARS]
+        if read_intent(conversation_words(self.knowledge), text) is None:  # cheap: most messages stop here
+            return None
+        q = self.analyze(text)
+        if self._safety.check(q) is not None or named_exactly(self.indexes[self.council(council_id).id], q):
+            return None
+        return follow_up(self.knowledge, self.council(council_id), text, last_service=last_service, audience=audience)
+
     def pick(self, council_id: str, service_id: str, *, audience: Audience = "resident") -> Answer:
         """The answer for a service the resident chose from a list."""
         council = self.council(council_id)

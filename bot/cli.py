@@ -1,7 +1,8 @@
 """`python -m bot` (also `madoguchi`): ask, chat, kb check/schema, eval, report.
 
 Other packages add commands through the `madoguchi.commands` entry point
-group (the adapters add `serve`), so the core never imports them.
+group (the adapters add `serve` and `line richmenu`), so the core never
+imports them.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TextIO
 
-from bot.answer import Answer
+from bot.answer import Answer, Option
 from bot.assistant import Assistant, UnknownCouncil
 from bot.knowledge.loader import check_knowledge, default_root, load_knowledge
 from bot.knowledge.problems import KnowledgeError
@@ -82,10 +84,15 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.decision.followup import conversation_words
+    from bot.render import window_lines
+
     assistant = _assistant(args)
     council = assistant.council(args.council)
+    words = conversation_words(assistant.knowledge)
     out.write(f"{council.name}の窓口です。質問をどうぞ（番号で選択、空行で終了）。\n")
-    choices: list[str] = []
+    choices: tuple[Option, ...] = ()
+    last_service: str | None = None
     while True:
         try:
             line = input("> ").strip()
@@ -93,11 +100,22 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
             break
         if not line:
             break
-        if line.isdigit() and 0 < int(line) <= len(choices):
-            answer = assistant.pick(args.council, choices[int(line) - 1], audience=args.audience)
+        number = unicodedata.normalize("NFKC", line).removesuffix("番")
+        if number.isdigit() and choices:
+            n = int(number)
+            if not 1 <= n <= len(choices):  # say so, and keep the choices
+                out.write(words.out_of_range.format(number=n, count=len(choices)) + "\n")
+                out.write("\n".join(f"{i}. {o.title}" for i, o in enumerate(choices, 1)) + "\n")
+                continue
+            answer = assistant.pick(args.council, choices[n - 1].id, audience=args.audience)
         else:
-            answer = assistant.ask(args.council, line, audience=args.audience)
-        choices = [o.id for o in answer.choices]
+            answer = (assistant.follow_up(args.council, line, last_service=last_service, audience=args.audience)
+                      or assistant.ask(args.council, line, audience=args.audience))
+        if answer.reason == "followup" and answer.service is not None:
+            out.write("\n".join([answer.message, *window_lines(answer.service.window)]) + "\n")
+            continue
+        choices = answer.choices
+        last_service = answer.service.id if answer.service is not None else None
         out.write(to_text(answer) + "\n")
     return 0
 

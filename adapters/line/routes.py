@@ -21,6 +21,7 @@ from starlette.routing import Route
 from adapters.config import LineChannel, env_suffix
 from adapters.line.client import LineClient
 from adapters.line.events import Context, respond
+from adapters.line.relay import StaffRelay
 from adapters.runtime import Runtime
 
 __all__ = ["line_routes", "LineWebhook"]
@@ -55,6 +56,8 @@ class LineWebhook:
         self.parser = WebhookParser(channel.secret)
         self.client = LineClient(channel, endpoint=runtime.config.line_api)
         runtime.closers.append(self.client.close)
+        name = runtime.live.assistant.council(channel.council).short_name
+        runtime.line_relays[channel.council] = StaffRelay(self.client, council_name=name)
 
     async def endpoint(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -103,6 +106,7 @@ def line_routes(runtime: Runtime) -> list[Route]:
     metrics.describe("madoguchi_line_events_total", "counter", "LINE events by type and what became of them.")
     metrics.describe("madoguchi_line_reply_seconds", "histogram", "Time LINE took to accept a reply.")
     metrics.describe("madoguchi_feedback_total", "counter", "役に立った？ answers by channel and value.")
+    metrics.describe("madoguchi_line_loading_total", "counter", "Loading animations shown for slow answers.")
     councils = sorted(runtime.live.assistant.knowledge.councils)
     routes: list[Route] = []
     for council in councils:

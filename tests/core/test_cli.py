@@ -49,6 +49,17 @@ def test_chat_session_picks_a_numbered_choice() -> None:
     assert "1. " in p.stdout and "【" in p.stdout
 
 
+def test_chat_keeps_the_choices_on_a_number_out_of_range_and_closes_on_thanks() -> None:
+    p = _bot("chat", "--council", "tomakomai", stdin="おかねを かしてほしい\n99\n1\n費用は？\nありがとう\n\n")
+    assert p.returncode == 0, p.stderr
+    listed = [ln for ln in p.stdout.splitlines() if ln[:1].isdigit() and ". " in ln]
+    assert "99番はありません。1から" in p.stdout
+    n = len(listed) // 2
+    assert n >= 2 and listed[:n] == listed[n:]  # the same choices, shown again
+    assert "の費用" in p.stdout and "どういたしまして。" in p.stdout
+    assert p.stdout.count("の窓口です。") == 1  # thanks is not greeted again
+
+
 def test_unknown_council_is_a_clear_error() -> None:
     p = _bot("--knowledge", str(FIXTURE), "ask", "--council", "nowhere", "車いす")
     assert p.returncode == 2 and "unknown council 'nowhere'" in p.stderr
