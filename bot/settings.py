@@ -93,11 +93,12 @@ class MatchSettings:
     # Below `choice`, candidates at least this good are still offered as "もしかして".
     maybe: float = 0.25
     # The danger detector: a message surrounded more densely by danger messages than
-    # by ordinary ones (soft maxima of cosines at temperature `danger_tau`) by at least
+    # by ordinary ones (Parzen densities of cosines at temperature `danger_tau`) by at least
     # `danger_emergency` is an emergency; down to `danger_concern` it is a worry (the
     # usual answer plus one kind line). `danger_k` nearest danger messages vote its kind.
     danger_k: int = 7
     danger_tau: float = 0.01
-    danger_emergency: float = 0.0
-    danger_concern: float = -0.012
+    danger_min_chars: int = 5
+    danger_emergency: float = 0.006
+    danger_concern: float = -0.006
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -48,7 +48,10 @@ class DangerCheck:
     def check(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
         s = self._s
         alert = self._terms.check(q)
-        reading = self.detector.read(vector) if self.detector is not None and vector is not None else None
+        # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.
+        long_enough = sum(ch.isalnum() for ch in q.folded) >= s.danger_min_chars
+        reading = (self.detector.read(vector)
+                   if self.detector is not None and vector is not None and long_enough else None)
         sure = reading is not None and reading.margin >= s.danger_emergency
         if alert is not None:
             also = reading.kinds if sure and reading is not None else ()

@@ -4,9 +4,8 @@ People in danger rarely write the keyword (「橋の上にいます。みんな�
 The labelled corpus in `_common/crisis/` holds danger messages by kind, and
 look-alikes and worries that are not emergencies; the knowledge's own example
 questions are ordinary questions too. A message's *margin* compares how densely danger
-and ordinary messages surround it: a soft maximum of its cosines to each
-side (τ·log Σ exp(cos/τ), a Parzen window over the sentence vectors), danger
-minus ordinary. Its kinds are voted by its k nearest danger messages. No
+and ordinary messages surround it: τ·log mean exp(cos/τ) of its cosines to
+each side (a Parzen window over the sentence vectors), danger minus ordinary. Its kinds are voted by its k nearest danger messages. No
 training step: the corpus is the model, so staff can read why a message was
 flagged, and an edit to the YAML takes effect on the next reload.
 """
@@ -33,12 +32,14 @@ class Reading:
     nearest: str  # the closest danger message, for staff
 
 
-def _soft_max(sims: np.ndarray, tau: float) -> float:
-    """τ·log Σ exp(cos/τ), computed stably: near the largest cosine, raised by close company."""
+def _density(sims: np.ndarray, tau: float) -> float:
+    """τ·log mean exp(cos/τ), computed stably: near the largest cosine, raised by close
+    company. A mean, not a sum, so a knowledge with few examples of its own (whose
+    examples join the ordinary side) is not tipped towards alarms by the count alone."""
     if sims.size == 0:
         return -1.0
     top = float(sims.max())
-    return top + tau * float(np.log(np.exp((sims - top) / tau).sum()))
+    return top + tau * float(np.log(np.exp((sims - top) / tau).mean()))
 
 
 class DangerDetector:
@@ -57,7 +58,7 @@ class DangerDetector:
         o = self.ordinary @ vector
         if skip_ordinary is not None:
             o = np.delete(o, skip_ordinary)
-        margin = _soft_max(d, self.tau) - _soft_max(o, self.tau)
+        margin = _density(d, self.tau) - _density(o, self.tau)
         near = np.argsort(-d)[: self.k]
         votes: Counter[str] = Counter()
         for i in near:
