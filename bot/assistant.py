@@ -146,6 +146,18 @@ class Assistant:
                     eligible=(lambda d: True) if audience == "staff" else resident.__getitem__,
                     settings=self.settings)
 
+    def _asks_for_a_service(self, verdict: Verdict, ranking: Ranking) -> bool:
+        """A story of hardship that plainly asks for one service (both retrievers agree on it,
+        with a clear lead) is a worry to answer, unless a term or a wide margin says danger."""
+        s = self.settings
+        if verdict.level != "emergency" or verdict.by_terms or verdict.reading is None:
+            return False
+        if verdict.reading.margin >= s.danger_emergency + s.danger_asking:
+            return False
+        matches = ranking.matches
+        lead = matches[0].score - (matches[1].score if len(matches) > 1 else 0.0) if matches else 0.0
+        return ranking.agree and matches[0].score >= s.agree_answer and lead >= s.agree_margin
+
     def _helpers(self, council_id: str, verdict: Verdict | None) -> tuple[Option, ...]:
         """The council's own services for a kind of danger that has them (no food, no bed tonight)."""
         if verdict is None or verdict.level != "emergency" or not verdict.searches:
@@ -176,6 +188,8 @@ class Assistant:
                           M.empty.format(council=council.short_name), council.window, "empty")
         ranking = self._rank(council_id, q, vector, audience)
         top = max((m.score for m in ranking.matches), default=0.0)
+        if verdict is not None and self._asks_for_a_service(verdict, ranking):
+            verdict = verdict.softened()
         return decide(
             knowledge=self.knowledge,
             council=council,

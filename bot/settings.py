@@ -99,6 +99,8 @@ class MatchSettings:
     danger_k: int = 7
     danger_tau: float = 0.01
     danger_min_chars: int = 5
+    # …and a message that plainly asks for one service needs this much more margin.
+    danger_asking: float = 0.006
     danger_emergency: float = 0.006
     danger_concern: float = -0.006
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

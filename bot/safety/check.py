@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,12 @@ class Verdict:
     hotlines: tuple[Hotline, ...]
     searches: tuple[str, ...] = ()  # for the council's own services (no food, no bed tonight)
     reading: Reading | None = None
+    by_terms: bool = False  # a term rule fired (else the detector alone)
+
+    def softened(self) -> Verdict:
+        """The same worry as a `concern`: the usual answer plus one kind line."""
+        lines = self.hotlines[:2]
+        return Verdict("concern", self.kinds, self.message, self.note, lines, (), self.reading, self.by_terms)
 
 
 class DangerCheck:
@@ -58,7 +64,7 @@ class DangerCheck:
             kinds = tuple(dict.fromkeys([*(r.kind or r.id for r in alert.rules), *also]))
             calm = any(w in q.folded for w in self._calm)
             level: Level = "concern" if calm and not sure else "emergency"
-            return self._verdict(level, kinds, alert.message, alert.hotlines, reading)
+            return replace(self._verdict(level, kinds, alert.message, alert.hotlines, reading), by_terms=True)
         if reading is None or not reading.kinds:
             return None
         if sure:
