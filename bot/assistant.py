@@ -215,7 +215,8 @@ class Assistant:
         if read_intent(conversation_words(self.knowledge), text) is None:  # cheap: most messages stop here
             return None
         q = self.analyze(text)
-        if self._safety.check(q) is not None or named_exactly(self.indexes[self.council(council_id).id], q):
+        danger = self._safety.check(q, self.encode(text))
+        if danger is not None or named_exactly(self.indexes[self.council(council_id).id], q):
             return None
         return follow_up(self.knowledge, self.council(council_id), text, last_service=last_service, audience=audience)
 

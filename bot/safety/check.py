@@ -46,14 +46,14 @@ class DangerCheck:
     def __init__(self, knowledge: Knowledge, language: Language, *, detector: DangerDetector | None,
                  settings: MatchSettings) -> None:
         self._k = knowledge
-        self._terms = SafetyCheck(knowledge, language)
+        self.terms = SafetyCheck(knowledge, language)
         self._calm = tuple(fold(w) for w in knowledge.calm_words)
         self.detector = detector
         self._s = settings
 
     def check(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
         s = self._s
-        alert = self._terms.check(q)
+        alert = self.terms.check(q)
         # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.
         long_enough = sum(ch.isalnum() for ch in q.folded) >= s.danger_min_chars
         reading = (self.detector.read(vector)

@@ -44,7 +44,7 @@ def test_ask_json_reads_stdin_one_question_per_line() -> None:
 
 
 def test_chat_session_picks_a_numbered_choice() -> None:
-    p = _bot("--knowledge", str(FIXTURE), "chat", "--council", "minato", stdin="お金\n1\n\n")
+    p = _bot("--knowledge", str(FIXTURE), "chat", "--council", "minato", stdin="相談したい\n1\n\n")
     assert p.returncode == 0, p.stderr
     assert "1. " in p.stdout and "【" in p.stdout
 

@@ -131,7 +131,7 @@ _PIECES = ["死にたい", "しにたい", "死にてぇ", "死んで", "いし�
 @settings(max_examples=150, deadline=None)
 def test_safety_patterns_match_the_plain_reference(fixture_assistant: Assistant, pieces: list[str]) -> None:
     text = "".join(pieces)
-    alert = fixture_assistant._safety.check(fixture_assistant.analyze(text))
+    alert = fixture_assistant._safety.terms.check(fixture_assistant.analyze(text))
     fast = {r.id for r in alert.rules} if alert else set()
     assert fast == _reference_fired(fixture_assistant, text)
 
