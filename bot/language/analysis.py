@@ -10,6 +10,7 @@ both sides, so normalisation can never drift between them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.knowledge.model import SynonymGroup
 from bot.language.normalize import fold, is_kanji
@@ -20,6 +21,7 @@ __all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS", "lemmas"]
 # How much a match on each kind of key is worth, relative to the exact word.
 KEY_FACTORS: dict[str, float] = {"w": 1.0, "s": 0.9, "r": 0.85, "t": 0.6, "f": 0.75}
 _VERBAL_READING_MIN = 2
+_REMEMBERED_TEXTS = 16_384  # entry texts whose keys are kept; the bundled knowledge has about 5,000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ class Language:
                 entry = (seq, fold(group.canonical))
                 for first in {seq[0][0], seq[0][1]}:
                     self._variants.setdefault(first, []).append(entry)
+        # Each council's index and the "everywhere" one share entry texts: work their keys out once.
+        self.unit_keys = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._unit_keys)
 
     def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
         """Synonym groups whose variant starts at token i, with the variant's length."""
@@ -102,6 +106,17 @@ class Language:
 
     def analyze(self, text: str) -> Analysis:
         tokens = self.tokenizer.tokenize(text)
+        folded = fold(text)
+        reading = "".join(t.reading for t in tokens)
+        return Analysis(text=text, folded=folded, reading=reading, units=self._units(tokens),
+                        starts=_word_starts(folded, tokens), lemmas=lemmas(tokens))
+
+    def _unit_keys(self, text: str) -> tuple[tuple[str, ...], ...]:
+        """The keys of each unit of `text`: all an index needs of an entry's field
+        (without the whole-text forms only a question needs)."""
+        return tuple(u.keys for u in self._units(self.tokenizer.tokenize(text)))
+
+    def _units(self, tokens: tuple[Token, ...]) -> tuple[Unit, ...]:
         # A synonym group is attached to the last token of its variant (the head
         # word in Japanese): お米 gives 米 the group, not the prefix お.
         groups_at: dict[int, set[str]] = {}
@@ -125,10 +140,7 @@ class Language:
             keys += ["s:" + g for g in sorted(groups)]
             if keys:
                 units.append(Unit(t.surface, tuple(dict.fromkeys(keys))))
-        folded = fold(text)
-        reading = "".join(t.reading for t in tokens)
-        return Analysis(text=text, folded=folded, reading=reading, units=tuple(units),
-                        starts=_word_starts(folded, tokens), lemmas=lemmas(tokens))
+        return tuple(units)
 
     def reading(self, text: str) -> str:
         return self.tokenizer.reading(text)

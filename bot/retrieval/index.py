@@ -1,28 +1,42 @@
 """The search index of one set of services, built once per knowledge load.
 
 Two structures keep a question's cost flat as the knowledge grows:
-- an inverted index `key → [(service, field weight)]` over every field, and
+- an inverted index `key → services` over every field, and
 - a kana n-gram index over titles and aliases, so only the few names that
   share sounds with the question are compared character by character.
 A third, the vocabulary bucketed by first character and length, bounds the
 typo search to words that could plausibly be the one meant.
+
+Both key indexes (key → services, and service → keys for the keys too common
+to walk) are flat typed arrays, not Python objects per entry: a national
+deployment holds millions of (service, key) pairs, and an array keeps each
+in 5–7 bytes where a tuple of (int, float) took about 80.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.language.analysis import Language
 from bot.knowledge.model import Category, Service
+from bot.language.analysis import Language
 from bot.language.normalize import fold
 from bot.settings import MatchSettings
 
-__all__ = ["Phrase", "Index", "grams"]
+__all__ = ["Phrase", "Index", "FIELDS", "grams"]
+
+# The fields of an entry that are indexed, in the order of their weight codes.
+FIELDS = ("title", "aliases", "examples", "summary", "who", "how_to_apply", "category")
+_MAX_TF = 0xFFFF  # occurrences of a key in one entry are counted up to this (array('H'))
+_fold = lru_cache(maxsize=1 << 14)(fold)  # titles and aliases recur in every index built from them
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +57,16 @@ def grams(text: str) -> set[str]:
     return {text[i : i + 3] for i in range(len(text) - 2)}
 
 
+def _ints(values: np.ndarray | Sequence[int], code: str) -> array:
+    return array(code, np.asarray(values, dtype={"i": np.int32, "B": np.uint8, "H": np.uint16}[code]).tobytes())
+
+
 class Index:
+    """Keys are numbered (`vocab`); `post_*[post_start[k]:post_start[k+1]]` are the
+    services of key k in ascending order with the code of their best field
+    (`weights[code]`), and `fwd_*[fwd_start[d]:fwd_start[d+1]]` the keys of
+    service d in ascending order, with that code and how often the key occurs."""
+
     def __init__(
         self,
         services: Sequence[Service],
@@ -57,65 +80,100 @@ class Index:
         self.docs: list[Service] = list(services)
         self.n = len(self.docs)
         self.resident = [s.audience == "resident" for s in self.docs]
-        weights = self.settings.field_weights
-        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self.weights: tuple[float, ...] = tuple(self.settings.field_weights.get(f, 0.0) for f in FIELDS)
+        self.vocab: dict[str, int] = {}
         self.phrases: list[Phrase] = []
-        self.doc_phrases: list[list[int]] = [[] for _ in self.docs]
-        # For BM25 re-ranking: occurrences of keys seen more than once, and entry lengths.
-        self.repeats: list[dict[str, int]] = []
-        self.doc_len: list[int] = []
-        self.gram_postings: dict[str, list[int]] = defaultdict(list)
+        self.phrase_start = array("i", [0])  # service d's names are phrases[phrase_start[d]:phrase_start[d+1]]
+        gram_postings: dict[str, list[int]] = defaultdict(list)
         categories = categories or {}
+        fwd_key, fwd_code, fwd_tf, fwd_start, doc_len = array("i"), array("B"), array("H"), array("i", [0]), array("i")
         for d, s in enumerate(self.docs):
-            counts: dict[str, int] = {}
-            fields: dict[str, Iterable[str]] = {
-                "title": [s.title],
-                "aliases": s.aliases,
-                "examples": s.examples,
-                "summary": [s.summary],
-                "who": [s.who or ""],
-                "how_to_apply": [s.how_to_apply or ""],
-                "category": categories[s.category].terms if s.category in categories else (),
-            }
-            for name, texts in fields.items():
-                w = weights.get(name, 0.0)
-                for text in texts:
-                    for unit in language.analyze(text).units:
-                        for key in unit.keys:
-                            if postings[key].get(d, 0.0) < w:
-                                postings[key][d] = w
-                            counts[key] = counts.get(key, 0) + 1
-            self.repeats.append({k: c for k, c in counts.items() if c > 1})  # most words occur once
-            self.doc_len.append(sum(counts.values()))
+            best, counts = self._entry_keys(s, categories)
+            ks = sorted(best)
+            fwd_key.extend(ks)
+            fwd_code.extend([best[k] for k in ks])
+            fwd_tf.extend([min(counts[k], _MAX_TF) for k in ks])
+            fwd_start.append(len(fwd_key))
+            doc_len.append(sum(counts.values()))
             for text in (s.title, *s.aliases):
-                self._add_phrase(d, text)
-        self.postings: dict[str, tuple[tuple[int, float], ...]] = {k: tuple(v.items()) for k, v in postings.items()}
-        # Forward index (service → key → weight), used for keys too common to walk.
-        self.forward: list[dict[str, float]] = [{} for _ in self.docs]
-        for key, post in postings.items():
-            for d, w in post.items():
-                self.forward[d][key] = w
-        self.idf: dict[str, float] = {k: math.log(1 + self.n / len(v)) for k, v in self.postings.items()}
+                self._add_phrase(d, text, gram_postings)
+            self.phrase_start.append(len(self.phrases))
+        self.fwd_key, self.fwd_code, self.fwd_tf, self.fwd_start, self.doc_len = fwd_key, fwd_code, fwd_tf, fwd_start, doc_len
+        # The inverted index is the forward one sorted by key (stably, so services stay in order).
+        keys = np.frombuffer(fwd_key, dtype=np.int32)
+        order = np.argsort(keys, kind="stable")
+        owners = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(np.frombuffer(fwd_start, dtype=np.int32)))
+        df = np.bincount(keys, minlength=len(self.vocab))
+        self.post_doc = _ints(owners[order], "i")
+        self.post_code = _ints(np.frombuffer(fwd_code, dtype=np.uint8)[order], "B")
+        self.post_start = _ints(np.concatenate(([0], np.cumsum(df))), "i")
+        self.idf = array("d", [math.log(1 + self.n / c) for c in df.tolist()])  # every key has c ≥ 1
         self.unknown_idf = math.log(1 + self.n) + 0.5
-        self.avg_len = sum(self.doc_len) / max(1, self.n)
+        self.avg_len = sum(doc_len) / max(1, self.n)
         self.max_df = self.settings.max_postings
+        self.gram_postings: dict[str, array] = {g: array("i", pids) for g, pids in gram_postings.items()}
         self.buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for key in self.postings:
+        for key in self.vocab:
             kind, _, term = key.partition(":")
             if kind in ("r", "w") and len(term) >= 3:
                 self.buckets[(kind, term[0])].append(term)
 
-    def _add_phrase(self, doc: int, text: str) -> None:
+    def _entry_keys(self, s: Service, categories: dict[str, Category]) -> tuple[dict[int, int], dict[int, int]]:
+        """(key → code of its weightiest field, key → occurrences) of one entry."""
+        fields: tuple[Iterable[str], ...] = (
+            [s.title], s.aliases, s.examples, [s.summary], [s.who or ""], [s.how_to_apply or ""],
+            categories[s.category].terms if s.category in categories else (),
+        )
+        vocab, weights, unit_keys = self.vocab, self.weights, self.language.unit_keys
+        best: dict[int, int] = {}
+        counts: dict[int, int] = {}
+        for code, texts in enumerate(fields):
+            w = weights[code]
+            for text in texts:
+                for keys in unit_keys(text):
+                    for key in keys:
+                        k = vocab.setdefault(key, len(vocab))
+                        old = best.get(k)
+                        if old is None or weights[old] < w:
+                            best[k] = code
+                        counts[k] = counts.get(k, 0) + 1
+        return best, counts
+
+    def _add_phrase(self, doc: int, text: str, gram_postings: dict[str, list[int]]) -> None:
         reading = self.language.reading(text)
-        folded = fold(text)
+        folded = _fold(text)
         if not reading and not folded:
             return
+        if folded == reading:
+            folded = reading  # one string for both (kana names)
         pid = len(self.phrases)
-        self.doc_phrases[doc].append(pid)
         own = grams(reading) | grams(folded)
         self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
         for g in own:
-            self.gram_postings[g].append(pid)
+            gram_postings[g].append(pid)
+
+    # -- reading the arrays ------------------------------------------------------
+    def key_id(self, key: str) -> int | None:
+        return self.vocab.get(key)
+
+    def df(self, k: int) -> int:
+        """How many services have key k."""
+        return self.post_start[k + 1] - self.post_start[k]
+
+    def postings(self, k: int) -> tuple[array, array]:
+        """(services, field codes) of key k, services ascending."""
+        a, b = self.post_start[k], self.post_start[k + 1]
+        return self.post_doc[a:b], self.post_code[a:b]
+
+    def entry(self, doc: int, k: int) -> int:
+        """Where key k is in service `doc`'s forward rows, or -1 when it has not got it."""
+        lo, hi = self.fwd_start[doc], self.fwd_start[doc + 1]
+        i = bisect_left(self.fwd_key, k, lo, hi)
+        return i if i < hi and self.fwd_key[i] == k else -1
+
+    def names_of(self, doc: int) -> range:
+        """The phrase numbers of service `doc`'s title and aliases."""
+        return range(self.phrase_start[doc], self.phrase_start[doc + 1])
 
     def similar_terms(self, kind: str, term: str, *, limit: int, cutoff: float) -> list[tuple[str, float]]:
         """Knowledge words that look like `term` (typo tolerance), best first."""

@@ -131,10 +131,10 @@ def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[st
         keys: list[tuple[str, float]] = []
         idf = 0.0
         for key in u.keys:
-            kind = key[0]
-            if key in index.postings:
-                keys.append((key, KEY_FACTORS[kind]))
-                idf = max(idf, index.idf[key])
+            k = index.vocab.get(key)
+            if k is not None:
+                keys.append((key, KEY_FACTORS[key[0]]))
+                idf = max(idf, index.idf[k])
         if not any(k[0] in "wrs" for k, _ in keys):  # nothing exact: try near spellings
             for key in u.keys:
                 kind, _, term = key.partition(":")
@@ -143,7 +143,7 @@ def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[st
                 for near, sim in index.similar_terms(kind, term, limit=s.fuzzy_limit, cutoff=s.fuzzy_min):
                     nk = f"{kind}:{near}"
                     keys.append((nk, KEY_FACTORS["f"] * sim))
-                    idf = max(idf, index.idf[nk])
+                    idf = max(idf, index.idf[index.vocab[nk]])
         units.append((idf or index.unknown_idf, keys))
     return units
 
@@ -167,17 +167,20 @@ def coverage_scores(
     total = sum(w for w, _ in units)
     if total <= 0:
         return {}
+    weights = index.weights
     per_unit: list[dict[int, float]] = []
-    common: list[tuple[int, str, float]] = []
+    common: list[tuple[int, int, float]] = []
     for u, (_, keys) in enumerate(units):
         best: dict[int, float] = {}
         for key, factor in keys:
-            postings = index.postings[key]
-            if len(postings) > index.max_df:
-                common.append((u, key, factor))
+            k = index.vocab[key]
+            if index.df(k) > index.max_df:
+                common.append((u, k, factor))
                 continue
-            for doc, fw in postings:
-                v = factor * fw
+            value = [factor * w for w in weights]  # by field code
+            docs, codes = index.postings(k)
+            for doc, code in zip(docs, codes):
+                v = value[code]
                 if v > best.get(doc, 0.0):
                     best[doc] = v
         per_unit.append(best)
@@ -188,14 +191,17 @@ def coverage_scores(
                 partial[doc] = partial.get(doc, 0.0) + weight * v
         pool = set(sorted(partial, key=partial.__getitem__, reverse=True)[: index.settings.candidate_pool]) | set(extra)
         if not pool:  # only common words: the first services of the rarest common key
-            u, key, _ = min(common, key=lambda c: len(index.postings[c[1]]))
-            pool = {d for d, _ in index.postings[key][: index.settings.candidate_pool]}
-        for u, key, factor in common:
+            _, k, _ = min(common, key=lambda c: index.df(c[1]))
+            pool = set(index.postings(k)[0][: index.settings.candidate_pool])
+        fwd_code = index.fwd_code
+        for u, k, factor in common:
             best = per_unit[u]
             for doc in pool:
-                fw = index.forward[doc].get(key)
-                if fw is not None and factor * fw > best.get(doc, 0.0):
-                    best[doc] = factor * fw
+                i = index.entry(doc, k)
+                if i >= 0:
+                    v = factor * weights[fwd_code[i]]
+                    if v > best.get(doc, 0.0):
+                        best[doc] = v
     got: dict[int, float] = {}
     for (weight, _), best in zip(units, per_unit):
         for doc, v in best.items():
@@ -222,16 +228,18 @@ def bm25(
     """
     out: dict[int, float] = {}
     words = keys if keys is not None else [list(u.keys) for u in q.units]
+    ids = [[k for k in map(index.vocab.get, word) if k is not None] for word in words]
+    idf, tfs = index.idf, index.fwd_tf
     for d in docs:
-        repeats, present = index.repeats[d], index.forward[d]
         norm = k1 * (1 - b + b * index.doc_len[d] / (index.avg_len or 1))
         total = 0.0
-        for word in words:
+        for word in ids:
             best = 0.0
-            for key in word:
-                tf = repeats.get(key) or (1 if key in present else 0)
-                if tf:
-                    best = max(best, index.idf[key] * tf * (k1 + 1) / (tf + norm))
+            for k in word:
+                i = index.entry(d, k)
+                if i >= 0:
+                    tf = tfs[i]
+                    best = max(best, idf[k] * tf * (k1 + 1) / (tf + norm))
             total += best
         out[d] = total
     return out
@@ -239,7 +247,7 @@ def bm25(
 
 def _closeness(index: Index, q: Analysis, docs: list[int]) -> dict[int, float]:
     """How close (0–1) each service's nearest name sounds to the whole question."""
-    pids = [p for d in docs for p in index.doc_phrases[d]]
+    pids = [p for d in docs for p in index.names_of(d)]
     found = process.extract(q.reading, [index.phrases[p].reading for p in pids], scorer=fuzz.ratio, limit=None)
     best: dict[int, float] = {}
     for _, score, i in found:
