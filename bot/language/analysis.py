@@ -22,6 +22,7 @@ __all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS", "lemmas"]
 KEY_FACTORS: dict[str, float] = {"w": 1.0, "s": 0.9, "r": 0.85, "t": 0.6, "f": 0.75}
 _VERBAL_READING_MIN = 2
 _REMEMBERED_TEXTS = 16_384  # entry texts whose keys are kept; the bundled knowledge has about 5,000
+_REMEMBERED_WORDS = 200_000  # words whose keys are kept (as many as the tokenizer remembers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Language:
                     self._variants.setdefault(first, []).append(entry)
         # Each council's index and the "everywhere" one share entry texts: work their keys out once.
         self.unit_keys = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._unit_keys)
+        self._word_keys: dict[Token, tuple[str, ...]] = {}  # plain dict: reads and writes are atomic
 
     def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
         """Synonym groups whose variant starts at token i, with the variant's length."""
@@ -119,28 +121,40 @@ class Language:
     def _units(self, tokens: tuple[Token, ...]) -> tuple[Unit, ...]:
         # A synonym group is attached to the last token of its variant (the head
         # word in Japanese): お米 gives 米 the group, not the prefix お.
+        variants = self._variants
         groups_at: dict[int, set[str]] = {}
-        for i in range(len(tokens)):
-            for canonical, n in self._synonyms_at(tokens, i):
-                groups_at.setdefault(i + n - 1, set()).add(canonical)
+        for i, t in enumerate(tokens):
+            if t.word in variants or t.reading in variants:
+                for canonical, n in self._synonyms_at(tokens, i):
+                    groups_at.setdefault(i + n - 1, set()).add(canonical)
         units: list[Unit] = []
         seen_groups: set[str] = set()
         for i, t in enumerate(tokens):
-            groups = groups_at.get(i, set()) - seen_groups
-            seen_groups |= groups
-            keep = t.content and t.word not in self.ignore and t.reading not in self.ignore
-            keys: list[str] = []
-            if keep:
-                keys.append("w:" + t.word)
-                if len(t.reading) >= _VERBAL_READING_MIN:
-                    keys.append("r:" + t.reading)
-                stem = "".join(ch for ch in t.word if is_kanji(ch))
-                if stem and stem != t.word and len(stem) <= 2:
-                    keys.append("t:" + stem)
-            keys += ["s:" + g for g in sorted(groups)]
+            keys = self._word_keys.get(t)
+            if keys is None:
+                keys = self._keys_of(t)
+                if len(self._word_keys) < _REMEMBERED_WORDS:
+                    self._word_keys[t] = keys
+            groups = groups_at.get(i)
+            if groups:
+                groups -= seen_groups
+                seen_groups |= groups
+                keys += tuple("s:" + g for g in sorted(groups))
             if keys:
-                units.append(Unit(t.surface, tuple(dict.fromkeys(keys))))
+                units.append(Unit(t.surface, keys))
         return tuple(units)
+
+    def _keys_of(self, t: Token) -> tuple[str, ...]:
+        """A word's own keys (its synonym groups depend on its neighbours, so come apart)."""
+        if not t.content or t.word in self.ignore or t.reading in self.ignore:
+            return ()
+        keys = ["w:" + t.word]
+        if len(t.reading) >= _VERBAL_READING_MIN:
+            keys.append("r:" + t.reading)
+        stem = "".join(ch for ch in t.word if is_kanji(ch))
+        if stem and stem != t.word and len(stem) <= 2:
+            keys.append("t:" + stem)
+        return tuple(keys)  # distinct: each kind has its own prefix
 
     def reading(self, text: str) -> str:
         return self.tokenizer.reading(text)

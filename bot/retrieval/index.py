@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,8 +87,10 @@ class Index:
         gram_postings: dict[str, list[int]] = defaultdict(list)
         categories = categories or {}
         fwd_key, fwd_code, fwd_tf, fwd_start, doc_len = array("i"), array("B"), array("H"), array("i", [0]), array("i")
+        self._by_weight = sorted(range(len(FIELDS)), key=lambda code: -self.weights[code])
+        ids: dict[str, tuple[int, ...]] = {}
         for d, s in enumerate(self.docs):
-            best, counts = self._entry_keys(s, categories)
+            best, counts = self._entry_keys(s, categories, ids)
             ks = sorted(best)
             fwd_key.extend(ks)
             fwd_code.extend([best[k] for k in ks])
@@ -118,25 +120,28 @@ class Index:
             if kind in ("r", "w") and len(term) >= 3:
                 self.buckets[(kind, term[0])].append(term)
 
-    def _entry_keys(self, s: Service, categories: dict[str, Category]) -> tuple[dict[int, int], dict[int, int]]:
-        """(key → code of its weightiest field, key → occurrences) of one entry."""
+    def _entry_keys(self, s: Service, categories: dict[str, Category], ids: dict[str, tuple[int, ...]]
+                    ) -> tuple[dict[int, int], Counter[int]]:
+        """(key → code of its weightiest field, key → occurrences) of one entry.
+
+        `ids` remembers each text's key numbers for the rest of the build (texts
+        such as category terms and shared examples recur across entries)."""
         fields: tuple[Iterable[str], ...] = (
             [s.title], s.aliases, s.examples, [s.summary], [s.who or ""], [s.how_to_apply or ""],
             categories[s.category].terms if s.category in categories else (),
         )
-        vocab, weights, unit_keys = self.vocab, self.weights, self.language.unit_keys
         best: dict[int, int] = {}
-        counts: dict[int, int] = {}
-        for code, texts in enumerate(fields):
-            w = weights[code]
-            for text in texts:
-                for keys in unit_keys(text):
-                    for key in keys:
-                        k = vocab.setdefault(key, len(vocab))
-                        old = best.get(k)
-                        if old is None or weights[old] < w:
-                            best[k] = code
-                        counts[k] = counts.get(k, 0) + 1
+        counts: Counter[int] = Counter()
+        for code in self._by_weight:  # weightiest field first: the first to claim a key keeps it
+            for text in fields[code]:
+                keys = ids.get(text)
+                if keys is None:
+                    vocab = self.vocab
+                    keys = ids[text] = tuple(vocab.setdefault(k, len(vocab)) for u in self.language.unit_keys(text)
+                                             for k in u)
+                counts.update(keys)
+                for k in keys:
+                    best.setdefault(k, code)
         return best, counts
 
     def _add_phrase(self, doc: int, text: str, gram_postings: dict[str, list[int]]) -> None:
