@@ -107,6 +107,7 @@ class Index:
         owners = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(np.frombuffer(fwd_start, dtype=np.int32)))
         df = np.bincount(keys, minlength=len(self.vocab))
         self.post_doc = _ints(owners[order], "i")
+        self.post_doc_np = np.frombuffer(self.post_doc, dtype=np.int32)  # a view, for searching many at once
         self.post_code = _ints(np.frombuffer(fwd_code, dtype=np.uint8)[order], "B")
         self.post_start = _ints(np.concatenate(([0], np.cumsum(df))), "i")
         self.idf = array("d", [math.log(1 + self.n / c) for c in df.tolist()])  # every key has c ≥ 1
@@ -114,11 +115,11 @@ class Index:
         self.avg_len = sum(doc_len) / max(1, self.n)
         self.max_df = self.settings.max_postings
         self.gram_postings: dict[str, array] = {g: array("i", pids) for g, pids in gram_postings.items()}
-        self.buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)
         for key in self.vocab:
             kind, _, term = key.partition(":")
             if kind in ("r", "w") and len(term) >= 3:
-                self.buckets[(kind, term[0])].append(term)
+                self.buckets[(kind, term[0], len(term))].append(term)
 
     def _entry_keys(self, s: Service, categories: dict[str, Category], ids: dict[str, tuple[int, ...]]
                     ) -> tuple[dict[int, int], Counter[int]]:
@@ -170,6 +171,15 @@ class Index:
         a, b = self.post_start[k], self.post_start[k + 1]
         return self.post_doc[a:b], self.post_code[a:b]
 
+    def among(self, k: int, docs: np.ndarray) -> tuple[list[int], list[int]]:
+        """Those of `docs` (ascending int32) that have key k, with their field codes."""
+        a, b = self.post_start[k], self.post_start[k + 1]
+        have = self.post_doc_np[a:b]
+        at = np.searchsorted(have, docs)
+        at[at == len(have)] = 0
+        hit = have[at] == docs
+        return docs[hit].tolist(), [self.post_code[a + i] for i in at[hit].tolist()]
+
     def entry(self, doc: int, k: int) -> int:
         """Where key k is in service `doc`'s forward rows, or -1 when it has not got it."""
         lo, hi = self.fwd_start[doc], self.fwd_start[doc + 1]
@@ -184,6 +194,7 @@ class Index:
         """Knowledge words that look like `term` (typo tolerance), best first."""
         if len(term) < 3:
             return []
-        pool = [t for t in self.buckets.get((kind, term[0]), ()) if abs(len(t) - len(term)) <= 2]
+        n, first = len(term), term[0]
+        pool = [t for size in range(n - 2, n + 3) for t in self.buckets.get((kind, first, size), ())]
         found = process.extract(term, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff)
         return [(t, score / 100.0) for t, score, _ in found if t != term]

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.retrieval.index import Index, Phrase, grams
@@ -189,19 +190,17 @@ def coverage_scores(
         for (weight, _), best in zip(units, per_unit):
             for doc, v in best.items():
                 partial[doc] = partial.get(doc, 0.0) + weight * v
-        pool = set(sorted(partial, key=partial.__getitem__, reverse=True)[: index.settings.candidate_pool]) | set(extra)
+        pool = set(heapq.nlargest(index.settings.candidate_pool, partial, key=partial.__getitem__)) | set(extra)
         if not pool:  # only common words: the first services of the rarest common key
             _, k, _ = min(common, key=lambda c: index.df(c[1]))
             pool = set(index.postings(k)[0][: index.settings.candidate_pool])
-        fwd_code = index.fwd_code
+        candidates = np.fromiter(sorted(pool), dtype=np.int32, count=len(pool))
         for u, k, factor in common:
             best = per_unit[u]
-            for doc in pool:
-                i = index.entry(doc, k)
-                if i >= 0:
-                    v = factor * weights[fwd_code[i]]
-                    if v > best.get(doc, 0.0):
-                        best[doc] = v
+            for doc, code in zip(*index.among(k, candidates)):
+                v = factor * weights[code]
+                if v > best.get(doc, 0.0):
+                    best[doc] = v
     got: dict[int, float] = {}
     for (weight, _), best in zip(units, per_unit):
         for doc, v in best.items():
