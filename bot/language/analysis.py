@@ -22,7 +22,7 @@ __all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS", "lemmas"]
 KEY_FACTORS: dict[str, float] = {"w": 1.0, "s": 0.9, "r": 0.85, "t": 0.6, "f": 0.75}
 _VERBAL_READING_MIN = 2
 _REMEMBERED_TEXTS = 16_384  # entry texts whose keys are kept; the bundled knowledge has about 5,000
-_REMEMBERED_WORDS = 200_000  # words whose keys are kept (as many as the tokenizer remembers)
+_REMEMBERED_WORDS = 50_000  # words whose keys are kept; the bundled knowledge has about 4,000
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,7 +84,8 @@ class Index:
         self.vocab: dict[str, int] = {}
         self.phrases: list[Phrase] = []
         self.phrase_start = array("i", [0])  # service d's names are phrases[phrase_start[d]:phrase_start[d+1]]
-        gram_postings: dict[str, list[int]] = defaultdict(list)
+        self.gram_ids: dict[str, int] = {}
+        gram_of, gram_pid = array("i"), array("i")  # (n-gram, phrase) pairs, grouped by n-gram below
         categories = categories or {}
         fwd_key, fwd_code, fwd_tf, fwd_start, doc_len = array("i"), array("B"), array("H"), array("i", [0]), array("i")
         self._by_weight = sorted(range(len(FIELDS)), key=lambda code: -self.weights[code])
@@ -98,7 +99,7 @@ class Index:
             fwd_start.append(len(fwd_key))
             doc_len.append(sum(counts.values()))
             for text in (s.title, *s.aliases):
-                self._add_phrase(d, text, gram_postings)
+                self._add_phrase(d, text, gram_of, gram_pid)
             self.phrase_start.append(len(self.phrases))
         self.fwd_key, self.fwd_code, self.fwd_tf, self.fwd_start, self.doc_len = fwd_key, fwd_code, fwd_tf, fwd_start, doc_len
         # The inverted index is the forward one sorted by key (stably, so services stay in order).
@@ -114,7 +115,10 @@ class Index:
         self.unknown_idf = math.log(1 + self.n) + 0.5
         self.avg_len = sum(doc_len) / max(1, self.n)
         self.max_df = self.settings.max_postings
-        self.gram_postings: dict[str, array] = {g: array("i", pids) for g, pids in gram_postings.items()}
+        order = np.argsort(np.frombuffer(gram_of, dtype=np.int32), kind="stable")
+        self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[order], "i")
+        counts = np.bincount(np.frombuffer(gram_of, dtype=np.int32), minlength=len(self.gram_ids))
+        self.gram_start = _ints(np.concatenate(([0], np.cumsum(counts))), "i")
         self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)
         for key in self.vocab:
             kind, _, term = key.partition(":")
@@ -145,7 +149,7 @@ class Index:
                     best.setdefault(k, code)
         return best, counts
 
-    def _add_phrase(self, doc: int, text: str, gram_postings: dict[str, list[int]]) -> None:
+    def _add_phrase(self, doc: int, text: str, gram_of: array, gram_pid: array) -> None:
         reading = self.language.reading(text)
         folded = _fold(text)
         if not reading and not folded:
@@ -155,12 +159,16 @@ class Index:
         pid = len(self.phrases)
         own = grams(reading) | grams(folded)
         self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
+        gram_ids = self.gram_ids
         for g in own:
-            gram_postings[g].append(pid)
+            gram_of.append(gram_ids.setdefault(g, len(gram_ids)))
+            gram_pid.append(pid)
 
     # -- reading the arrays ------------------------------------------------------
-    def key_id(self, key: str) -> int | None:
-        return self.vocab.get(key)
+    def sounding(self, gram: str) -> array | None:
+        """The phrases (ascending) that have the n-gram `gram`, or None."""
+        g = self.gram_ids.get(gram)
+        return None if g is None else self.gram_pids[self.gram_start[g] : self.gram_start[g + 1]]
 
     def df(self, k: int) -> int:
         """How many services have key k."""

@@ -54,7 +54,7 @@ def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, floa
         qgrams |= {q.folded[i : i + 2] for i in range(len(q.folded) - 1)}
     hits: Counter[int] = Counter()
     for g in qgrams:
-        pids = index.gram_postings.get(g)
+        pids = index.sounding(g)
         if pids and len(pids) <= index.max_df:
             hits.update(pids)
     for pid, n in hits.most_common(s.phrase_candidates * 4):
