@@ -119,11 +119,11 @@ class Index:
         self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[order], "i")
         counts = np.bincount(np.frombuffer(gram_of, dtype=np.int32), minlength=len(self.gram_ids))
         self.gram_start = _ints(np.concatenate(([0], np.cumsum(counts))), "i")
+        # Keys (not their terms: the vocabulary's own strings, no copies) by kind, first character, length.
         self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)
         for key in self.vocab:
-            kind, _, term = key.partition(":")
-            if kind in ("r", "w") and len(term) >= 3:
-                self.buckets[(kind, term[0], len(term))].append(term)
+            if key[0] in "rw" and len(key) >= 5:
+                self.buckets[(key[0], key[2], len(key) - 2)].append(key)
 
     def _entry_keys(self, s: Service, categories: dict[str, Category], ids: dict[str, tuple[int, ...]]
                     ) -> tuple[dict[int, int], Counter[int]]:
@@ -203,6 +203,6 @@ class Index:
         if len(term) < 3:
             return []
         n, first = len(term), term[0]
-        pool = [t for size in range(n - 2, n + 3) for t in self.buckets.get((kind, first, size), ())]
+        pool = [k[2:] for size in range(n - 2, n + 3) for k in self.buckets.get((kind, first, size), ())]
         found = process.extract(term, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff)
         return [(t, score / 100.0) for t, score, _ in found if t != term]
