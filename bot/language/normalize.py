@@ -18,6 +18,9 @@ _WAVES = re.compile(rf"[{re.escape('〜～~')}]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SPACE = re.compile(r"\s+")
 _HIRAGANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}  # str.translate table
+# Text made only of these is already normal (NFKC, case folding and every rule above leave
+# it as is): most words, once folded, so the common case costs one scan.
+_SETTLED = re.compile(r"[ぁ-ゖァ-ヺー一-鿿々〆a-z0-9]*")
 _MAX_ROUNDS = 4
 
 
@@ -35,6 +38,8 @@ def normalize(text: str) -> str:
     Repeated until nothing changes, so the result is idempotent even for the
     rare characters whose case folding is not NFKC-stable.
     """
+    if _SETTLED.fullmatch(text):
+        return text
     for _ in range(_MAX_ROUNDS):
         new = _once(text)
         if new == text:
