@@ -1,6 +1,6 @@
 """Start-up benchmark: `serve` → /healthz 200, → first webhook routed, and `ask` one question.
 
-    .venv/bin/python benchmarks/start_bench.py [--repeats 5] [--encoders none,default]
+    .venv/bin/python benchmarks/start_bench.py [--repeats 5] [--encoders none,default] [--against main]
 
 Each figure is the median of `--repeats` fresh processes, measured from the
 moment the process is spawned. The server runs as deployed: LINE channels
@@ -14,6 +14,10 @@ retrieval on) it prints, side by side:
   channel routes, built in a thread after start, are ready);
 - `python -m bot ask` with one question, to its exit (target 1.0 s);
 - for scale, the interpreter alone and the import of line-bot-sdk alone.
+
+`--against REF` measures that git revision too (exported to a temporary
+folder), interleaved with this tree so both see the same machine load, and
+prints this tree's figures with the ratio this/REF.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +57,9 @@ def _status(port: int, method: str, path: str) -> int | None:
         return None
 
 
-def _env(encoder: str, data: str) -> dict[str, str]:
+def _env(encoder: str, data: str, tree: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "MADOGUCHI_ENCODER")}
+    env["PYTHONPATH"] = str(tree)
     dead = f"http://127.0.0.1:{_free_port()}"  # closed: nothing leaves the machine
     env.update(MADOGUCHI_DATA_DIR=data, LINE_API_ENDPOINT=dead, SLACK_API_URL=dead + "/api/",
                SLACK_SIGNING_SECRET="bench-slack-secret", SLACK_BOT_TOKEN="xoxb-bench")
@@ -64,13 +71,13 @@ def _env(encoder: str, data: str) -> dict[str, str]:
     return env
 
 
-def serve_once(encoder: str, *, timeout: float = 60.0) -> tuple[float, float]:
+def serve_once(encoder: str, tree: Path = ROOT, *, timeout: float = 60.0) -> tuple[float, float]:
     """(seconds to /healthz 200, seconds until a LINE webhook is routed) of one fresh server."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as data:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-access-log",
-                                 "--log-level", "warning"], cwd=ROOT, env=_env(encoder, data),
+                                 "--log-level", "warning"], cwd=tree, env=_env(encoder, data, tree),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             health = routed = None
@@ -89,30 +96,48 @@ def serve_once(encoder: str, *, timeout: float = 60.0) -> tuple[float, float]:
             proc.wait(20)
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str], tree: Path = ROOT) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - t0
+
+
+def _export(ref: str, into: Path) -> Path:
+    data = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def measure(trees: dict[str, Path], encoders: list[str], repeats: int, data: str) -> dict:
+    """{tree: {encoder: {figure: [seconds per repeat]}}}, trees interleaved per repeat."""
+    out: dict = {t: {e: {"serve → /healthz": [], "serve → LINE route ready": [], "ask one question": []}
+                     for e in encoders} for t in trees}
+    ask = [sys.executable, "-m", "bot", "ask", "--council", "tomakomai", "かぎを預けたい"]
+    for _ in range(repeats):
+        for enc in encoders:
+            for name, tree in trees.items():
+                health, routed = serve_once(enc, tree)
+                row = out[name][enc]
+                row["serve → /healthz"].append(health)
+                row["serve → LINE route ready"].append(routed)
+                row["ask one question"].append(timed(ask, _env(enc, data, tree), tree))
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--encoders", default="none,default", help="MADOGUCHI_ENCODER values, comma-separated")
+    ap.add_argument("--against", default="main", help="git revision to compare with ('' for none)")
     args = ap.parse_args()
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
-    rows: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as data:
-        for enc in encoders:
-            env = _env(enc, data)
-            serve = [serve_once(enc) for _ in range(args.repeats)]
-            asks = [timed([sys.executable, "-m", "bot", "ask", "--council", "tomakomai", "かぎを預けたい"], env)
-                    for _ in range(args.repeats)]
-            rows[enc] = {
-                "serve → /healthz": statistics.median(h for h, _ in serve),
-                "serve → LINE route ready": statistics.median(r for _, r in serve),
-                "ask one question": statistics.median(asks),
-            }
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"this": ROOT}
+        if args.against:
+            trees[args.against] = _export(args.against, Path(tmp) / "tree")
+        data = str(Path(tmp) / "data")
+        runs = measure(trees, encoders, args.repeats, data)
         env = _env("none", data)
         base = {
             "python -c pass": statistics.median(timed([sys.executable, "-c", "pass"], env)
@@ -121,17 +146,24 @@ def main() -> None:
                 timed([sys.executable, "-c", "import linebot.v3.messaging, linebot.v3.webhook"], env)
                 for _ in range(args.repeats)),
         }
-    print(f"start-up, median of {args.repeats} fresh processes (s); ratio = figure / target")
-    head = "".join(f"{'encoder=' + e:>22}" for e in encoders)
-    print(f"{'':28}{head}{'target':>10}")
-    for name in rows[encoders[0]]:
+    med = {t: {e: {k: statistics.median(v) for k, v in rows.items()} for e, rows in by.items()}
+           for t, by in runs.items()}
+    ref = args.against if args.against else None
+    print(f"start-up, median of {args.repeats} fresh processes (s); ×target = figure / target"
+          + (f"; ×{ref} = this / {ref}, measured interleaved in this run" if ref else ""))
+    print(f"{'':28}" + "".join(f"{'encoder=' + e:>34}" for e in encoders) + f"{'target':>9}")
+    for name in med["this"][encoders[0]]:
         target = TARGETS.get(name)
-        cells = "".join(
-            f"{rows[e][name]:>12.2f}" + (f" (×{rows[e][name] / target:.2f})" if target else " " * 8).rjust(10)
-            for e in encoders)
-        print(f"{name:28}{cells}{(f'{target:.1f}' if target else '-'):>10}")
+        cells = ""
+        for e in encoders:
+            v = med["this"][e][name]
+            cell = f"{v:.2f}" + (f" ×target {v / target:.2f}" if target else "")
+            if ref:
+                cell += f" ({ref} {med[ref][e][name]:.2f}, ×{v / med[ref][e][name]:.2f})"
+            cells += f"{cell:>34}" if len(cell) <= 34 else " " + cell
+        print(f"{name:28}{cells}{(f'{target:.1f}' if target else '-'):>9}")
     for name, value in base.items():
-        print(f"{name:28}{value:>12.2f}")
+        print(f"{name:28}{value:>34.2f}")
 
 
 if __name__ == "__main__":
