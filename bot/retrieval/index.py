@@ -95,7 +95,8 @@ class Index:
             ks = sorted(best)
             fwd_key.extend(ks)
             fwd_code.extend([best[k] for k in ks])
-            fwd_tf.extend([min(counts[k], _MAX_TF) for k in ks])
+            tfs = [counts[k] for k in ks]
+            fwd_tf.extend(tfs if not tfs or max(tfs) <= _MAX_TF else [min(t, _MAX_TF) for t in tfs])
             fwd_start.append(len(fwd_key))
             doc_len.append(sum(counts.values()))
             for text in (s.title, *s.aliases):
@@ -119,11 +120,11 @@ class Index:
         self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[order], "i")
         counts = np.bincount(np.frombuffer(gram_of, dtype=np.int32), minlength=len(self.gram_ids))
         self.gram_start = _ints(np.concatenate(([0], np.cumsum(counts))), "i")
-        # Keys (not their terms: the vocabulary's own strings, no copies) by kind, first character, length.
-        self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+        self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)  # by kind, first character, length
         for key in self.vocab:
-            if key[0] in "rw" and len(key) >= 5:
-                self.buckets[(key[0], key[2], len(key) - 2)].append(key)
+            kind, _, term = key.partition(":")
+            if kind in ("r", "w") and len(term) >= 3:
+                self.buckets[(kind, term[0], len(term))].append(term)
 
     def _entry_keys(self, s: Service, categories: dict[str, Category], ids: dict[str, tuple[int, ...]]
                     ) -> tuple[dict[int, int], Counter[int]]:
@@ -202,7 +203,10 @@ class Index:
         """Knowledge words that look like `term` (typo tolerance), best first."""
         if len(term) < 3:
             return []
+        # Within two characters of its length, and only lengths that can reach `cutoff`
+        # (fuzz.ratio is at most 2·min(n, m)/(n + m)).
         n, first = len(term), term[0]
-        pool = [k[2:] for size in range(n - 2, n + 3) for k in self.buckets.get((kind, first, size), ())]
+        pool = [t for m in range(n - 2, n + 3) if 200 * min(n, m) >= cutoff * (n + m)
+                for t in self.buckets.get((kind, first, m), ())]
         found = process.extract(term, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff)
         return [(t, score / 100.0) for t, score, _ in found if t != term]

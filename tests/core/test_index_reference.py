@@ -159,3 +159,22 @@ def test_forward_and_inverted_arrays_agree(fixture_assistant: Assistant) -> None
         rows = index.fwd_key[index.fwd_start[d]:index.fwd_start[d + 1]]
         assert list(rows) == sorted(rows) and {ids[k] for k in rows} == set(keys)
         assert index.entry(d, len(index.vocab) + 5) == -1
+
+
+@given(st.data(), st.sampled_from([70.0, 85.0, 95.0]))
+@settings(max_examples=150, deadline=None)
+def test_similar_terms_match_a_scan_of_the_whole_vocabulary(fixture_assistant: Assistant, data: st.DataObject,
+                                                            cutoff: float) -> None:
+    from rapidfuzz import fuzz
+
+    index = _assistant(fixture_assistant)
+    kind = data.draw(st.sampled_from("rw"))
+    known = sorted(key[2:] for key in index.vocab if key[0] == kind and len(key) >= 5)
+    word = data.draw(st.sampled_from(known))  # a typo of a word the index knows
+    at = data.draw(st.integers(1, len(word) - 1))
+    edit = data.draw(st.sampled_from(["drop", "swap", "add"]))
+    term = {"drop": word[:at] + word[at + 1:], "swap": word[:at] + "ー" + word[at + 1:],
+            "add": word[:at] + "ん" + word[at:]}[edit]
+    fast = index.similar_terms(kind, term, limit=1000, cutoff=cutoff)
+    scan = [t for t in known if len(term) >= 3 and t[0] == term[0] and abs(len(t) - len(term)) <= 2 and t != term]
+    assert dict(fast) == {t: fuzz.ratio(term, t) / 100 for t in scan if fuzz.ratio(term, t) >= cutoff}
