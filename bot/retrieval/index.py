@@ -7,8 +7,8 @@ Two structures keep a question's cost flat as the knowledge grows:
 A third, the vocabulary bucketed by first character and length, bounds the
 typo search to words that could plausibly be the one meant.
 
-Both key indexes (key → services, and service → keys for the keys too common
-to walk) are flat typed arrays, not Python objects per entry: a national
+Both key indexes (key → services, and service → keys for BM25) are flat
+typed arrays, not Python objects per entry: a national
 deployment holds millions of (service, key) pairs, and an array keeps each
 in 5–7 bytes where a tuple of (int, float) took about 80.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ class Index:
     """Keys are numbered (`vocab`); `post_*[post_start[k]:post_start[k+1]]` are the
     services of key k in ascending order with the code of their best field
     (`weights[code]`), and `fwd_*[fwd_start[d]:fwd_start[d+1]]` the keys of
-    service d in ascending order, with that code and how often the key occurs."""
+    service d in ascending order, with how often each occurs."""
 
     def __init__(
         self,
@@ -102,7 +101,7 @@ class Index:
             for text in (s.title, *s.aliases):
                 self._add_phrase(d, text, gram_of, gram_pid)
             self.phrase_start.append(len(self.phrases))
-        self.fwd_key, self.fwd_code, self.fwd_tf, self.fwd_start, self.doc_len = fwd_key, fwd_code, fwd_tf, fwd_start, doc_len
+        self.fwd_key, self.fwd_tf, self.fwd_start, self.doc_len = fwd_key, fwd_tf, fwd_start, doc_len
         # The inverted index is the forward one sorted by key (stably, so services stay in order).
         keys = np.frombuffer(fwd_key, dtype=np.int32)
         order = np.argsort(keys, kind="stable")
@@ -166,11 +165,6 @@ class Index:
             gram_pid.append(pid)
 
     # -- reading the arrays ------------------------------------------------------
-    def sounding(self, gram: str) -> array | None:
-        """The phrases (ascending) that have the n-gram `gram`, or None."""
-        g = self.gram_ids.get(gram)
-        return None if g is None else self.gram_pids[self.gram_start[g] : self.gram_start[g + 1]]
-
     def df(self, k: int) -> int:
         """How many services have key k."""
         return self.post_start[k + 1] - self.post_start[k]
@@ -188,12 +182,6 @@ class Index:
         at[at == len(have)] = 0
         hit = have[at] == docs
         return docs[hit].tolist(), [self.post_code[a + i] for i in at[hit].tolist()]
-
-    def entry(self, doc: int, k: int) -> int:
-        """Where key k is in service `doc`'s forward rows, or -1 when it has not got it."""
-        lo, hi = self.fwd_start[doc], self.fwd_start[doc + 1]
-        i = bisect_left(self.fwd_key, k, lo, hi)
-        return i if i < hi and self.fwd_key[i] == k else -1
 
     def names_of(self, doc: int) -> range:
         """The phrase numbers of service `doc`'s title and aliases."""

@@ -14,6 +14,7 @@ for deciding stays the combined signal.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,10 +54,11 @@ def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, floa
         qgrams |= {q.reading[i : i + 2] for i in range(len(q.reading) - 1)}
         qgrams |= {q.folded[i : i + 2] for i in range(len(q.folded) - 1)}
     hits: Counter[int] = Counter()
+    ids, start, names = index.gram_ids, index.gram_start, index.gram_pids
     for g in qgrams:
-        pids = index.sounding(g)
-        if pids and len(pids) <= index.max_df:
-            hits.update(pids)
+        i = ids.get(g)
+        if i is not None and 0 < start[i + 1] - start[i] <= index.max_df:
+            hits.update(names[start[i] : start[i + 1]])
     for pid, n in hits.most_common(s.phrase_candidates * 4):
         p = index.phrases[pid]
         if n < max(1, p.grams // 3):
@@ -228,15 +230,16 @@ def bm25(
     out: dict[int, float] = {}
     words = keys if keys is not None else [list(u.keys) for u in q.units]
     ids = [[k for k in map(index.vocab.get, word) if k is not None] for word in words]
-    idf, tfs = index.idf, index.fwd_tf
+    idf, keys_of, tfs, start = index.idf, index.fwd_key, index.fwd_tf, index.fwd_start
     for d in docs:
+        lo, hi = start[d], start[d + 1]  # the service's keys, ascending: found by bisection
         norm = k1 * (1 - b + b * index.doc_len[d] / (index.avg_len or 1))
         total = 0.0
         for word in ids:
             best = 0.0
             for k in word:
-                i = index.entry(d, k)
-                if i >= 0:
+                i = bisect_left(keys_of, k, lo, hi)
+                if i < hi and keys_of[i] == k:
                     tf = tfs[i]
                     best = max(best, idf[k] * tf * (k1 + 1) / (tf + norm))
             total += best

