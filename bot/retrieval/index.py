@@ -7,10 +7,10 @@ Two structures keep a question's cost flat as the knowledge grows:
 A third, the vocabulary bucketed by first character and length, bounds the
 typo search to words that could plausibly be the one meant.
 
-Both key indexes (key → services, and service → keys for BM25) are flat
-typed arrays, not Python objects per entry: a national
-deployment holds millions of (service, key) pairs, and an array keeps each
-in 5–7 bytes where a tuple of (int, float) took about 80.
+Both key indexes (key → services, and service → keys for BM25) and the
+n-gram index are flat typed arrays, not Python objects per entry: a national
+deployment holds millions of (service, key) pairs, and arrays keep each in
+5–6 bytes where a tuple of (int, float) in a per-service dict took about 80.
 """
 
 from __future__ import annotations
@@ -115,10 +115,10 @@ class Index:
         self.unknown_idf = math.log(1 + self.n) + 0.5
         self.avg_len = sum(doc_len) / max(1, self.n)
         self.max_df = self.settings.max_postings
-        order = np.argsort(np.frombuffer(gram_of, dtype=np.int32), kind="stable")
-        self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[order], "i")
-        counts = np.bincount(np.frombuffer(gram_of, dtype=np.int32), minlength=len(self.gram_ids))
-        self.gram_start = _ints(np.concatenate(([0], np.cumsum(counts))), "i")
+        by_gram = np.argsort(np.frombuffer(gram_of, dtype=np.int32), kind="stable")
+        self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[by_gram], "i")
+        per_gram = np.bincount(np.frombuffer(gram_of, dtype=np.int32), minlength=len(self.gram_ids))
+        self.gram_start = _ints(np.concatenate(([0], np.cumsum(per_gram))), "i")
         self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)  # by kind, first character, length
         for key in self.vocab:
             kind, _, term = key.partition(":")

@@ -162,8 +162,9 @@ def coverage_scores(
 
     Keys rare enough are walked through their postings; keys shared by more
     than `max_df` services only add to the best `candidate_pool` services found
-    so far (and `extra`, the services named by phrase), through the forward
-    index. On knowledge where no key is that common the result is exact.
+    so far (and `extra`, the services named by phrase), found in the key's
+    postings by binary search. On knowledge where no key is that common the
+    result is exact.
     `units` are the question's `weighted_units`, when already worked out.
     """
     units = weighted_units(index, q) if units is None else units
