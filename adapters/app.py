@@ -13,9 +13,12 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from adapters.deferred import DeferredRoutes
 from adapters.runtime import Runtime
+
+SLACK_PATH = "/slack/events"  # adapters.slack.routes.PATH, named here so the SDK loads later
 
 __all__ = ["create_app"]
 
@@ -50,18 +53,26 @@ def _metrics(runtime: Runtime):
     return metrics
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def _channel_routes(runtime: Runtime) -> list[BaseRoute]:
     from adapters.line.routes import line_routes
     from adapters.slack.routes import slack_routes
 
+    return [*line_routes(runtime), *slack_routes(runtime)]
+
+
+def create_app(runtime: Runtime, *, defer_channels: bool = False) -> Starlette:
+    """With `defer_channels` (the server) LINE and Slack routes are built in a
+    thread after start, so `/healthz` does not wait for their SDKs' imports."""
+    later = DeferredRoutes(lambda: _channel_routes(runtime)) if defer_channels else None
     routes = [
         Route("/healthz", _health(runtime), methods=["GET"]),
         Route("/metrics", _metrics(runtime), methods=["GET"]),
-        *line_routes(runtime),
-        *slack_routes(runtime),
+        *([Route("/line/{council}", later), Route(SLACK_PATH, later)] if later else _channel_routes(runtime)),
     ]
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if later is not None:
+            later.start()
         yield
         await runtime.close_connections()
 

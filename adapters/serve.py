@@ -88,7 +88,7 @@ async def _serve_async(args: argparse.Namespace) -> int:
     runtime.freeze_heap = True
     freeze_heap()
     args.redactor.add(*config_secrets(runtime.config))
-    app = create_app(runtime)
+    app = create_app(runtime, defer_channels=True)  # /healthz first, the SDKs' imports after
     loop = asyncio.get_running_loop()
 
     def reload_logged(via: str) -> None:
