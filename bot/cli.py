@@ -3,15 +3,22 @@
 Other packages add commands through the `madoguchi.commands` entry point
 group (the adapters add `serve` and `line richmenu`), so the core never
 imports them.
+
+The global options (`--knowledge`, and `--council`/`--audience` for the
+commands that answer) work before or after the subcommand, because people
+type them in both places; an option that does not apply, or that does not
+exist, is named in the error rather than swallowed with the words around it.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TextIO
@@ -24,9 +31,13 @@ from bot.retrieval.encoder import EncoderStatus, load_encoder
 from bot.retrieval.vectors import open_vectors
 from bot.render import to_text
 
-__all__ = ["main", "answer_json", "build_parser"]
+__all__ = ["main", "answer_json", "build_parser", "parse_args"]
 
-DEFAULT_COUNCIL = "tomakomai"
+_SCOPED = (("council", "--council"), ("audience", "--audience"))  # global, but only where a command takes them
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given (message for the user in `args[0]`)."""
 
 
 def answer_json(answer: Answer) -> dict:
@@ -42,7 +53,10 @@ def answer_json(answer: Answer) -> dict:
 
 def _assistant(args: argparse.Namespace) -> Assistant:
     knowledge = load_knowledge(args.knowledge)
-    return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder))
+    assistant = Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder))
+    if getattr(args, "council", "") is None:
+        args.council = _default_council(assistant, command=args.command)
+    return assistant
 
 
 def _encoder() -> EncoderStatus:
@@ -66,6 +80,19 @@ def cmd_kb_embed(args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"{len(vectors)} vectors ({vectors.encoded} newly encoded) in {vectors.path}"
               + ("" if kept else " (not written: see the log)") + "\n")
     return 0 if kept else 1
+
+
+def _default_council(assistant: Assistant, *, command: str) -> str:
+    """MADOGUCHI_COUNCIL, or the only council; with several, asking for one beats guessing."""
+    chosen = os.environ.get("MADOGUCHI_COUNCIL", "").strip()
+    councils = assistant.knowledge.councils
+    if chosen:
+        return chosen
+    if len(councils) == 1:
+        return next(iter(councils))
+    listing = "\n".join(f"  {cid:<12} {c.name}" for cid, c in sorted(councils.items()))
+    raise UsageError(f"{command} needs --council (or MADOGUCHI_COUNCIL): the knowledge has {len(councils)} councils:\n"
+                     f"{listing}")
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
@@ -192,23 +219,44 @@ def cmd_report_feedback(args: argparse.Namespace, out: TextIO) -> int:
     return run(council=args.council, since=args.since, data_dir=args.data_dir, knowledge=args.knowledge, out=out)
 
 
+def _add_knowledge(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--knowledge", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                   help=f"knowledge folder (default: MADOGUCHI_KNOWLEDGE, else {default_root()})")
+
+
+def _add_council(p: argparse.ArgumentParser, *, audience: bool = True) -> None:
+    p.add_argument("--council", default=argparse.SUPPRESS,
+                   help="council id, a folder name in the knowledge (default: MADOGUCHI_COUNCIL, or the only one)")
+    if audience:
+        p.add_argument("--audience", choices=["resident", "staff"], default=argparse.SUPPRESS,
+                       help="staff also gets staff-only entries (default: resident)")
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser under `parser` (itself included), groups such as `kb` and leaves such as `kb check`."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                found += _parsers(child)
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="madoguchi", description="社協の窓口アシスタント Madoguchi")
-    parser.add_argument("--knowledge", type=Path, default=None, help=f"knowledge folder (default: {default_root()})")
+    parser = argparse.ArgumentParser(
+        prog="madoguchi", description="社協の窓口アシスタント Madoguchi",
+        epilog="--knowledge, --council and --audience may be given before or after the command.")
+    _add_council(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_council(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--council", default=DEFAULT_COUNCIL, help="council id (folder name in knowledge/)")
-        p.add_argument("--audience", choices=["resident", "staff"], default="resident")
-
     ask = sub.add_parser("ask", help="answer questions ('-' reads one per line from stdin)")
-    with_council(ask)
+    _add_council(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("question", nargs="+")
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="an interactive session in the terminal")
-    with_council(chat)
+    _add_council(chat)
     chat.set_defaults(func=cmd_chat)
 
     kb = sub.add_parser("kb", help="knowledge tools").add_subparsers(dest="kb_command", required=True)
@@ -231,12 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="reports from the query log").add_subparsers(dest="report", required=True)
     un = report.add_parser("unanswered", help="questions that got fallback or choices, grouped")
-    un.add_argument("--council")
+    _add_council(un, audience=False)
     un.add_argument("--since", default="30d")
     un.add_argument("--data-dir", type=Path)
     un.set_defaults(func=cmd_report)
     fb = report.add_parser("feedback", help="はい／いいえ answers to 役に立った？, with the answers residents said no to")
-    fb.add_argument("--council")
+    _add_council(fb, audience=False)
     fb.add_argument("--since", default="30d")
     fb.add_argument("--data-dir", type=Path)
     fb.set_defaults(func=cmd_report_feedback)
@@ -244,17 +292,48 @@ def build_parser() -> argparse.ArgumentParser:
     for ep in entry_points(group="madoguchi.commands"):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()
         register(sub)
+    for p in _parsers(parser):  # after the plug-ins, so `serve --knowledge DIR` works too
+        _add_knowledge(p)
+        p.set_defaults(_parser=p)
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> argparse.Namespace:
+    """Parse like argparse, then say which option is wrong and fill in the global defaults."""
+    e = os.environ if env is None else env
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    here: argparse.ArgumentParser = args._parser
+    if extras:
+        options = [a for a in extras if a.startswith("-") and a != "-"]
+        if options:
+            known = sorted(o for o in here._option_string_actions if o.startswith("--"))
+            near = difflib.get_close_matches(options[0].split("=")[0], known, n=1)
+            here.error(f"unknown option {options[0]}" + (f" (did you mean {near[0]}?)" if near else "")
+                       + f"; this command takes {', '.join(known)}")
+        words = any(a.dest == "question" for a in here._actions)
+        here.error(f"unexpected argument {extras[0]!r}" + (": give all the words of a question together, after "
+                                                           "the options (in quotes if it has spaces)" if words else ""))
+    for dest, flag in _SCOPED:
+        if dest in vars(args) and flag not in here._option_string_actions:
+            here.error(f"{flag} does not apply to '{here.prog}'")
+    defaults = {"knowledge": Path(e["MADOGUCHI_KNOWLEDGE"]) if e.get("MADOGUCHI_KNOWLEDGE") else None,
+                "council": None, "audience": "resident"}
+    for dest, value in defaults.items():
+        if dest not in vars(args):
+            setattr(args, dest, value)
+    del args._parser
+    return args
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     out = out or sys.stdout
     try:
         return args.func(args, out)
     except KnowledgeError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
-    except UnknownCouncil as exc:
+    except (UnknownCouncil, UsageError) as exc:
         sys.stderr.write(f"{exc.args[0]}\n")
         return 2
