@@ -144,10 +144,31 @@ async def _serve_async(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DropBoltTokenNotice(logging.Filter):
+    """Drop bolt's "As you gave `client` as well, `token` will be unused." on every start.
+
+    bolt reads SLACK_BOT_TOKEN from the environment even when it is given a
+    client, and warns that the token is unused, although the client carries
+    that very token: a warning at every start that no operator can act on.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+        self.notice = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.notice
+
+
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
     from adapters.logging import setup
 
     args.redactor = setup(level=args.log_level.upper())
+    quiet = _DropBoltTokenNotice()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(quiet)
     return asyncio.run(_serve_async(args))
 
 
