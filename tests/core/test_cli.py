@@ -13,6 +13,9 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "knowledge"
 
 def _bot(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("MADOGUCHI_COUNCIL", "MADOGUCHI_KNOWLEDGE")}
+    # The command line's contract, not retrieval: answered lexically. With the encoder on, each
+    # run would encode the fixture knowledge (it has no vector cache), about a minute of CPU.
+    base["MADOGUCHI_ENCODER"] = "none"
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, timeout=120,
         env={**base, **(env or {})},
@@ -147,3 +150,27 @@ def test_one_council_needs_no_flag(tmp_path: Path) -> None:
     p = _bot("ask", "--knowledge", str(one), "--json", "車いす")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["council"] == "minato"
+
+
+def test_every_report_names_the_log_it_read(tmp_path: Path, monkeypatch) -> None:
+    import io
+    import time
+
+    from bot.cli import main
+    from bot.querylog import LogEntry
+    from bot.querylog.report import log_source
+    from bot.querylog.sqlite import SqliteQueryLog
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    log = SqliteQueryLog.in_dir(tmp_path, salt="s")
+    log.record(LogEntry(time.time() - 10, "minato", "line", "ペットを預かって", "fallback", event_id="e1"))
+    log.close()
+    for report in ("unanswered", "feedback"):
+        out = io.StringIO()
+        assert main(["--knowledge", str(FIXTURE), "report", report, "--data-dir", str(tmp_path)], out=out) == 0
+        assert out.getvalue().splitlines()[-1] == f"クエリログ: {tmp_path / 'querylog.sqlite3'} (--data-dir)", report
+    assert log_source(data_dir=None, env={"MADOGUCHI_DATA_DIR": "/var/lib/madoguchi"}) == \
+        "/var/lib/madoguchi/querylog.sqlite3 (MADOGUCHI_DATA_DIR)"
+    assert "set MADOGUCHI_DATA_DIR" in log_source(data_dir=None, env={})
+    postgres = log_source(data_dir=None, env={"DATABASE_URL": "postgresql://madoguchi:s3cret@db.internal:5433/mado"})
+    assert postgres == "PostgreSQL db.internal:5433/mado (DATABASE_URL)"
