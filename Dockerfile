@@ -49,7 +49,7 @@ COPY adapters/ adapters/
 RUN set -eux; \
     install="pip --python /opt/venv/bin/python install --no-compile"; \
     if [ -f requirements.lock ]; then \
-        $install --require-hashes --no-deps -r requirements.lock; \
+        $install --require-hashes -r requirements.lock; \
         $install --no-deps '.[serve,ops]'; \
         pip --python /opt/venv/bin/python check; \
     else \
