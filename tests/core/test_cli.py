@@ -174,3 +174,11 @@ def test_every_report_names_the_log_it_read(tmp_path: Path, monkeypatch) -> None
     assert "set MADOGUCHI_DATA_DIR" in log_source(data_dir=None, env={})
     postgres = log_source(data_dir=None, env={"DATABASE_URL": "postgresql://madoguchi:s3cret@db.internal:5433/mado"})
     assert postgres == "PostgreSQL db.internal:5433/mado (DATABASE_URL)"
+
+
+def test_python_without_the_packages_says_how_to_run_it() -> None:
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.run([sys.executable, "-S", "-m", "bot", "kb", "check"], cwd=root, capture_output=True,
+                       text=True, timeout=60)  # -S: no site-packages, as with a system python3
+    assert p.returncode == 1
+    assert "No module named" in p.stderr and "scripts/run" in p.stderr and "Traceback" not in p.stderr
