@@ -26,6 +26,7 @@ from typing import TextIO
 from bot.answer import Answer, Option
 from bot.assistant import Assistant, UnknownCouncil
 from bot.knowledge.loader import check_knowledge, default_root, load_knowledge
+from bot.knowledge.model import Knowledge
 from bot.knowledge.problems import KnowledgeError
 from bot.retrieval.encoder import EncoderStatus, load_encoder
 from bot.retrieval.vectors import open_vectors
@@ -53,10 +54,22 @@ def answer_json(answer: Answer) -> dict:
 
 def _assistant(args: argparse.Namespace) -> Assistant:
     knowledge = load_knowledge(args.knowledge)
-    assistant = Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder))
-    if getattr(args, "council", "") is None:
-        args.council = _default_council(assistant, command=args.command)
-    return assistant
+    if getattr(args, "council", "") is None:  # before the indexes are built: a usage error comes at once
+        args.council = _default_council(knowledge, command=args.command)
+    return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder))
+
+
+def _default_council(knowledge: Knowledge, *, command: str) -> str:
+    """MADOGUCHI_COUNCIL, or the only council; with several, asking for one beats guessing."""
+    chosen = os.environ.get("MADOGUCHI_COUNCIL", "").strip()
+    councils = knowledge.councils
+    if chosen:
+        return chosen
+    if len(councils) == 1:
+        return next(iter(councils))
+    listing = "\n".join(f"  {cid:<12} {c.name}" for cid, c in sorted(councils.items()))
+    raise UsageError(f"{command} needs --council (or MADOGUCHI_COUNCIL): the knowledge has {len(councils)} councils:\n"
+                     f"{listing}")
 
 
 def _encoder() -> EncoderStatus:
@@ -80,19 +93,6 @@ def cmd_kb_embed(args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"{len(vectors)} vectors ({vectors.encoded} newly encoded) in {vectors.path}"
               + ("" if kept else " (not written: see the log)") + "\n")
     return 0 if kept else 1
-
-
-def _default_council(assistant: Assistant, *, command: str) -> str:
-    """MADOGUCHI_COUNCIL, or the only council; with several, asking for one beats guessing."""
-    chosen = os.environ.get("MADOGUCHI_COUNCIL", "").strip()
-    councils = assistant.knowledge.councils
-    if chosen:
-        return chosen
-    if len(councils) == 1:
-        return next(iter(councils))
-    listing = "\n".join(f"  {cid:<12} {c.name}" for cid, c in sorted(councils.items()))
-    raise UsageError(f"{command} needs --council (or MADOGUCHI_COUNCIL): the knowledge has {len(councils)} councils:\n"
-                     f"{listing}")
 
 
 def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:

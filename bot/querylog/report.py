@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit
 
 from bot.querylog import QueryLog, UnansweredGroup
 
@@ -24,6 +23,8 @@ __all__ = ["run", "parse_since", "format_groups", "opened_log", "log_source", "N
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
 _UNIT = {"h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0}
+# scheme://[user[:password]@]host[:port][/database][?options]: what a report may name of it
+_DB_URL = re.compile(r"^[\w+.-]+://(?:[^/?#]*@)?(?P<host>\[[^\]]*\]|[^:/?]*)(?::(?P<port>\d+))?/?(?P<db>[^?]*)")
 
 
 def parse_since(since: str | float | None, *, now: float | None = None) -> float:
@@ -84,8 +85,9 @@ def log_source(*, data_dir: Path | None, env: Mapping[str, str] | None = None) -
     e = os.environ if env is None else env
     database_url, folder = _location(data_dir, e)
     if database_url:
-        url = urlsplit(database_url)
-        return f"PostgreSQL {url.hostname or 'localhost'}:{url.port or 5432}/{url.path.lstrip('/')} (DATABASE_URL)"
+        m = _DB_URL.match(database_url)
+        host, port, db = (m.group("host"), m.group("port"), m.group("db")) if m else ("", None, "")
+        return f"PostgreSQL {host or 'localhost'}:{port or 5432}/{db} (DATABASE_URL)"
     why = "--data-dir" if data_dir else ("MADOGUCHI_DATA_DIR" if e.get("MADOGUCHI_DATA_DIR") else
                                          "the default; set MADOGUCHI_DATA_DIR or --data-dir for another")
     return f"{folder / DB_NAME} ({why})"

@@ -172,7 +172,7 @@ def test_every_report_names_the_log_it_read(tmp_path: Path, monkeypatch) -> None
     assert log_source(data_dir=None, env={"MADOGUCHI_DATA_DIR": "/var/lib/madoguchi"}) == \
         "/var/lib/madoguchi/querylog.sqlite3 (MADOGUCHI_DATA_DIR)"
     assert "set MADOGUCHI_DATA_DIR" in log_source(data_dir=None, env={})
-    postgres = log_source(data_dir=None, env={"DATABASE_URL": "postgresql://madoguchi:s3cret@db.internal:5433/mado"})
+    postgres = log_source(data_dir=None, env={"DATABASE_URL": "postgresql://madoguchi:s3@cret@db.internal:5433/mado"})
     assert postgres == "PostgreSQL db.internal:5433/mado (DATABASE_URL)"
 
 
