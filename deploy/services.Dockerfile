@@ -38,7 +38,10 @@ CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", ""
      "--dir", "/var/lib/redis"]
 
 FROM debian AS postgres
+# No "main" cluster at install time: postgres-start creates the one in PGDATA on first start.
 RUN set -eux; \
+    mkdir -p /etc/postgresql-common/createcluster.d; \
+    echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/madoguchi.conf; \
     apt-get update; \
     apt-get install -y --no-install-recommends postgresql-15; \
     rm -rf /var/lib/apt/lists/*; \
