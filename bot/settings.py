@@ -102,5 +102,5 @@ class MatchSettings:
     # …and a message that plainly asks for one service needs this much more margin.
     danger_asking: float = 0.006
     danger_emergency: float = 0.006
-    danger_concern: float = -0.006
+    danger_concern: float = 0.002
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))
