@@ -116,6 +116,9 @@ def _personal(text: str) -> str:
     return _BUILDING.sub(BUILDING_MASK, text)
 
 
+MAX_MASKED = 4_000  # characters of a message that are masked and kept; the rest is cut
+
+
 def mask_text(text: str, *, keep_ids: bool = False) -> str:
     """`text` with phone/account/card-like digit runs and e-mail addresses masked.
 
@@ -125,6 +128,8 @@ def mask_text(text: str, *, keep_ids: bool = False) -> str:
     """
     if not text:
         return text
+    if len(text) > MAX_MASKED:  # nothing keeps more of a message; the cost stays bounded
+        text = text[:MAX_MASKED] + "…"
     if "@" in text or "＠" in text:
         text = _EMAIL.sub(lambda m: MASK * 3 + "@" + MASK * 3, text)
     text = _personal(text)
