@@ -79,25 +79,20 @@ def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, floa
                 yield p, s.fuzzy_floor_value + (1 - s.fuzzy_floor_value) * (raw - floor) / (1 - floor)
 
 
+def _set_aside(p: Phrase, q: Analysis, markers: tuple[str, ...]) -> bool:
+    """The name is in the message only to set it aside: 「〇〇以外で」, 「〇〇ではなく」,
+    「〇〇に通っていますが、ほかに」. The markers are data (`excluding` in `_common/synonyms.yaml`)."""
+    at = q.folded.find(p.folded)
+    while at != -1:
+        if q.folded[at + len(p.folded):].lstrip("」』)）、 ").startswith(markers):
+            return True
+        at = q.folded.find(p.folded, at + 1)
+    return False
+
+
 def excluded(index: Index, q: Analysis) -> set[int]:
-    """Services whose name is in the message only to set them aside: 「〇〇以外で」,
-    「〇〇ではなく」, 「〇〇に通っていますが、ほかに」. The markers are data
-    (`excluding` in `_common/synonyms.yaml`)."""
-    markers = index.language.excluding
-    if not markers:
-        return set()
-    out: set[int] = set()
-    for p, sim in _name_similarities(index, q):
-        if sim < 1.0 or len(p.folded) < 2:
-            continue
-        at = q.folded.find(p.folded)
-        while at != -1:
-            after = q.folded[at + len(p.folded):].lstrip("」』)）、 ")
-            if after.startswith(markers):
-                out.add(p.doc)
-                break
-            at = q.folded.find(p.folded, at + 1)
-    return out
+    """Services whose name is in the message only to set them aside."""
+    return _phrases(index, q)[2]
 
 
 def named_exactly(index: Index, q: Analysis, *, min_length: int = 3) -> set[int]:
@@ -110,12 +105,17 @@ def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
     return _phrases(index, q)[0]
 
 
-def _phrases(index: Index, q: Analysis, *, min_named: int = 3) -> tuple[dict[int, float], set[int]]:
-    """`phrase_scores`, and the services whose name is in the question exactly."""
+def _phrases(index: Index, q: Analysis, *, min_named: int = 3) -> tuple[dict[int, float], set[int], set[int]]:
+    """`phrase_scores`, the services whose name is in the question exactly, and those
+    whose name is there only to be set aside — all from one pass over the names."""
     s = index.settings
+    markers = index.language.excluding
     out: dict[int, float] = {}
     named: set[int] = set()
+    aside: set[int] = set()
     for p, sim in _name_similarities(index, q):
+        if sim >= 1.0 and markers and len(p.folded) >= 2 and _set_aside(p, q, markers):
+            aside.add(p.doc)
         if sim >= 1.0 and len(p.reading) >= min_named:
             named.add(p.doc)
         # A short name inside a long question is weaker evidence than the same name alone.
@@ -123,7 +123,7 @@ def _phrases(index: Index, q: Analysis, *, min_named: int = 3) -> tuple[dict[int
         sim *= s.phrase_base + (1.0 - s.phrase_base) * share
         if sim > out.get(p.doc, 0.0):
             out[p.doc] = sim
-    return out, named
+    return out, named, aside
 
 
 def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[str, float]]]]:
@@ -262,8 +262,7 @@ def _closeness(index: Index, q: Analysis, docs: list[int]) -> dict[int, float]:
 def rank(index: Index, q: Analysis, *, audience: Audience = "resident", limit: int | None = None) -> list[Match]:
     """Services of the index that fit the question, best first."""
     s = index.settings
-    phrase, named = _phrases(index, q)
-    aside = excluded(index, q)
+    phrase, named, aside = _phrases(index, q)
     for d in aside:  # a name set aside is no evidence for its service
         phrase.pop(d, None)
         named.discard(d)
