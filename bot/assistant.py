@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.answer import Answer, Option, label
-from bot.decision.decide import decide, service_answer
+from bot.decision.decide import agreed, decide, service_answer
 from bot.knowledge.model import Audience, Council, Knowledge, Service
 from bot.language.analysis import Analysis, Language
 from bot.language.normalize import normalize
@@ -154,9 +154,8 @@ class Assistant:
             return False
         if verdict.reading.margin >= s.danger_emergency + s.danger_asking:
             return False
-        matches = ranking.matches
-        lead = matches[0].score - (matches[1].score if len(matches) > 1 else 0.0) if matches else 0.0
-        return ranking.agree and matches[0].score >= s.agree_answer and lead >= s.agree_margin
+        offered = [m for m in ranking.matches if m.service.offered]
+        return bool(offered) and agreed(ranking, offered[0], offered[1:], s)
 
     def _helpers(self, council_id: str, verdict: Verdict | None) -> tuple[Option, ...]:
         """The council's own services for a kind of danger that has them (no food, no bed tonight)."""

@@ -17,7 +17,7 @@ from bot.knowledge.model import Council, Knowledge, Service
 from bot.safety.check import Verdict
 from bot.settings import MatchSettings
 
-__all__ = ["decide", "service_answer", "options", "card"]
+__all__ = ["decide", "service_answer", "options", "card", "agreed"]
 
 
 def options(matches: Sequence[Match], *, limit: int) -> tuple[Option, ...]:
@@ -119,7 +119,7 @@ def _clear_winner(ranking: Ranking, top: Match, others: Sequence[Match], setting
                      and (only_named or lead >= (settings.named_margin if name_evidence else settings.margin)))
 
 
-def _agreed(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
+def agreed(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
     """Both retrievers put this service first, and it leads the fused ranking clearly."""
     lead = top.score - max((m.score for m in others), default=0.0)
     return ranking.agree and top.score >= settings.agree_answer and lead >= settings.agree_margin
@@ -183,7 +183,7 @@ def _decide(
         maybe = options([m for m in ranked if m.score >= settings.maybe], limit=settings.max_choices - 1)
         return _fallback(council, query, M.no_match, reason="no_match", results=results, maybe=maybe)
     others = ranked[1:]
-    if _clear_winner(ranking, top, others, settings) or _agreed(ranking, top, others, settings):
+    if _clear_winner(ranking, top, others, settings) or agreed(ranking, top, others, settings):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)
