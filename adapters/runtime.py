@@ -6,6 +6,7 @@ import asyncio
 import gc
 import inspect
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,11 +20,18 @@ from bot.answer import Answer
 from bot.knowledge.live import LiveKnowledge, ReloadResult
 from bot.querylog import QueryLog
 
-__all__ = ["Runtime", "log_reload"]
+__all__ = ["Runtime", "log_reload", "safe_text"]
 
 T = TypeVar("T")
 log = logging.getLogger("madoguchi.reload")
 MAX_LOGGED_PROBLEMS = 50
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def safe_text(text: str) -> str:
+    """`text` with lone UTF-16 surrogates (JSON may carry "\\ud800") replaced: no tokeniser, codec or
+    database takes them, and a resident's message must still be answered and logged."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def log_reload(result: ReloadResult, *, via: str) -> None:
@@ -66,6 +74,7 @@ class Runtime:
         mixes two knowledge bases in one answer.
         """
         assistant = self.live.assistant
+        text = safe_text(text)
         started = time.perf_counter()
         answer = await self.in_thread(assistant.ask, council, text, audience=audience)
         self.metrics.observe("madoguchi_answer_seconds", time.perf_counter() - started, channel=channel)

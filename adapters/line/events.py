@@ -20,7 +20,7 @@ from adapters.line.client import LineClient, ReplyFailed
 from adapters.line.flex import choices_messages, menu_item, render, text_message
 from adapters.line.postback import Postback, decode
 from adapters.line.texts import KIND_NAMES, T
-from adapters.runtime import Runtime
+from adapters.runtime import Runtime, safe_text
 from bot.assistant import UnknownCouncil
 from bot.messages import M
 from bot.querylog import LogEntry, entry_for
@@ -87,7 +87,7 @@ def _short_name(ctx: Context) -> str:
 async def on_text(ctx: Context, event) -> Reply | None:
     where, user = _source(event)
     content = event.message
-    text = content.text
+    text = safe_text(content.text or "")
     if where != "user":
         if not _mentions_bot(content, ctx.bot_user_id):
             return None  # a group talking among itself

@@ -80,19 +80,19 @@ def build_slack_app(runtime: Runtime, *, state: SlackState | None = None, socket
     async def on_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("channel", "").startswith("D"):  # DMs arrive as message.im; answer them once, there
             return
-        runtime.spawn(handle_text(state, thread_reply(client, event), text=clean_text(event.get("text", "")),
+        runtime.spawn(handle_text(state, thread_reply(client, event), text=clean_text(event.get("text") or ""),
                                   channel=event.get("channel"), user=event.get("user")))
 
     @app.event("message")
     async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, other bots: not questions
-        runtime.spawn(handle_text(state, thread_reply(client, event), text=clean_text(event.get("text", "")),
+        runtime.spawn(handle_text(state, thread_reply(client, event), text=clean_text(event.get("text") or ""),
                                   channel=event.get("channel"), user=event.get("user")))
 
     @app.command(re.compile(r"^/"))  # whatever the command is named in the manifest
     async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        text = clean_text(command.get("text", ""))
+        text = clean_text(command.get("text") or "")
         if text.casefold() in ("reload", "再読み込み", "リロード"):
             await ack(WORKING)  # reloading takes a second or two: say so at once
         else:

@@ -2,15 +2,16 @@
 
 bolt parses a body before it checks the signature and answers 500 when the
 body does not parse, so this route checks the signature first (with
-slack_sdk's own verifier) and refuses bodies that are not Slack's shapes
-with 400; only then does bolt see the request.
+slack_sdk's own verifier, after the timestamp header is known to be whole
+seconds and the body UTF-8) and refuses bodies that are not Slack's shapes
+(`shape.well_formed`) with 400; only then does bolt see the request. Should
+bolt still fail on some body, the answer is 400 and one log line: a webhook
+never answers 5xx, which would only make Slack retry the same body.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from urllib.parse import parse_qs
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
@@ -20,6 +21,7 @@ from starlette.routing import Route
 
 from adapters.runtime import Runtime
 from adapters.slack.app import build_slack_app
+from adapters.slack.shape import valid_timestamp, well_formed
 
 __all__ = ["slack_routes", "PATH"]
 
@@ -27,16 +29,12 @@ PATH = "/slack/events"
 log = logging.getLogger("madoguchi.slack")
 
 
-def _well_formed(body: bytes, content_type: str) -> bool:
-    """A JSON object (events) or a form whose optional `payload` is a JSON object."""
+def _utf8(body: bytes) -> bool:
     try:
-        text = body.decode("utf-8")
-        if content_type.startswith("application/json"):
-            return isinstance(json.loads(text), dict)
-        form = parse_qs(text, strict_parsing=bool(text))
-        return "payload" not in form or isinstance(json.loads(form["payload"][0]), dict)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        body.decode("utf-8")
+    except UnicodeDecodeError:
         return False
+    return True
 
 
 def slack_routes(runtime: Runtime) -> list[Route]:
@@ -54,13 +52,21 @@ def slack_routes(runtime: Runtime) -> list[Route]:
             runtime.metrics.inc("madoguchi_slack_rejected_total", reason="size")
             return PlainTextResponse("body too large or without length", status_code=413)
         body = await request.body()  # Starlette caches it: bolt reads the same bytes
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        if not (valid_timestamp(request.headers.get("x-slack-request-timestamp")) and _utf8(body)
+                and verifier.is_valid_request(body, dict(request.headers))):
             runtime.metrics.inc("madoguchi_slack_rejected_total", reason="signature")
             return PlainTextResponse("invalid request", status_code=401)
-        if not _well_formed(body, request.headers.get("content-type", "")):
+        if not well_formed(body, request.headers.get("content-type", "")):
             runtime.metrics.inc("madoguchi_slack_rejected_total", reason="malformed")
             return PlainTextResponse("malformed body", status_code=400)
-        response = await handler.handle(request)
+        try:
+            response = await handler.handle(request)
+        except Exception as exc:
+            response = PlainTextResponse("", status_code=500)
+            log.warning("Slack: bolt failed on a verified body (%s)", type(exc).__name__)
+        if response.status_code >= 500:  # a shape bolt cannot take: refuse it, Slack must not retry it
+            runtime.metrics.inc("madoguchi_slack_rejected_total", reason="unhandled")
+            return PlainTextResponse("unsupported body", status_code=400)
         if response.status_code == 401:
             runtime.metrics.inc("madoguchi_slack_rejected_total", reason="signature")
         return response

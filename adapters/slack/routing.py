@@ -15,6 +15,7 @@ from typing import Literal
 
 from bot.knowledge.model import Knowledge
 
+from adapters.runtime import safe_text
 from adapters.slack.settings import SlackSettings
 
 __all__ = ["Route", "choose", "council_prefix", "clean_text"]
@@ -38,7 +39,7 @@ def _fold(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Slack's wire text as typed: mentions dropped, links to their label, entities decoded."""
-    text = _MENTION.sub(" ", text)
+    text = _MENTION.sub(" ", safe_text(text))
     text = _LINK.sub(lambda m: m.group(2) or m.group(1) or m.group(3), text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return " ".join(text.split())

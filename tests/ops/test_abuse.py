@@ -189,3 +189,86 @@ def test_no_secret_or_phone_number_in_logs(server: Server) -> None:
         assert secret not in text, secret
     # The refused reply was logged (with the echoed token redacted): the path really ran.
     assert any("401" in line and "***" in line for line in lines)
+
+
+def _slack_raw(server: Server, body: bytes, *, ts: str, content_type: str = "application/json",
+               signed: bool = True) -> httpx.Response:
+    headers = {"content-type": content_type, "x-slack-request-timestamp": ts}
+    if signed:
+        base = f"v0:{ts}:".encode() + body
+        headers["x-slack-signature"] = "v0=" + hmac.new(SLACK_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return server.http.post(f"{server.url}/slack/events", content=body, headers=headers)
+
+
+@pytest.mark.parametrize("ts", ["abc", "", "1e9", "NaN", "-1", "+1", "1.5", "0x10", "9" * 40])
+def test_slack_malformed_timestamps_get_401_without_a_traceback(server: Server, ts: str) -> None:
+    server.logs.truncate(0)
+    server.logs.seek(0)
+    r = _slack_raw(server, b'{"type": "event_callback"}', ts=ts)
+    assert r.status_code == 401, (ts, r.status_code)
+    assert "Traceback" not in server.logs.getvalue()
+
+
+_NOW = lambda: str(int(time.time()))  # noqa: E731
+
+
+@pytest.mark.parametrize(("body", "ctype"), [
+    pytest.param(b"\xff\xfe{\x00", "application/json", id="invalid-utf8"),
+    pytest.param(b'{"a": ' + b"[" * 1000 + b"]" * 1000 + b"}", "application/json", id="nested-1000"),
+    pytest.param(b'{"a": ' + b'{"b": ' * 100 + b"1" + b"}" * 100 + b"}", "application/json", id="nested-100"),
+    pytest.param(b'{"type": "event_callback", "event_id": "Ev9", "event": null}', "application/json",
+                 id="event-null"),
+    pytest.param(b'{"type": "event_callback", "event_id": "Ev8", "event": [1]}', "application/json",
+                 id="event-list"),
+    pytest.param(b'{"type": "event_callback", "event_id": "Ev7", "event": {"type": "app_mention", "text": 5,'
+                 b' "channel": "C1", "user": "U1", "ts": "1.1"}}', "application/json", id="text-5"),
+    pytest.param(b'{"type": "event_callback", "event_id": "Ev6", "event": {"type": "message", "channel": 5,'
+                 b' "channel_type": "im", "text": "x", "user": "U1", "ts": "1.1"}}', "application/json",
+                 id="channel-5"),
+    pytest.param(b"payload=", "application/x-www-form-urlencoded", id="empty-payload"),
+    pytest.param(b"payload=%5B%5D", "application/x-www-form-urlencoded", id="payload-list"),
+    pytest.param(b'payload=%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A5%7D',
+                 "application/x-www-form-urlencoded", id="actions-5"),
+])
+def test_signed_odd_slack_bodies_get_4xx_without_a_traceback(server: Server, body: bytes, ctype: str) -> None:
+    server.logs.truncate(0)
+    server.logs.seek(0)
+    r = _slack_raw(server, body, ts=_NOW(), content_type=ctype)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text)
+    time.sleep(0.05)  # a listener failing after the ack would log now
+    assert "Traceback" not in server.logs.getvalue() and "Failed to run" not in server.logs.getvalue()
+
+
+def test_lone_surrogate_in_a_line_text_is_answered(server: Server) -> None:
+    event = text_event("x")
+    raw = webhook(event).replace(b'"text": "x"', b'"text": "\\ud800\\u8eca\\u3044\\u3059"')
+    before = len(server.fake.bodies)
+    assert server.line(raw).status_code == 200
+    assert wait_for(lambda: any(json.loads(b).get("replyToken") == event["replyToken"]
+                                for _, b in server.fake.bodies[before:]))
+    sent = next(json.loads(b) for _, b in server.fake.bodies[before:]
+                if json.loads(b).get("replyToken") == event["replyToken"])
+    assert sent["messages"], sent
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(
+        ["type", "event", "text", "channel", "user", "ts", "payload", "actions", "value", "block_id",
+         "container", "message", "event_id", "channel_type", "x"]), kids, max_size=5),
+    max_leaves=25)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=_json_values, form=st.booleans(), ts=st.one_of(st.just("now"), st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=12)),
+       signed=st.booleans())
+def test_fuzzed_slack_requests_never_cause_a_server_error(server: Server, value: object, form: bool, ts: str,
+                                                         signed: bool) -> None:
+    from urllib.parse import urlencode
+
+    data = json.dumps({"type": "event_callback", "event_id": f"Ev{time.monotonic_ns()}", "event": value}
+                      if not form else value)
+    body = urlencode({"payload": data}).encode() if form else data.encode()
+    ctype = "application/x-www-form-urlencoded" if form else "application/json"
+    r = _slack_raw(server, body, ts=_NOW() if ts == "now" else ts, content_type=ctype, signed=signed)
+    assert r.status_code < 500, (body[:200], r.status_code, r.text[:200])
