@@ -62,6 +62,7 @@ def create_app(runtime: Runtime) -> Starlette:
     ]
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start_workers()
         yield
         await runtime.close_connections()
 

@@ -42,6 +42,7 @@ class Config:
     redis_url: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)
     max_body: int = 256 * 1024
+    outbox_max: int = 2000  # LINE events waiting to be answered before the webhook answers 503
 
     @classmethod
     def from_env(cls, councils: list[str], env: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -72,6 +73,7 @@ class Config:
             hash_salt=e.get("MADOGUCHI_HASH_SALT", ""),
             redis_url=e.get("REDIS_URL") or None,
             database_url=e.get("DATABASE_URL") or None,
+            outbox_max=int(e.get("MADOGUCHI_OUTBOX_MAX", "2000")),
         )
         values.update(overrides)
         return cls(**values)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from adapters.config import Config
 from adapters.dedupe import Dedupe, MemoryDedupe
@@ -54,6 +54,7 @@ class Runtime:
     dedupe: Dedupe = field(default_factory=MemoryDedupe)
     metrics: Metrics = field(default_factory=Metrics)
     querylog: QueryLog | None = None
+    outbox: Any = None  # adapters.outbox.Outbox; opened in the data dir on first use unless set
     background: set[asyncio.Task] = field(default_factory=set)
     max_background: int = 16  # replies sent at once; the rest wait their turn (acks stay fast)
     freeze_heap: bool = False  # the server keeps the knowledge out of full GC scans (see serve.freeze_heap)
@@ -61,6 +62,8 @@ class Runtime:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Where emergency alerts go (adapters.alerts): Slack adds its sink when configured.
     alert_sinks: list = field(default_factory=list)
+    # Background workers (LINE delivery): started with the app, stopped before connections close.
+    workers: list[Any] = field(default_factory=list)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
 
     async def in_thread(self, fn: Callable[..., T], *args, **kwargs) -> T:
@@ -110,8 +113,22 @@ class Runtime:
         async with self._slots:
             return await coro
 
+    def open_outbox(self):
+        """The outbox: `self.outbox` when set, else `outbox.sqlite3` in the data dir."""
+        if self.outbox is None:
+            from adapters.outbox.sqlite import SqliteOutbox
+
+            self.outbox = SqliteOutbox.in_dir(self.config.data_dir, max_pending=self.config.outbox_max)
+        return self.outbox
+
+    async def start_workers(self) -> None:
+        for worker in self.workers:
+            worker.start()
+
     async def close_connections(self) -> None:
-        """Let replies finish, then close the adapters' API sessions (app shutdown)."""
+        """Stop the workers, let replies finish, then close the adapters' API sessions (app shutdown)."""
+        for worker in self.workers:
+            await worker.stop()
         await self.drain()
         for close in self.closers:
             await close()
@@ -125,7 +142,7 @@ class Runtime:
     async def close(self, timeout: float = 10.0) -> None:
         """Finish replies, write the query log out and close the stores (on shutdown)."""
         await self.drain(timeout)
-        for store in (self.querylog, self.dedupe):
+        for store in (self.querylog, self.dedupe, self.outbox):
             close = getattr(store, "close", None)
             if close is None:
                 continue

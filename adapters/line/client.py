@@ -1,10 +1,14 @@
-"""Sending replies with line-bot-sdk's AsyncMessagingApi, one channel per council.
+"""Sending with line-bot-sdk's AsyncMessagingApi, one channel per council.
 
 The base URL comes from `Config.line_api` (LINE_API_ENDPOINT), so tests point
-it at a local fake. One HTTP session per channel is opened on the first reply
+it at a local fake. One HTTP session per channel is opened on the first send
 and reused: a new session per reply rebuilt the TLS context each time, which
 blocked the event loop for tens of milliseconds under load. `close()` (called
 at application shutdown) releases it.
+
+Failures raise `SendFailed` with what the delivery worker needs to decide:
+the status (None when LINE could not be reached or did not answer in time)
+and Retry-After.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ import logging
 from collections.abc import Sequence
 
 import aiohttp
-
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
     Message,
+    PushMessageRequest,
     ReplyMessageRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
@@ -26,21 +30,39 @@ from linebot.v3.messaging.exceptions import ApiException
 from adapters.config import LineChannel
 from adapters.line.flex import MAX_MESSAGES
 
-__all__ = ["LineClient", "ReplyFailed"]
+__all__ = ["LineClient", "SendFailed", "retry_after"]
 
 log = logging.getLogger("madoguchi.line")
 
 
-class ReplyFailed(RuntimeError):
-    """LINE refused the reply (expired token, invalid message, …) or could not be reached."""
+class SendFailed(RuntimeError):
+    """LINE refused the message (expired token, invalid message, …) or could not be reached."""
 
-    def __init__(self, status: int | None, body: str) -> None:
-        super().__init__(f"LINE reply failed: {status} {body[:200]}")
+    def __init__(self, status: int | None, body: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"LINE send failed: {status} {body[:200]}")
         self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        """429, 5xx, a timeout or no connection: the same request may succeed later."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
+
+def retry_after(headers) -> float | None:
+    """Retry-After in seconds (LINE sends delta-seconds), None when absent or unreadable."""
+    value = None
+    if headers:
+        value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 class LineClient:
-    def __init__(self, channel: LineChannel, *, endpoint: str, timeout: float = 10.0) -> None:
+    def __init__(self, channel: LineChannel, *, endpoint: str, timeout: float = 5.0) -> None:
         self.council = channel.council
         self.timeout = timeout
         self._configuration = Configuration(host=endpoint.rstrip("/"), access_token=channel.token)
@@ -49,17 +71,31 @@ class LineClient:
     def __repr__(self) -> str:
         return f"LineClient(council={self.council!r}, host={self._configuration.host!r})"
 
-    async def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
-        """Send ≤5 messages with a reply token; raises `ReplyFailed` when LINE says no."""
-        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:MAX_MESSAGES])
+    def _messaging(self) -> AsyncMessagingApi:
         if self._api is None:
             self._api = AsyncApiClient(self._configuration)
+        return AsyncMessagingApi(self._api)
+
+    async def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
+        """Send ≤5 messages with a reply token; raises `SendFailed` when LINE says no."""
+        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:MAX_MESSAGES])
+        await self._call(self._messaging().reply_message(request, _request_timeout=self.timeout))
+
+    async def push(self, to: str, messages: Sequence[Message], *, retry_key: str) -> None:
+        """Push ≤5 messages to a user, group or room. LINE accepts one push per `retry_key`
+        (X-Line-Retry-Key) and answers 409 to a repeat, so a retried push is never doubled."""
+        request = PushMessageRequest(to=to, messages=list(messages)[:MAX_MESSAGES])
+        await self._call(self._messaging().push_message(request, x_line_retry_key=retry_key,
+                                                        _request_timeout=self.timeout))
+
+    @staticmethod
+    async def _call(call) -> None:
         try:
-            await AsyncMessagingApi(self._api).reply_message(request, _request_timeout=self.timeout)
+            await call
         except ApiException as e:
-            raise ReplyFailed(e.status, str(e.body or e.reason)) from None
+            raise SendFailed(e.status, str(e.body or e.reason), retry_after=retry_after(e.headers)) from None
         except (TimeoutError, aiohttp.ClientError) as e:  # LINE unreachable: one log line, no trace
-            raise ReplyFailed(None, f"{type(e).__name__}: {e}") from None
+            raise SendFailed(None, f"{type(e).__name__}: {e}") from None
 
     async def close(self) -> None:
         api, self._api = self._api, None

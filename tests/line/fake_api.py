@@ -1,9 +1,13 @@
-"""A local fake of the LINE Messaging API: records every request in full.
+"""A local fake of the LINE Messaging API: records every request in full, fails on demand.
 
-It answers `POST /v2/bot/message/reply` like LINE does — 200 with
-`sentMessages`, or 400 when the reply breaks one of LINE's limits or the reply
-token is `expired` — and keeps the path, Authorization header and JSON body of
+It answers `POST /v2/bot/message/reply` and `/push` like LINE does — 200 with
+`sentMessages`; 400 when a message breaks one of LINE's limits, or the reply
+token is `expired` or was used already; 409 for a push whose X-Line-Retry-Key
+was accepted before — and keeps the path, headers, JSON body and answer of
 every request it receives (any path), so tests assert on what was really sent.
+
+`fail(status, seconds=…)` / `fail(status, count=…)` makes sends fail for a
+while (with Retry-After when given), `hang(seconds)` makes them stall.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from starlette.routing import Route
 __all__ = ["FakeLineAPI", "Recorded", "limit_errors"]
 
 EXPIRED = "expired"
+REPLY = "/v2/bot/message/reply"
+PUSH = "/v2/bot/message/push"
 
 
 @dataclass
@@ -33,6 +39,8 @@ class Recorded:
     body: Any
     raw: bytes
     errors: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None  # what the fake answered (None while it has not yet)
 
     @property
     def messages(self) -> list[dict]:
@@ -95,18 +103,88 @@ def limit_errors(body: dict) -> list[str]:
     return errors
 
 
+@dataclass
+class Failure:
+    status: int
+    until: float = float("inf")  # monotonic time
+    count: int | None = None  # requests left to fail
+    retry_after: float | None = None
+    hang: float = 0.0  # seconds to stall before answering
+
+
 class FakeLineAPI:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._cond = threading.Condition()
         self.gate: threading.Event | None = None  # when set, replies wait for it (recorded first)
+        self.failure: Failure | None = None
+        self.used_tokens: set[str] = set()
+        self.retry_keys: set[str] = set()
+
+    # -- failing on demand --------------------------------------------------
+    def fail(self, status: int = 500, *, seconds: float | None = None, count: int | None = None,
+             retry_after: float | None = None) -> None:
+        """Answer reply and push with `status` for `seconds` or `count` requests (else until `heal`)."""
+        until = time.monotonic() + seconds if seconds is not None else float("inf")
+        self.failure = Failure(status, until, count, retry_after)
+
+    def hang(self, seconds: float, *, count: int | None = None) -> None:
+        """Stall every send (or the next `count`) for `seconds`, then answer normally."""
+        self.failure = Failure(200, float("inf"), count, hang=seconds)
+
+    def heal(self) -> None:
+        self.failure = None
+
+    def _failing(self) -> Failure | None:
+        f = self.failure
+        if f is None or time.monotonic() >= f.until or f.count == 0:
+            return None
+        if f.count is not None:
+            f.count -= 1
+        return f
 
     # -- the server -------------------------------------------------------
     def app(self) -> Starlette:
         return Starlette(routes=[
             Route("/v2/bot/message/reply", self._reply, methods=["POST"]),
+            Route("/v2/bot/message/push", self._push, methods=["POST"]),
             Route("/{path:path}", self._other, methods=["GET", "POST", "PUT", "DELETE"]),
         ])
+
+    async def _fault(self, rec: Recorded) -> JSONResponse | None:
+        f = self._failing()
+        if f is None:
+            return None
+        if f.hang:
+            await asyncio.sleep(f.hang)
+            return None
+        headers = {"Retry-After": str(int(f.retry_after))} if f.retry_after is not None else None
+        return self._answer(rec, {"message": "fake failure"}, f.status, headers)
+
+    def _answer(self, rec: Recorded, body: dict, status: int = 200, headers: dict | None = None) -> JSONResponse:
+        with self._cond:
+            rec.status = status
+            self._cond.notify_all()
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    async def _push(self, request: Request) -> JSONResponse:
+        rec = await self._record(request)
+        fault = await self._fault(rec)
+        if fault is not None:
+            return fault
+        body = rec.body if isinstance(rec.body, dict) else {}
+        key = request.headers.get("x-line-retry-key")
+        with self._cond:
+            repeated = key is not None and key in self.retry_keys
+            if key is not None:
+                self.retry_keys.add(key)
+        if repeated:
+            return self._answer(rec, {"message": "The retry key is already accepted"}, 409)
+        rec.errors = limit_errors(body)
+        if rec.errors or not body.get("to"):
+            return self._answer(rec, {"message": "The request body has error(s)", "details": rec.errors}, 400)
+        return self._answer(rec, {"sentMessages": [{"id": str(2000 + i), "quoteToken": f"p{i}"}
+                                                   for i, _ in enumerate(body.get("messages", []))]})
 
     async def _record(self, request: Request) -> Recorded:
         raw = await request.body()
@@ -114,7 +192,8 @@ class FakeLineAPI:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        rec = Recorded(request.method, request.url.path, request.headers.get("authorization"), body, raw)
+        rec = Recorded(request.method, request.url.path, request.headers.get("authorization"), body, raw,
+                       headers=dict(request.headers))
         with self._cond:
             self.requests.append(rec)
             self._cond.notify_all()
@@ -125,24 +204,36 @@ class FakeLineAPI:
         gate = self.gate
         if gate is not None:
             await asyncio.to_thread(gate.wait, 10)
+        fault = await self._fault(rec)
+        if fault is not None:
+            return fault
         body = rec.body if isinstance(rec.body, dict) else {}
-        if body.get("replyToken") == EXPIRED:
-            return JSONResponse({"message": "Invalid reply token"}, status_code=400)
+        token = body.get("replyToken")
         rec.errors = limit_errors(body)
         if rec.errors:
-            return JSONResponse({"message": "The request body has 1 error(s)", "details": rec.errors},
-                                status_code=400)
+            return self._answer(rec, {"message": "The request body has 1 error(s)", "details": rec.errors}, 400)
+        with self._cond:
+            used = token in self.used_tokens
+            self.used_tokens.add(token)
+        if token == EXPIRED or used:
+            return self._answer(rec, {"message": "Invalid reply token"}, 400)
         sent = [{"id": str(1000 + i), "quoteToken": f"q{i}"} for i, _ in enumerate(body.get("messages", []))]
-        return JSONResponse({"sentMessages": sent})
+        return self._answer(rec, {"sentMessages": sent})
 
     async def _other(self, request: Request) -> JSONResponse:
-        await self._record(request)
-        return JSONResponse({"message": "Not found"}, status_code=404)
+        rec = await self._record(request)
+        return self._answer(rec, {"message": "Not found"}, 404)
 
     # -- for tests --------------------------------------------------------
     def clear(self) -> None:
         with self._cond:
             self.requests.clear()
+        self.failure = None
+
+    def delivered(self) -> list[Recorded]:
+        """Replies and pushes LINE accepted (200): what residents really received."""
+        with self._cond:
+            return [r for r in self.requests if r.status == 200 and r.path in (REPLY, PUSH)]
 
     def wait_for(self, count: int, *, timeout: float = 10.0) -> list[Recorded]:
         """At least `count` requests, or AssertionError after `timeout` seconds."""
