@@ -43,6 +43,8 @@ class Config:
     database_url: str | None = field(default=None, repr=False)
     max_body: int = 256 * 1024
     outbox_max: int = 2000  # LINE events waiting to be answered before the webhook answers 503
+    line_timeout: float = 5.0  # seconds one call to the Messaging API may take before it is retried
+    reply_window: float = 50.0  # seconds after an event its reply token is used; a push afterwards
 
     @classmethod
     def from_env(cls, councils: list[str], env: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -74,6 +76,8 @@ class Config:
             redis_url=e.get("REDIS_URL") or None,
             database_url=e.get("DATABASE_URL") or None,
             outbox_max=int(e.get("MADOGUCHI_OUTBOX_MAX", "2000")),
+            line_timeout=float(e.get("MADOGUCHI_LINE_TIMEOUT", "5")),
+            reply_window=float(e.get("MADOGUCHI_REPLY_WINDOW", "50")),
         )
         values.update(overrides)
         return cls(**values)

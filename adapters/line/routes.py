@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from adapters.config import LineChannel, env_suffix
 from adapters.line.client import LineClient
-from adapters.line.delivery import LineDelivery
+from adapters.line.delivery import LineDelivery, Timing
 from adapters.line.events import needs_answer
 from adapters.outbox import Incoming, OutboxFull
 from adapters.runtime import Runtime
@@ -157,9 +157,10 @@ def line_routes(runtime: Runtime) -> list[Route]:
         log.warning("line: credentials for %s, which is not in the knowledge; ignored", council)
     if not webhooks:
         return routes
-    clients = {c: LineClient(ch, endpoint=runtime.config.line_api) for c, ch in webhooks}
+    config = runtime.config
+    clients = {c: LineClient(ch, endpoint=config.line_api, timeout=config.line_timeout) for c, ch in webhooks}
     runtime.closers.extend(client.close for client in clients.values())
-    delivery = LineDelivery(runtime, clients)
+    delivery = LineDelivery(runtime, clients, timing=Timing(reply_window=config.reply_window))
     runtime.workers.append(delivery)
     for council, channel in webhooks:
         hook = LineWebhook(runtime, channel, delivery=delivery)

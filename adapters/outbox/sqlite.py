@@ -62,6 +62,7 @@ class SqliteOutbox:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="outbox-sqlite")
         self._db: sqlite3.Connection | None = None
         self._purged = 0.0
+        self._dirty = False
         self._executor.submit(self._open).result()
 
     @classmethod
@@ -78,6 +79,7 @@ class SqliteOutbox:
         if self.path != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")  # a delivered message's text and user id are overwritten
         db.executescript(_SCHEMA)
         self._db = db
 
@@ -128,7 +130,13 @@ class SqliteOutbox:
                 (owner, now + lease, *ids)).fetchall()
             return sorted((job_of(r) for r in rows), key=lambda j: j.id)
 
-        return await self._run(self._tx, claim)
+        def claim_or_tidy() -> list[Job]:
+            jobs = self._tx(claim)
+            if not jobs:
+                self._checkpoint()
+            return jobs
+
+        return await self._run(claim_or_tidy)
 
     async def renew(self, owner: str, ids: list[int], *, lease: float) -> None:
         if not ids:
@@ -147,6 +155,7 @@ class SqliteOutbox:
                              " lease_until = NULL WHERE id = ? AND lease_owner = ?",
                              ("failed" if outcome == "failed" else "done", outcome, job.id, owner))
             self._purge(db)
+            self._dirty = True
             return cur.rowcount == 1
 
         return await self._run(self._tx, finish)
@@ -182,6 +191,13 @@ class SqliteOutbox:
             return
         self._purged = now
         db.execute("DELETE FROM outbox WHERE state <> 'pending' AND received < ?", (now - self.keep_done,))
+
+    def _checkpoint(self) -> None:
+        """When idle after deliveries: fold the WAL back and truncate it, so old page images
+        (holding texts and user ids since deleted) do not linger in `outbox.sqlite3-wal`."""
+        if self._dirty and self._db is not None:
+            self._dirty = False
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row as stored (tests, the benchmark). Blocking."""

@@ -41,6 +41,7 @@ class Recorded:
     errors: list[str] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None  # what the fake answered (None while it has not yet)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def messages(self) -> list[dict]:
@@ -110,6 +111,7 @@ class Failure:
     count: int | None = None  # requests left to fail
     retry_after: float | None = None
     hang: float = 0.0  # seconds to stall before answering
+    only: str | None = None  # just this path (REPLY or PUSH)
 
 
 class FakeLineAPI:
@@ -123,21 +125,21 @@ class FakeLineAPI:
 
     # -- failing on demand --------------------------------------------------
     def fail(self, status: int = 500, *, seconds: float | None = None, count: int | None = None,
-             retry_after: float | None = None) -> None:
-        """Answer reply and push with `status` for `seconds` or `count` requests (else until `heal`)."""
+             retry_after: float | None = None, only: str | None = None) -> None:
+        """Answer reply and push (or `only` one path) with `status` for `seconds` or `count` requests."""
         until = time.monotonic() + seconds if seconds is not None else float("inf")
-        self.failure = Failure(status, until, count, retry_after)
+        self.failure = Failure(status, until, count, retry_after, only=only)
 
-    def hang(self, seconds: float, *, count: int | None = None) -> None:
+    def hang(self, seconds: float, *, count: int | None = None, only: str | None = None) -> None:
         """Stall every send (or the next `count`) for `seconds`, then answer normally."""
-        self.failure = Failure(200, float("inf"), count, hang=seconds)
+        self.failure = Failure(200, float("inf"), count, hang=seconds, only=only)
 
     def heal(self) -> None:
         self.failure = None
 
-    def _failing(self) -> Failure | None:
+    def _failing(self, path: str) -> Failure | None:
         f = self.failure
-        if f is None or time.monotonic() >= f.until or f.count == 0:
+        if f is None or time.monotonic() >= f.until or f.count == 0 or f.only not in (None, path):
             return None
         if f.count is not None:
             f.count -= 1
@@ -152,7 +154,7 @@ class FakeLineAPI:
         ])
 
     async def _fault(self, rec: Recorded) -> JSONResponse | None:
-        f = self._failing()
+        f = self._failing(rec.path)
         if f is None:
             return None
         if f.hang:
