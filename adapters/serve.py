@@ -1,8 +1,8 @@
 """`python -m bot serve`: run the ASGI app with uvicorn (registered as a bot command).
 
 Stores come from the environment: REDIS_URL → duplicate-event memory in
-Redis, DATABASE_URL → query log in PostgreSQL, else process memory and
-SQLite in MADOGUCHI_DATA_DIR. Logs are JSON lines on stderr. Knowledge is
+Redis, DATABASE_URL → query log and LINE outbox in PostgreSQL, else
+process memory and SQLite in MADOGUCHI_DATA_DIR. Logs are JSON lines on stderr. Knowledge is
 reloaded without a restart on SIGHUP and, with `--watch`, when its YAML files
 change; a reload runs in a thread and swaps the knowledge only when it is
 entirely valid.
@@ -47,9 +47,10 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
     config = Config.from_env(sorted(live.assistant.knowledge.councils), e, knowledge=knowledge)
     runtime = Runtime(live=live, config=config)
     if stores:
-        from adapters.stores import choose_stores
+        from adapters.stores.choose import choose_outbox, choose_stores
 
         runtime.dedupe, runtime.querylog = choose_stores(config)
+        runtime.outbox = choose_outbox(config)
     standard_metrics(runtime.metrics, live=live, querylog=runtime.querylog, dedupe=runtime.dedupe,
                      background=runtime.background)
     return runtime

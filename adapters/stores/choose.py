@@ -9,7 +9,7 @@ from adapters.dedupe import Dedupe, MemoryDedupe
 from bot.querylog import QueryLog
 from bot.querylog.backend import open_querylog
 
-__all__ = ["choose_stores", "describe_url"]
+__all__ = ["choose_stores", "choose_outbox", "describe_url"]
 
 log = logging.getLogger("madoguchi.stores")
 
@@ -38,3 +38,14 @@ def choose_stores(config: Config) -> tuple[Dedupe, QueryLog]:
     where = describe_url(config.database_url) if config.database_url else str(config.data_dir)
     log.info("query log in %s", where, extra={"store": type(querylog).__name__})
     return dedupe, querylog
+
+
+def choose_outbox(config: Config):
+    """DATABASE_URL → the outbox in PostgreSQL (shared by replicas); else None: SQLite in the data dir,
+    opened by `Runtime.open_outbox` when the LINE webhook first needs it."""
+    if not config.database_url:
+        return None
+    from adapters.stores.postgres_outbox import PostgresOutbox
+
+    log.info("LINE outbox in %s", describe_url(config.database_url))
+    return PostgresOutbox(config.database_url, max_pending=config.outbox_max)
