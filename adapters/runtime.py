@@ -9,11 +9,13 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
 from adapters.config import Config
+from adapters.reloader import Reloader
 from adapters.dedupe import Dedupe, MemoryDedupe
 from adapters.metrics import Metrics
 from bot.answer import Answer
@@ -64,11 +66,33 @@ class Runtime:
     alert_sinks: list = field(default_factory=list)
     # Background workers (LINE delivery): started with the app, stopped before connections close.
     workers: list[Any] = field(default_factory=list)
+    match_threads: int = 2  # matching runs on its own bounded pool (not the loop's default one)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+    _matching: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _reloader: Reloader | None = field(default=None, repr=False)
 
     async def in_thread(self, fn: Callable[..., T], *args, **kwargs) -> T:
-        """Run CPU-bound core work (matching) off the event loop."""
-        return await asyncio.to_thread(partial(fn, *args, **kwargs))
+        """Run CPU-bound core work (matching, rendering) off the event loop, on the matching threads."""
+        if self._matching is None:
+            self._matching = ThreadPoolExecutor(self.match_threads, thread_name_prefix="matching")
+        return await asyncio.get_running_loop().run_in_executor(self._matching, partial(fn, *args, **kwargs))
+
+    @property
+    def reloader(self) -> Reloader:
+        if self._reloader is None:
+            self._reloader = Reloader(self._reload_logged)
+        return self._reloader
+
+    def request_reload(self, *, via: str) -> Future:
+        """Reload on the reload thread, coalesced with any reload already waiting (see `Reloader`)."""
+        return self.reloader.request(via)
+
+    def _reload_logged(self, via: str) -> ReloadResult | None:
+        try:
+            return self.reload(via=via)
+        except Exception:  # e.g. the folder vanished: keep serving, say why
+            log.exception("knowledge reload via %s crashed; still serving the last good knowledge", via)
+            return None
 
     async def ask(self, council: str, text: str, *, channel: str, audience: str = "resident") -> Answer:
         """Answer one message, off the event loop, counting it in the metrics.
@@ -152,3 +176,7 @@ class Runtime:
                     await result
             except Exception:
                 logging.getLogger("madoguchi.stores").exception("closing %s failed", type(store).__name__)
+        if self._reloader is not None:
+            self._reloader.close()
+        if self._matching is not None:
+            self._matching.shutdown(wait=False)
