@@ -184,6 +184,19 @@ def parse_period(args: tuple[str, ...]) -> tuple[float, str, bool]:
     return seconds, text, everywhere
 
 
+REPORTS_REFUSED = ("`unanswered` と `feedback` は設定ファイルの `admins` に載っている人か、その社協のチャンネル"
+                   "（設定ファイルの `channels`）でだけ使えます。")
+
+
+def may_see_reports(state: SlackState, *, user: str | None, channel: str | None, council: str | None,
+                    everywhere: bool) -> bool:
+    """Residents' questions are for admins anywhere, or for anyone in the council's own staff channel
+    (a channel the settings file gives to that council), and then only that council's."""
+    if state.is_admin(user):
+        return True
+    return not everywhere and council is not None and state.settings.channels.get(channel or "") == council
+
+
 async def unanswered_lines(state: SlackState, *, council: str | None, args: tuple[str, ...]) -> list[str]:
     """Resident questions that got `fallback` or `choices`, grouped and counted, masked."""
     rt = state.runtime

@@ -78,7 +78,7 @@ async def _handle_text(
     route = state.route(text, channel=channel)
     command = commands.parse_command(route.text)
     if command is not None:
-        await _command(state, reply, command, council=route.council, user=user)
+        await _command(state, reply, command, council=route.council, user=user, channel=channel)
         return
     if route.council is None:
         await _notes(reply, _no_council(state))
@@ -95,7 +95,8 @@ async def _handle_text(
 
 
 async def _command(
-    state: SlackState, reply: Reply, command: commands.Command, *, council: str | None, user: str | None
+    state: SlackState, reply: Reply, command: commands.Command, *, council: str | None, user: str | None,
+    channel: str | None,
 ) -> None:
     private = False
     if command.name == "status":
@@ -103,10 +104,13 @@ async def _command(
     elif command.name == "reload":
         allowed, lines = await commands.reload_lines(state, user=user)
         private = not allowed  # a refusal is shown to the asker only
-    elif command.name == "unanswered":  # for the routed council, or every council with `all`
-        lines = await commands.unanswered_lines(state, council=council, args=command.args)
-    elif command.name == "feedback":
-        lines = await commands.feedback_lines(state, council=council, args=command.args)
+    elif command.name in ("unanswered", "feedback"):  # residents' words: admins, or the council's own channel
+        everywhere = commands.parse_period(command.args)[2]
+        if commands.may_see_reports(state, user=user, channel=channel, council=council, everywhere=everywhere):
+            report = commands.unanswered_lines if command.name == "unanswered" else commands.feedback_lines
+            lines = await report(state, council=council, args=command.args)
+        else:
+            lines, private = [commands.REPORTS_REFUSED], True
     else:
         lines = commands.help_lines()
     await _notes(reply, lines, private=private)

@@ -11,6 +11,7 @@ from bot.render import to_text
 from tests.slack.conftest import (
     ADMIN,
     SECRET,
+    STAFF,
     TOKEN,
     TOMAKOMAI_CHANNEL,
     Slack,
@@ -247,7 +248,7 @@ def test_unanswered_groups_counts_and_masks(slack: Slack) -> None:
     for q, kind in [("090-1234-5678に電話ほしい 雪かき", "fallback")] * 3 + [("見守り", "choices")] * 2:
         log.record(LogEntry(at=now - 3600, council="kiyose", channel="line", question=q, kind=kind))
     log.record(LogEntry(at=now - 20 * 86400, council="kiyose", channel="line", question="古い質問", kind="fallback"))
-    _, where = slack.command("unanswered 7d")
+    _, where = slack.command("unanswered 7d", user=ADMIN)
     [call] = slack.fake.wait(lambda c: c.method == where)
     text = markdown(call.body["blocks"])
     assert "過去7日" in text and "清瀬市社協" in text
@@ -256,9 +257,34 @@ def test_unanswered_groups_counts_and_masks(slack: Slack) -> None:
     assert "5 件・2 種類" in text
     assert "090-1234-5678" not in call.raw.decode() and "1234" not in text
     assert "古い質問" not in text
-    _, where = slack.command("unanswered 30d")
+    _, where = slack.command("unanswered 30d", user=ADMIN)
     [call] = slack.fake.wait(lambda c: c.method == where)
     assert "古い質問" in markdown(call.body["blocks"])
+
+
+def test_unanswered_only_for_admins_or_in_the_councils_own_channel(slack: Slack) -> None:
+    from bot.querylog import LogEntry
+
+    slack.runtime.querylog.record(LogEntry(at=time.time(), council="tomakomai", channel="line",
+                                           question="秘密の質問A", kind="fallback"))
+    slack.runtime.querylog.record(LogEntry(at=time.time(), council="kiyose", channel="line",
+                                           question="秘密の質問B", kind="fallback"))
+    cases = {
+        "staff, general channel": ("unanswered 7d", "CGENERAL", STAFF),
+        "staff, all from the council channel": ("unanswered 7d all", TOMAKOMAI_CHANNEL, STAFF),
+        "staff, another council by prefix": ("清瀬 unanswered 7d", TOMAKOMAI_CHANNEL, STAFF),
+        "staff, council channel": ("unanswered 7d", TOMAKOMAI_CHANNEL, STAFF),
+        "admin, general channel, all": ("unanswered 7d all", "CGENERAL", ADMIN),
+    }
+    seen = {}
+    for name, (text, channel, user) in cases.items():
+        _, where = slack.command(text, channel=channel, user=user)
+        [call] = slack.fake.wait(lambda c, w=where: c.method == w)
+        seen[name] = call.raw.decode("utf-8", "replace") + json.dumps(call.body, ensure_ascii=False)
+    for name in ("staff, general channel", "staff, all from the council channel", "staff, another council by prefix"):
+        assert "秘密の質問" not in seen[name] and "admins" in seen[name], name
+    assert "秘密の質問A" in seen["staff, council channel"] and "秘密の質問B" not in seen["staff, council channel"]
+    assert "秘密の質問A" in seen["admin, general channel, all"] and "秘密の質問B" in seen["admin, general channel, all"]
 
 
 def test_staff_questions_are_logged_masked_but_kept_out_of_unanswered(slack: Slack) -> None:

@@ -118,6 +118,6 @@ def test_reload_rereads_slack_settings_and_keeps_the_old_ones_when_broken(admin_
 
 def test_unanswered_says_when_the_query_log_is_off(admin_slack: Slack) -> None:
     assert admin_slack.runtime.querylog is None
-    _, where = admin_slack.command("unanswered 7d")
+    _, where = admin_slack.command("unanswered 7d", user=ADMIN)
     [call] = admin_slack.fake.wait(lambda c: c.method == where)
     assert "クエリログがオフ" in call.body["text"]
