@@ -26,8 +26,9 @@ def _health(runtime: Runtime):
     async def healthz(request: Request) -> JSONResponse:
         live = runtime.live
         k = live.assistant.knowledge
+        storage = runtime.storage_problems()
         body = {
-            "status": "ok" if live.last.ok else "degraded",
+            "status": "ok" if live.last.ok and not storage else "degraded",
             "councils": sorted(k.councils),
             "services": len(k.services),
             "loaded_at": live.last_good.at,
@@ -36,6 +37,8 @@ def _health(runtime: Runtime):
             # Dense retrieval: the model, or why answers are lexical only.
             "encoder": live.encoder.model if live.encoder.on else f"off: {live.encoder.reason}",
         }
+        if storage:
+            body["storage"] = storage  # which store failed and why; answers go on without it
         if not live.last.ok:
             body["last_reload_errors"] = [str(p) for p in live.last.errors[:50]]
         return JSONResponse(body)

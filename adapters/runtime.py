@@ -66,6 +66,8 @@ class Runtime:
     alert_sinks: list = field(default_factory=list)
     # Background workers (LINE delivery): started with the app, stopped before connections close.
     workers: list[Any] = field(default_factory=list)
+    # Stores that failed (read-only or full data dir, database down): store → cause, shown by /healthz.
+    problems: dict[str, str] = field(default_factory=dict)
     match_threads: int = 2  # matching runs on its own bounded pool (not the loop's default one)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
     _matching: ThreadPoolExecutor | None = field(default=None, repr=False)
@@ -138,12 +140,41 @@ class Runtime:
             return await coro
 
     def open_outbox(self):
-        """The outbox: `self.outbox` when set, else `outbox.sqlite3` in the data dir."""
-        if self.outbox is None:
-            from adapters.outbox.sqlite import SqliteOutbox
+        """The outbox: `self.outbox` when set, else `outbox.sqlite3` in the data dir; in memory
+        (and reported) whenever that cannot be written."""
+        from adapters.outbox.fallback import FallbackOutbox
 
-            self.outbox = SqliteOutbox.in_dir(self.config.data_dir, max_pending=self.config.outbox_max)
+        if not isinstance(self.outbox, FallbackOutbox):
+            primary = self.outbox
+            if primary is None:
+                from adapters.outbox.sqlite import SqliteOutbox
+
+                try:
+                    primary = SqliteOutbox.in_dir(self.config.data_dir, max_pending=self.config.outbox_max)
+                except Exception as exc:  # read-only or unusable data dir: serve anyway, say so
+                    self.storage_failed("outbox", exc)
+            self.outbox = FallbackOutbox(primary, max_pending=self.config.outbox_max, on_error=self.storage_failed)
         return self.outbox
+
+    def storage_failed(self, store: str, exc: BaseException | None) -> None:
+        """Note that `store` failed (`exc`), or works again (None): /healthz and /metrics show it."""
+        if exc is None:
+            if self.problems.pop(store, None) is not None:
+                logging.getLogger("madoguchi.stores").warning("%s works again", store)
+            return
+        cause = f"{type(exc).__name__}: {exc}"[:300]
+        self.metrics.inc("madoguchi_storage_errors_total", store=store)
+        if self.problems.get(store) != cause:
+            logging.getLogger("madoguchi.stores").error("%s failed (%s); serving without it", store, cause)
+        self.problems[store] = cause
+
+    def storage_problems(self) -> dict[str, str]:
+        """Every store problem now, including the query log's last failed write."""
+        found = dict(self.problems)
+        querylog_error = getattr(self.querylog, "problem", None)
+        if querylog_error:
+            found["querylog"] = querylog_error
+        return found
 
     async def start_workers(self) -> None:
         for worker in self.workers:

@@ -49,10 +49,15 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
     if stores:
         from adapters.stores.choose import choose_outbox, choose_stores
 
-        runtime.dedupe, runtime.querylog = choose_stores(config)
-        runtime.outbox = choose_outbox(config)
+        runtime.dedupe, runtime.querylog = choose_stores(config, problems=runtime.problems)
+        try:
+            runtime.outbox = choose_outbox(config)
+        except Exception as exc:  # the database is down: the SQLite or in-memory outbox takes over
+            runtime.storage_failed("outbox", exc)
     standard_metrics(runtime.metrics, live=live, querylog=runtime.querylog, dedupe=runtime.dedupe,
                      background=runtime.background)
+    for store in runtime.problems:
+        runtime.metrics.inc("madoguchi_storage_errors_total", store=store)
     return runtime
 
 

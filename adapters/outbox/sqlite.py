@@ -93,7 +93,8 @@ class SqliteOutbox:
         try:
             result = fn(db)
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite has rolled back itself after "disk is full"
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
         return result

@@ -24,8 +24,13 @@ def describe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def choose_stores(config: Config) -> tuple[Dedupe, QueryLog]:
-    """REDIS_URL → Redis dedupe, DATABASE_URL → PostgreSQL log; else memory and SQLite."""
+def choose_stores(config: Config, *, problems: dict[str, str] | None = None) -> tuple[Dedupe, QueryLog | None]:
+    """REDIS_URL → Redis dedupe, DATABASE_URL → PostgreSQL log; else memory and SQLite.
+
+    A query log that cannot be opened (read-only or unusable data dir, database
+    down) is no reason not to answer: the server runs without it, and the
+    cause goes into `problems` (shown by /healthz).
+    """
     if config.redis_url:
         from adapters.stores.redis_dedupe import RedisDedupe
 
@@ -33,9 +38,16 @@ def choose_stores(config: Config) -> tuple[Dedupe, QueryLog]:
         log.info("duplicate-event memory in redis", extra={"store": describe_url(config.redis_url)})
     else:
         dedupe = MemoryDedupe()
-    querylog = open_querylog(data_dir=config.data_dir, database_url=config.database_url,
-                             retention_days=config.retention_days, salt=config.hash_salt or None)
     where = describe_url(config.database_url) if config.database_url else str(config.data_dir)
+    try:
+        querylog = open_querylog(data_dir=config.data_dir, database_url=config.database_url,
+                                 retention_days=config.retention_days, salt=config.hash_salt or None)
+    except Exception as exc:
+        cause = f"{type(exc).__name__}: {exc}"[:300]
+        log.error("query log in %s cannot be opened (%s); serving without it", where, cause)
+        if problems is not None:
+            problems["querylog"] = cause
+        return dedupe, None
     log.info("query log in %s", where, extra={"store": type(querylog).__name__})
     return dedupe, querylog
 
