@@ -44,6 +44,7 @@ class Config:
     max_body: int = 256 * 1024
     outbox_max: int = 2000  # LINE events waiting to be answered before the webhook answers 503
     line_timeout: float = 5.0  # seconds one call to the Messaging API may take before it is retried
+    max_event_age: float = 86_400.0  # older events are refused as replays; duplicates are remembered this long
     reply_window: float = 50.0  # seconds after an event its reply token is used; a push afterwards
 
     @classmethod
@@ -78,6 +79,7 @@ class Config:
             outbox_max=int(e.get("MADOGUCHI_OUTBOX_MAX", "2000")),
             line_timeout=float(e.get("MADOGUCHI_LINE_TIMEOUT", "5")),
             reply_window=float(e.get("MADOGUCHI_REPLY_WINDOW", "50")),
+            max_event_age=float(e.get("MADOGUCHI_MAX_EVENT_AGE", "86400")),
         )
         values.update(overrides)
         return cls(**values)

@@ -119,6 +119,7 @@ class LineWebhook:
     def _incoming(self, body: dict, *, destination: str | None) -> list[Incoming]:
         """The events worth answering, as outbox rows (the event's own JSON, as LINE sent it)."""
         items = []
+        oldest = time.time() - self.runtime.config.max_event_age
         for raw in body.get("events") or ():
             if not isinstance(raw, dict) or not needs_answer(raw):
                 self.runtime.metrics.inc("madoguchi_line_events_total", type=str(raw.get("type") if isinstance(
@@ -128,6 +129,11 @@ class LineWebhook:
             event_id = str(raw.get("webhookEventId") or hashlib.sha256(text.encode()).hexdigest())
             ts = raw.get("timestamp")
             at = ts / 1000 if isinstance(ts, (int, float)) and ts > 0 else time.time()
+            if at < oldest:  # a replay of a captured request, or a redelivery too late to be of use
+                self.runtime.metrics.inc("madoguchi_line_events_total", type=str(raw.get("type"))[:40], status="stale")
+                log.warning("line %s: event %s from %.0f s ago refused (MADOGUCHI_MAX_EVENT_AGE)", self.council,
+                            event_id, time.time() - at)
+                continue
             items.append(Incoming("line", self.council, event_id, text, at))
         return items
 

@@ -25,7 +25,7 @@ def describe_url(url: str) -> str:
 
 
 def choose_stores(config: Config, *, problems: dict[str, str] | None = None) -> tuple[Dedupe, QueryLog | None]:
-    """REDIS_URL → Redis dedupe, DATABASE_URL → PostgreSQL log; else memory and SQLite.
+    """REDIS_URL → Redis dedupe, DATABASE_URL → PostgreSQL log; else both in SQLite in the data dir.
 
     A query log that cannot be opened (read-only or unusable data dir, database
     down) is no reason not to answer: the server runs without it, and the
@@ -34,10 +34,18 @@ def choose_stores(config: Config, *, problems: dict[str, str] | None = None) -> 
     if config.redis_url:
         from adapters.stores.redis_dedupe import RedisDedupe
 
-        dedupe: Dedupe = RedisDedupe(config.redis_url)
+        dedupe: Dedupe = RedisDedupe(config.redis_url, ttl=int(config.max_event_age))
         log.info("duplicate-event memory in redis", extra={"store": describe_url(config.redis_url)})
     else:
-        dedupe = MemoryDedupe()
+        from adapters.stores.sqlite_dedupe import SqliteDedupe
+
+        try:
+            dedupe = SqliteDedupe.in_dir(config.data_dir, ttl=config.max_event_age)
+        except Exception as exc:  # unusable data dir: remember in memory (lost on restart), say so
+            dedupe = MemoryDedupe(ttl=config.max_event_age)
+            log.error("duplicate-event memory cannot be kept in %s (%s); in memory only", config.data_dir, exc)
+            if problems is not None:
+                problems["dedupe"] = f"{type(exc).__name__}: {exc}"[:300]
     where = describe_url(config.database_url) if config.database_url else str(config.data_dir)
     try:
         querylog = open_querylog(data_dir=config.data_dir, database_url=config.database_url,
