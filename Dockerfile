@@ -40,11 +40,13 @@ FROM base AS build
 RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml ./
+COPY pyproject.toml requirements.lock ./
+# Exactly the locked versions, every file checked against its hash (scripts/lock writes the file).
+RUN pip install --require-hashes -r requirements.lock
 COPY bot/ bot/
 COPY adapters/ adapters/
 # The Sudachi dictionary comes with the sudachidict-core package: baked in here.
-RUN touch README.md && pip install '.[serve,ops]' && python -c 'import sudachipy, sudachidict_core'
+RUN touch README.md && pip install --no-deps '.[serve,ops]' && python -c 'import sudachipy, sudachidict_core'
 
 FROM base
 ENV PATH=/opt/venv/bin:$PATH \

@@ -48,7 +48,7 @@ _KEYS = uuid.UUID("6f1c1f0e-5b7a-4d8e-9a51-0c4d6d1b7e21")
 @dataclass(frozen=True, slots=True)
 class Timing:
     reply_window: float = 50.0  # use the reply token this long after the event; push afterwards
-    lease: float = 30.0  # a claimed row is someone else's after this long without renewal
+    lease: float = 10.0  # a claimed row is anyone's after this long without renewal (every lease/3)
     poll: float = 0.5  # look for due rows (retries, other replicas' rows) this often
     backoff: float = 0.5  # first retry delay; doubles per attempt
     max_backoff: float = 60.0

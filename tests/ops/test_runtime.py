@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from adapters.config import Config
-from adapters.dedupe import MemoryDedupe
 from adapters.runtime import Runtime
 from adapters.stores.choose import choose_stores, describe_url
 from bot.knowledge.live import LiveKnowledge
