@@ -159,8 +159,7 @@ class LineDelivery:
             outcome = await self._send(job, event, reply)
             if outcome is not None:
                 await self._finish(job, outcome, event)
-                if outcome in ("replied", "pushed"):
-                    await record(ctx, reply)
+                await record(ctx, reply)  # staff alerted to an emergency even when LINE refused the answer
         except (UnknownCouncil, KeyError):  # knowledge or credentials reloaded without this council
             log.error("line %s: council no longer served; event %s not answered", job.council, job.event_id)
             await self._finish(job, "failed", None)

@@ -318,7 +318,7 @@ def test_emergency_on_line_alerts_staff_and_acknowledgement_is_recorded(staff: S
 
 def test_feedback_command_reports_the_no_answers(staff: Slack) -> None:
     record(staff, "配食の申し込み 090-1111-2222", "answer", feedback="no", top=("minato/kyushoku",))
-    _, where = staff.command("feedback")
+    _, where = staff.command("feedback", user=ADMIN)
     [call] = staff.fake.wait(lambda c: c.method == where)
     text = "\n".join(b["text"]["text"] for b in call.body["blocks"] if b["type"] == "section")
     title = staff.runtime.live.assistant.knowledge.services["minato/kyushoku"].title
