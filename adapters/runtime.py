@@ -15,9 +15,9 @@ from functools import partial
 from typing import Any, TypeVar
 
 from adapters.config import Config
-from adapters.reloader import Reloader
 from adapters.dedupe import Dedupe, MemoryDedupe
 from adapters.metrics import Metrics
+from adapters.reloader import Reloader
 from bot.answer import Answer
 from bot.knowledge.live import LiveKnowledge, ReloadResult
 from bot.querylog import QueryLog
