@@ -128,7 +128,7 @@ class LineWebhook:
             text = json.dumps({"destination": destination, "event": raw})  # ASCII: lone surrogates escaped
             event_id = str(raw.get("webhookEventId") or hashlib.sha256(text.encode()).hexdigest())
             ts = raw.get("timestamp")
-            at = ts / 1000 if isinstance(ts, (int, float)) and ts > 0 else time.time()
+            at = ts / 1000 if isinstance(ts, (int, float)) and 0 < ts < 1e15 else time.time()  # NaN: now
             if at < oldest:  # a replay of a captured request, or a redelivery too late to be of use
                 self.runtime.metrics.inc("madoguchi_line_events_total", type=str(raw.get("type"))[:40], status="stale")
                 log.warning("line %s: event %s from %.0f s ago refused (MADOGUCHI_MAX_EVENT_AGE)", self.council,
