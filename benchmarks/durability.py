@@ -12,6 +12,8 @@ on demand) and real `python -m bot serve` processes pointed at it, then runs:
 4. SIGHUP every 0.5 s while answering 5 events/s: reply delay p50/p99/max next
    to the same load without reloads (target p99 ≤ 2 s).
 
+Dense retrieval is off unless MADOGUCHI_ENCODER says otherwise (the
+knowledge copy has no vector cache, and delivery is what is measured).
 Each figure is the median of `--repeats` runs. Exit status 0 when nothing
 was lost or doubled and the p99 target was met.
 """
@@ -55,7 +57,8 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> float:
-        env = {**os.environ, "MADOGUCHI_DATA_DIR": str(self.data), "MADOGUCHI_COUNCIL": "tomakomai",
+        env = {"MADOGUCHI_ENCODER": "none", **os.environ,  # delivery is measured here, not retrieval
+               "MADOGUCHI_DATA_DIR": str(self.data), "MADOGUCHI_COUNCIL": "tomakomai",
                "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_ENDPOINT": self.fake_url}
         for key in ("REDIS_URL", "DATABASE_URL"):
             env.pop(key, None)

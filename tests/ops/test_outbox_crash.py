@@ -26,7 +26,8 @@ SECRET, TOKEN = "crash-line-secret-0123456789", "crash-line-token-abcdef"
 
 
 def start(kb: Path, data: Path, fake_url: str, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "MADOGUCHI_DATA_DIR": str(data), "MADOGUCHI_COUNCIL": "tomakomai",
+    env = {**os.environ, "MADOGUCHI_ENCODER": "none",  # no vector cache in the copy: delivery is tested here
+           "MADOGUCHI_DATA_DIR": str(data), "MADOGUCHI_COUNCIL": "tomakomai",
            "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_ENDPOINT": fake_url}
     for key in ("REDIS_URL", "DATABASE_URL"):
         env.pop(key, None)
