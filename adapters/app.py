@@ -6,6 +6,7 @@ with LINE credentials), `POST /slack/events`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,9 +14,12 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from adapters.deferred import DeferredRoutes
 from adapters.runtime import Runtime
+
+SLACK_PATH = "/slack/events"  # adapters.slack.routes.PATH, named here so the SDK loads later
 
 __all__ = ["create_app"]
 
@@ -53,20 +57,39 @@ def _metrics(runtime: Runtime):
     return metrics
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def _channel_routes(runtime: Runtime) -> list[BaseRoute]:
     from adapters.line.routes import line_routes
     from adapters.slack.routes import slack_routes
 
+    return [*line_routes(runtime), *slack_routes(runtime)]
+
+
+def create_app(runtime: Runtime, *, defer_channels: bool = False) -> Starlette:
+    """With `defer_channels` (the server) LINE and Slack routes are built in a
+    thread after start, so `/healthz` does not wait for their SDKs' imports."""
+    later = DeferredRoutes(lambda: _channel_routes(runtime)) if defer_channels else None
     routes = [
         Route("/healthz", _health(runtime), methods=["GET"]),
         Route("/metrics", _metrics(runtime), methods=["GET"]),
-        *line_routes(runtime),
-        *slack_routes(runtime),
+        *([Route("/line/{council}", later), Route(SLACK_PATH, later)] if later else _channel_routes(runtime)),
     ]
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await runtime.start_workers()
+        starting = None
+        if later is not None:  # the LINE delivery workers exist once the deferred routes are built
+            later.start()
+
+            async def start_when_built() -> None:
+                await later.built()
+                await runtime.start_workers()
+
+            starting = asyncio.get_running_loop().create_task(start_when_built())
+        else:
+            await runtime.start_workers()
         yield
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
         await runtime.close_connections()
 
     app = Starlette(routes=routes, lifespan=lifespan)

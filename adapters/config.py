@@ -30,6 +30,8 @@ class Config:
     knowledge: Path | None = None
     default_council: str | None = None
     line_api: str = "https://api.line.me"
+    line_api_data: str = "https://api-data.line.me"  # rich-menu images go here
+    loading_after: float = 1.0  # seconds without an answer before LINE shows the loading animation
     line: dict[str, LineChannel] = field(default_factory=dict)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_bot_token: str | None = field(default=None, repr=False)
@@ -46,6 +48,9 @@ class Config:
     line_timeout: float = 5.0  # seconds one call to the Messaging API may take before it is retried
     max_event_age: float = 86_400.0  # older events are refused as replays; duplicates are remembered this long
     reply_window: float = 50.0  # seconds after an event its reply token is used; a push afterwards
+    handoff_key: str | None = field(default=None, repr=False)  # Fernet key; no key, no handoffs
+    handoff_days: float = 7.0  # an open handoff closes itself after this many days
+    handoff_hours: str = "mon-fri 08:30-17:15"  # when staff read handoffs (Japan time)
 
     @classmethod
     def from_env(cls, councils: list[str], env: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -65,6 +70,7 @@ class Config:
         values = dict(
             default_council=default,
             line_api=e.get("LINE_API_ENDPOINT", "https://api.line.me").rstrip("/"),
+            line_api_data=e.get("LINE_API_DATA_ENDPOINT") or e.get("LINE_API_ENDPOINT") or "https://api-data.line.me",
             line=line,
             slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
             slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
@@ -80,6 +86,9 @@ class Config:
             line_timeout=float(e.get("MADOGUCHI_LINE_TIMEOUT", "5")),
             reply_window=float(e.get("MADOGUCHI_REPLY_WINDOW", "50")),
             max_event_age=float(e.get("MADOGUCHI_MAX_EVENT_AGE", "86400")),
+            handoff_key=e.get("MADOGUCHI_HANDOFF_KEY") or None,
+            handoff_days=float(e.get("MADOGUCHI_HANDOFF_DAYS", "7")),
+            handoff_hours=e.get("MADOGUCHI_HANDOFF_HOURS", "mon-fri 08:30-17:15"),
         )
         values.update(overrides)
         return cls(**values)

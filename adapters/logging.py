@@ -68,7 +68,7 @@ def config_secrets(config: Any) -> list[str]:
     from urllib.parse import urlsplit
 
     values: list[str | None] = [config.slack_signing_secret, config.slack_bot_token, config.slack_app_token,
-                                config.hash_salt]
+                                config.hash_salt, config.handoff_key]
     for ch in config.line.values():
         values += [ch.secret, ch.token]
     for url in (config.redis_url, config.database_url):

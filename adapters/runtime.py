@@ -18,6 +18,8 @@ from adapters.config import Config
 from adapters.dedupe import Dedupe, MemoryDedupe
 from adapters.metrics import Metrics
 from adapters.reloader import Reloader
+from adapters.stores.conversation import Conversations
+from adapters.stores.handoffs import Handoffs
 from bot.answer import Answer
 from bot.knowledge.live import LiveKnowledge, ReloadResult
 from bot.querylog import QueryLog
@@ -57,6 +59,10 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     querylog: QueryLog | None = None
     outbox: Any = None  # adapters.outbox.Outbox; opened in the data dir on first use unless set
+    conversations: Conversations = field(default_factory=Conversations)  # per-user state, ~10 minutes
+    handoffs: Handoffs | None = None  # open handoffs to staff (needs MADOGUCHI_HANDOFF_KEY)
+    desk: object | None = None  # the staff side of handoffs (adapters.slack.handoff.StaffDesk) when Slack is set up
+    line_relays: dict[str, object] = field(default_factory=dict)  # council → LINE pushes for staff replies
     background: set[asyncio.Task] = field(default_factory=set)
     max_background: int = 16  # replies sent at once; the rest wait their turn (acks stay fast)
     freeze_heap: bool = False  # the server keeps the knowledge out of full GC scans (see serve.freeze_heap)
@@ -109,6 +115,15 @@ class Runtime:
         self.metrics.observe("madoguchi_answer_seconds", time.perf_counter() - started, channel=channel)
         self.metrics.inc("madoguchi_answers_total", council=council, kind=answer.kind, channel=channel)
         return answer
+
+    def open_handoffs(self) -> Handoffs | None:
+        """The handoff store, made on first use when MADOGUCHI_HANDOFF_KEY is set."""
+        if self.handoffs is None and self.config.handoff_key:
+            from adapters.stores.expiring import open_expiring
+
+            store = open_expiring(self.config.redis_url, prefix="madoguchi:handoff:")
+            self.handoffs = Handoffs(self.config.handoff_key, days=self.config.handoff_days, store=store)
+        return self.handoffs
 
     def reload(self, *, via: str) -> ReloadResult:
         """Reload the knowledge, then count and log the outcome. Blocking: call it in a thread."""
@@ -197,7 +212,9 @@ class Runtime:
     async def close(self, timeout: float = 10.0) -> None:
         """Finish replies, write the query log out and close the stores (on shutdown)."""
         await self.drain(timeout)
-        for store in (self.querylog, self.dedupe, self.outbox):
+        stores = (self.querylog, self.dedupe, self.outbox, self.conversations.store,
+                  self.handoffs and self.handoffs.store)
+        for store in (s for s in stores if s is not None):
             close = getattr(store, "close", None)
             if close is None:
                 continue

@@ -54,6 +54,11 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
             runtime.outbox = choose_outbox(config)
         except Exception as exc:  # the database is down: the SQLite or in-memory outbox takes over
             runtime.storage_failed("outbox", exc)
+        if config.redis_url:  # replicas share the conversation state
+            from adapters.stores.conversation import Conversations
+            from adapters.stores.expiring import RedisExpiring
+
+            runtime.conversations = Conversations(RedisExpiring(config.redis_url, prefix="madoguchi:chat:"))
     standard_metrics(runtime.metrics, live=live, querylog=runtime.querylog, dedupe=runtime.dedupe,
                      background=runtime.background)
     for store in runtime.problems:
@@ -89,7 +94,7 @@ async def _serve_async(args: argparse.Namespace) -> int:
     runtime.freeze_heap = True
     freeze_heap()
     args.redactor.add(*config_secrets(runtime.config))
-    app = create_app(runtime)
+    app = create_app(runtime, defer_channels=True)  # /healthz first, the SDKs' imports after
     loop = asyncio.get_running_loop()
 
     if hasattr(signal, "SIGHUP"):  # never on the event loop: building indexes takes a second
@@ -136,10 +141,31 @@ async def _serve_async(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DropBoltTokenNotice(logging.Filter):
+    """Drop bolt's "As you gave `client` as well, `token` will be unused." on every start.
+
+    bolt reads SLACK_BOT_TOKEN from the environment even when it is given a
+    client, and warns that the token is unused, although the client carries
+    that very token: a warning at every start that no operator can act on.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+
+        self.notice = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.notice
+
+
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
     from adapters.logging import setup
 
     args.redactor = setup(level=args.log_level.upper())
+    quiet = _DropBoltTokenNotice()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(quiet)
     return asyncio.run(_serve_async(args))
 
 

@@ -91,7 +91,8 @@ class Assistant:
         if self.vectors is None or not danger:
             return None
         return DangerDetector(danger, self.vectors.queries([e.text for e in danger]),
-                              self.vectors.queries(self._ordinary), k=self.settings.danger_k)
+                              self.vectors.queries(self._ordinary), k=self.settings.danger_k,
+                              tau=self.settings.danger_tau)
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""
@@ -120,11 +121,20 @@ class Assistant:
         if self.vectors is None:
             return None
         try:
-            clean = _SURROGATE.sub("\ufffd", normalize(text))
-            return self.vectors.encoder.queries([clean[: self.settings.dense_max_chars]])[0]
+            return self.vectors.encoder.queries([self._excerpt(normalize(text))])[0]
         except Exception:  # an encoder failure must never cost the resident an answer
             log.exception("encoder failed; answering lexically")
             return None
+
+    def _excerpt(self, text: str) -> str:
+        """What of a message is encoded: all of it when short; else its start and its
+        end, where a long story usually says what is wanted (encoding time grows with length)."""
+        text = _SURROGATE.sub("\ufffd", text)
+        n = self.settings.dense_max_chars
+        if len(text) <= n:
+            return text
+        head = n * 2 // 3
+        return text[:head] + "…" + text[-(n - head):]
 
     def _rank(self, council_id: str, q: Analysis, vector: np.ndarray | None, audience: Audience) -> Ranking:
         index = self.indexes[council_id]
@@ -135,6 +145,18 @@ class Assistant:
         return fuse(lexical, self.dense[council_id].similarities(vector), index.docs,
                     eligible=(lambda d: True) if audience == "staff" else resident.__getitem__,
                     settings=self.settings)
+
+    def _asks_for_a_service(self, verdict: Verdict, ranking: Ranking) -> bool:
+        """A story of hardship that plainly asks for one service (both retrievers agree on it,
+        with a clear lead) is a worry to answer, unless a term or a wide margin says danger."""
+        s = self.settings
+        if verdict.level != "emergency" or verdict.by_terms or verdict.reading is None:
+            return False
+        if verdict.reading.margin >= s.danger_emergency + s.danger_asking:
+            return False
+        matches = ranking.matches
+        lead = matches[0].score - (matches[1].score if len(matches) > 1 else 0.0) if matches else 0.0
+        return ranking.agree and matches[0].score >= s.agree_answer and lead >= s.agree_margin
 
     def _helpers(self, council_id: str, verdict: Verdict | None) -> tuple[Option, ...]:
         """The council's own services for a kind of danger that has them (no food, no bed tonight)."""
@@ -166,6 +188,8 @@ class Assistant:
                           M.empty.format(council=council.short_name), council.window, "empty")
         ranking = self._rank(council_id, q, vector, audience)
         top = max((m.score for m in ranking.matches), default=0.0)
+        if verdict is not None and self._asks_for_a_service(verdict, ranking):
+            verdict = verdict.softened()
         return decide(
             knowledge=self.knowledge,
             council=council,
@@ -177,6 +201,24 @@ class Assistant:
             elsewhere=top < self.settings.choice and self._offered_elsewhere(council, q),
             audience=audience,
         )
+
+    def follow_up(self, council_id: str, text: str, *, last_service: str | None = None,
+                  audience: Audience = "resident") -> Answer | None:
+        """A short follow-up to the last answer (費用は？, ありがとう), or None for a new question.
+
+        A message that signals danger, or names a service, is never a
+        follow-up: `ask` answers it.
+        """
+        from bot.decision.followup import conversation_words, follow_up, read_intent
+
+        text = text[:MAX_QUESTION_CHARS]
+        if read_intent(conversation_words(self.knowledge), text) is None:  # cheap: most messages stop here
+            return None
+        q = self.analyze(text)
+        danger = self._safety.check(q, self.encode(text))
+        if danger is not None or named_exactly(self.indexes[self.council(council_id).id], q):
+            return None
+        return follow_up(self.knowledge, self.council(council_id), text, last_service=last_service, audience=audience)
 
     def pick(self, council_id: str, service_id: str, *, audience: Audience = "resident") -> Answer:
         """The answer for a service the resident chose from a list."""

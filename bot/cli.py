@@ -1,30 +1,44 @@
 """`python -m bot` (also `madoguchi`): ask, chat, kb check/schema, eval, report.
 
 Other packages add commands through the `madoguchi.commands` entry point
-group (the adapters add `serve`), so the core never imports them.
+group (the adapters add `serve` and `line richmenu`), so the core never
+imports them.
+
+The global options (`--knowledge`, and `--council`/`--audience` for the
+commands that answer) work before or after the subcommand, because people
+type them in both places; an option that does not apply, or that does not
+exist, is named in the error rather than swallowed with the words around it.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TextIO
 
-from bot.answer import Answer
+from bot.answer import Answer, Option
 from bot.assistant import Assistant, UnknownCouncil
 from bot.knowledge.loader import check_knowledge, default_root, load_knowledge
+from bot.knowledge.model import Knowledge
 from bot.knowledge.problems import KnowledgeError
 from bot.retrieval.encoder import EncoderStatus, load_encoder
 from bot.retrieval.vectors import open_vectors
 from bot.render import to_text
 
-__all__ = ["main", "answer_json", "build_parser"]
+__all__ = ["main", "answer_json", "build_parser", "parse_args"]
 
-DEFAULT_COUNCIL = "tomakomai"
+_SCOPED = (("council", "--council"), ("audience", "--audience"))  # global, but only where a command takes them
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given (message for the user in `args[0]`)."""
 
 
 def answer_json(answer: Answer) -> dict:
@@ -40,7 +54,22 @@ def answer_json(answer: Answer) -> dict:
 
 def _assistant(args: argparse.Namespace) -> Assistant:
     knowledge = load_knowledge(args.knowledge)
+    if getattr(args, "council", "") is None:  # before the indexes are built: a usage error comes at once
+        args.council = _default_council(knowledge, command=args.command)
     return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder))
+
+
+def _default_council(knowledge: Knowledge, *, command: str) -> str:
+    """MADOGUCHI_COUNCIL, or the only council; with several, asking for one beats guessing."""
+    chosen = os.environ.get("MADOGUCHI_COUNCIL", "").strip()
+    councils = knowledge.councils
+    if chosen:
+        return chosen
+    if len(councils) == 1:
+        return next(iter(councils))
+    listing = "\n".join(f"  {cid:<12} {c.name}" for cid, c in sorted(councils.items()))
+    raise UsageError(f"{command} needs --council (or MADOGUCHI_COUNCIL): the knowledge has {len(councils)} councils:\n"
+                     f"{listing}")
 
 
 def _encoder() -> EncoderStatus:
@@ -82,10 +111,15 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.decision.followup import conversation_words
+    from bot.render import window_lines
+
     assistant = _assistant(args)
     council = assistant.council(args.council)
+    words = conversation_words(assistant.knowledge)
     out.write(f"{council.name}の窓口です。質問をどうぞ（番号で選択、空行で終了）。\n")
-    choices: list[str] = []
+    choices: tuple[Option, ...] = ()
+    last_service: str | None = None
     while True:
         try:
             line = input("> ").strip()
@@ -93,11 +127,22 @@ def cmd_chat(args: argparse.Namespace, out: TextIO) -> int:
             break
         if not line:
             break
-        if line.isdigit() and 0 < int(line) <= len(choices):
-            answer = assistant.pick(args.council, choices[int(line) - 1], audience=args.audience)
+        number = unicodedata.normalize("NFKC", line).removesuffix("番")
+        if number.isdigit() and choices:
+            n = int(number)
+            if not 1 <= n <= len(choices):  # say so, and keep the choices
+                out.write(words.out_of_range.format(number=n, count=len(choices)) + "\n")
+                out.write("\n".join(f"{i}. {o.title}" for i, o in enumerate(choices, 1)) + "\n")
+                continue
+            answer = assistant.pick(args.council, choices[n - 1].id, audience=args.audience)
         else:
-            answer = assistant.ask(args.council, line, audience=args.audience)
-        choices = [o.id for o in answer.choices]
+            answer = (assistant.follow_up(args.council, line, last_service=last_service, audience=args.audience)
+                      or assistant.ask(args.council, line, audience=args.audience))
+        if answer.reason == "followup" and answer.service is not None:
+            out.write("\n".join([answer.message, *window_lines(answer.service.window)]) + "\n")
+            continue
+        choices = answer.choices
+        last_service = answer.service.id if answer.service is not None else None
         out.write(to_text(answer) + "\n")
     return 0
 
@@ -174,23 +219,44 @@ def cmd_report_feedback(args: argparse.Namespace, out: TextIO) -> int:
     return run(council=args.council, since=args.since, data_dir=args.data_dir, knowledge=args.knowledge, out=out)
 
 
+def _add_knowledge(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--knowledge", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                   help=f"knowledge folder (default: MADOGUCHI_KNOWLEDGE, else {default_root()})")
+
+
+def _add_council(p: argparse.ArgumentParser, *, audience: bool = True) -> None:
+    p.add_argument("--council", default=argparse.SUPPRESS,
+                   help="council id, a folder name in the knowledge (default: MADOGUCHI_COUNCIL, or the only one)")
+    if audience:
+        p.add_argument("--audience", choices=["resident", "staff"], default=argparse.SUPPRESS,
+                       help="staff also gets staff-only entries (default: resident)")
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser under `parser` (itself included), groups such as `kb` and leaves such as `kb check`."""
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                found += _parsers(child)
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="madoguchi", description="社協の窓口アシスタント Madoguchi")
-    parser.add_argument("--knowledge", type=Path, default=None, help=f"knowledge folder (default: {default_root()})")
+    parser = argparse.ArgumentParser(
+        prog="madoguchi", description="社協の窓口アシスタント Madoguchi",
+        epilog="--knowledge, --council and --audience may be given before or after the command.")
+    _add_council(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_council(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--council", default=DEFAULT_COUNCIL, help="council id (folder name in knowledge/)")
-        p.add_argument("--audience", choices=["resident", "staff"], default="resident")
-
     ask = sub.add_parser("ask", help="answer questions ('-' reads one per line from stdin)")
-    with_council(ask)
+    _add_council(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("question", nargs="+")
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="an interactive session in the terminal")
-    with_council(chat)
+    _add_council(chat)
     chat.set_defaults(func=cmd_chat)
 
     kb = sub.add_parser("kb", help="knowledge tools").add_subparsers(dest="kb_command", required=True)
@@ -213,12 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="reports from the query log").add_subparsers(dest="report", required=True)
     un = report.add_parser("unanswered", help="questions that got fallback or choices, grouped")
-    un.add_argument("--council")
+    _add_council(un, audience=False)
     un.add_argument("--since", default="30d")
     un.add_argument("--data-dir", type=Path)
     un.set_defaults(func=cmd_report)
     fb = report.add_parser("feedback", help="はい／いいえ answers to 役に立った？, with the answers residents said no to")
-    fb.add_argument("--council")
+    _add_council(fb, audience=False)
     fb.add_argument("--since", default="30d")
     fb.add_argument("--data-dir", type=Path)
     fb.set_defaults(func=cmd_report_feedback)
@@ -226,17 +292,48 @@ def build_parser() -> argparse.ArgumentParser:
     for ep in entry_points(group="madoguchi.commands"):
         register: Callable[[argparse._SubParsersAction], None] = ep.load()
         register(sub)
+    for p in _parsers(parser):  # after the plug-ins, so `serve --knowledge DIR` works too
+        _add_knowledge(p)
+        p.set_defaults(_parser=p)
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> argparse.Namespace:
+    """Parse like argparse, then say which option is wrong and fill in the global defaults."""
+    e = os.environ if env is None else env
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    here: argparse.ArgumentParser = args._parser
+    if extras:
+        options = [a for a in extras if a.startswith("-") and a != "-"]
+        if options:
+            known = sorted(o for o in here._option_string_actions if o.startswith("--"))
+            near = difflib.get_close_matches(options[0].split("=")[0], known, n=1)
+            here.error(f"unknown option {options[0]}" + (f" (did you mean {near[0]}?)" if near else "")
+                       + f"; this command takes {', '.join(known)}")
+        words = any(a.dest == "question" for a in here._actions)
+        here.error(f"unexpected argument {extras[0]!r}" + (": give all the words of a question together, after "
+                                                           "the options (in quotes if it has spaces)" if words else ""))
+    for dest, flag in _SCOPED:
+        if dest in vars(args) and flag not in here._option_string_actions:
+            here.error(f"{flag} does not apply to '{here.prog}'")
+    defaults = {"knowledge": Path(e["MADOGUCHI_KNOWLEDGE"]) if e.get("MADOGUCHI_KNOWLEDGE") else None,
+                "council": None, "audience": "resident"}
+    for dest, value in defaults.items():
+        if dest not in vars(args):
+            setattr(args, dest, value)
+    del args._parser
+    return args
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     out = out or sys.stdout
     try:
         return args.func(args, out)
     except KnowledgeError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
-    except UnknownCouncil as exc:
+    except (UnknownCouncil, UsageError) as exc:
         sys.stderr.write(f"{exc.args[0]}\n")
         return 2

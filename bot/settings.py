@@ -82,7 +82,7 @@ class MatchSettings:
     dense_high: float = 0.92
     dense_candidates: int = 10
     # A message is encoded up to this many characters (encoding time grows with length).
-    dense_max_chars: int = 64
+    dense_max_chars: int = 48
     # When both retrievers put the same service first, it is answered at this fused
     # score with this lead over the next.
     agree_answer: float = 0.45
@@ -92,10 +92,15 @@ class MatchSettings:
     dense_veto: float = 0.05
     # Below `choice`, candidates at least this good are still offered as "もしかして".
     maybe: float = 0.25
-    # The danger detector: a message whose k nearest danger messages are closer, on
-    # average, than its k nearest ordinary ones by `danger_emergency` is an emergency;
-    # down to `danger_concern` it is a worry (the usual answer plus one kind line).
+    # The danger detector: a message surrounded more densely by danger messages than
+    # by ordinary ones (Parzen densities of cosines at temperature `danger_tau`) by at least
+    # `danger_emergency` is an emergency; down to `danger_concern` it is a worry (the
+    # usual answer plus one kind line). `danger_k` nearest danger messages vote its kind.
     danger_k: int = 7
-    danger_emergency: float = 0.0
-    danger_concern: float = -0.012
+    danger_tau: float = 0.01
+    danger_min_chars: int = 5
+    # …and a message that plainly asks for one service needs this much more margin.
+    danger_asking: float = 0.006
+    danger_emergency: float = 0.006
+    danger_concern: float = 0.002
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

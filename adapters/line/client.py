@@ -24,13 +24,14 @@ from linebot.v3.messaging import (
     Message,
     PushMessageRequest,
     ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
 
 from adapters.config import LineChannel
-from adapters.line.flex import MAX_MESSAGES
+from adapters.line.limits import MAX_MESSAGES
 
-__all__ = ["LineClient", "SendFailed", "retry_after"]
+__all__ = ["LineClient", "SendFailed", "retry_after"]  # replies, pushes and the loading animation
 
 log = logging.getLogger("madoguchi.line")
 
@@ -76,26 +77,33 @@ class LineClient:
             self._api = AsyncApiClient(self._configuration)
         return AsyncMessagingApi(self._api)
 
-    async def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
-        """Send ≤5 messages with a reply token; raises `SendFailed` when LINE says no."""
-        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:MAX_MESSAGES])
-        await self._call(self._messaging().reply_message(request, _request_timeout=self.timeout))
-
-    async def push(self, to: str, messages: Sequence[Message], *, retry_key: str) -> None:
-        """Push ≤5 messages to a user, group or room. LINE accepts one push per `retry_key`
-        (X-Line-Retry-Key) and answers 409 to a repeat, so a retried push is never doubled."""
-        request = PushMessageRequest(to=to, messages=list(messages)[:MAX_MESSAGES])
-        await self._call(self._messaging().push_message(request, x_line_retry_key=retry_key,
-                                                        _request_timeout=self.timeout))
-
     @staticmethod
-    async def _call(call) -> None:
+    async def _send(call) -> None:
         try:
             await call
         except ApiException as e:
             raise SendFailed(e.status, str(e.body or e.reason), retry_after=retry_after(e.headers)) from None
         except (TimeoutError, aiohttp.ClientError) as e:  # LINE unreachable: one log line, no trace
             raise SendFailed(None, f"{type(e).__name__}: {e}") from None
+
+    async def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
+        """Send ≤5 messages with a reply token; raises `SendFailed` when LINE says no."""
+        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:MAX_MESSAGES])
+        await self._send(self._messaging().reply_message(request, _request_timeout=self.timeout))
+
+    async def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> None:
+        """Push ≤5 messages to a user, group or room without a reply token (a reply past its
+        window, a staff answer); raises `SendFailed`. With `retry_key` (X-Line-Retry-Key) LINE
+        accepts one push per key and answers 409 to a repeat, so a retried push is never doubled."""
+        request = PushMessageRequest(to=to, messages=list(messages)[:MAX_MESSAGES])
+        await self._send(self._messaging().push_message(request, x_line_retry_key=retry_key,
+                                                        _request_timeout=self.timeout))
+
+    async def loading(self, user_id: str, *, seconds: int = 20) -> None:
+        """Show the loading animation in a one-to-one chat (5–60 s, a multiple of 5)."""
+        seconds = min(60, max(5, seconds // 5 * 5))
+        request = ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds)
+        await self._send(self._messaging().show_loading_animation(request, _request_timeout=self.timeout))
 
     async def close(self) -> None:
         api, self._api = self._api, None

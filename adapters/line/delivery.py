@@ -32,7 +32,7 @@ from linebot.v3.models.events import UnknownEvent
 from linebot.v3.webhooks import Event
 
 from adapters.line.client import LineClient, SendFailed
-from adapters.line.events import Context, Reply, handle, record
+from adapters.line.events import Context, Reply, handle_showing_progress, record
 from adapters.line.flex import text_message
 from adapters.line.texts import T
 from adapters.outbox import Job, Outbox
@@ -173,7 +173,7 @@ class LineDelivery:
         if ctx.council not in self.clients:
             raise KeyError(ctx.council)
         try:
-            return await handle(ctx, event)
+            return await handle_showing_progress(ctx, self.clients[ctx.council], event)
         except UnknownCouncil:
             raise
         except Exception:

@@ -2,45 +2,34 @@
 
 Each handler returns a `Reply` (messages, plus what to keep in the query log)
 or None when the event needs no answer. `adapters.line.delivery` calls them
-for each event taken from the outbox, sends the reply and then `record`s it
-— so a slow log never delays the resident.
+(through `handle_showing_progress`, which shows LINE's loading animation when
+an answer is slow) for each event taken from the outbox, sends the reply and
+then `record`s it — so a slow log never delays the resident.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from linebot.v3.messaging import Message
 
-from adapters.alerts import Alert, alert_for, raise_alert
+from adapters.alerts import alert_for, raise_alert
+from adapters.line import dialogue
+from adapters.line.calls import window_message
+from adapters.line.client import LineClient, SendFailed
+from adapters.line.context import Context, Reply
 from adapters.line.flex import choices_messages, menu_item, render, text_message
 from adapters.line.postback import Postback, decode
 from adapters.line.texts import KIND_NAMES, T
-from adapters.runtime import Runtime, safe_text
+from adapters.runtime import safe_text
 from bot.messages import M
-from bot.querylog import LogEntry, entry_for
-from bot.render import window_lines
+from bot.querylog import entry_for
 
-__all__ = ["Context", "Reply", "handle", "needs_answer", "record", "HANDLERS"]
+__all__ = ["Context", "Reply", "handle", "handle_showing_progress", "needs_answer", "record", "HANDLERS"]
 
 log = logging.getLogger("madoguchi.line")
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    runtime: Runtime
-    council: str
-    bot_user_id: str | None = None  # the webhook's `destination`: the bot's own user id
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    messages: list[Message]
-    entry: LogEntry | None = None  # the question, for the query log
-    feedback: tuple[str, str] | None = None  # (question's event id, yes|no)
-    alert: Alert | None = None  # an emergency: staff are told after the resident is answered
 
 
 # -- helpers ------------------------------------------------------------------
@@ -91,6 +80,8 @@ async def on_text(ctx: Context, event) -> Reply | None:
         text = _without_mentions(text, content)
     if not text.strip():
         return Reply(_menu(ctx, lead=M.empty.format(council=_short_name(ctx))))
+    if where == "user" and user:
+        return await dialogue.converse(ctx, event, text, user)
     answer = await ctx.runtime.ask(ctx.council, text, channel="line")
     origin = event.webhook_event_id
     entry = entry_for(answer, channel="line", text=text, user=user, event_id=origin)
@@ -123,22 +114,35 @@ async def on_follow(ctx: Context, event) -> Reply | None:
 async def on_postback(ctx: Context, event) -> Reply | None:
     pb = decode(event.postback.data)
     assistant = ctx.runtime.live.assistant
+    where, user = _source(event)
+    user = user if where == "user" else None
     if pb is None or pb.action == "menu":
         return Reply(_menu(ctx, page=pb.page if pb else 0))
     if pb.action == "cat":
         return Reply(_menu(ctx, category=pb.id, page=pb.page, origin=pb.origin))
     if pb.action == "svc":
         answer = assistant.pick(ctx.council, pb.id)
+        if user:
+            conversations, key = ctx.runtime.conversations, dialogue.state_key(ctx, user)
+            await conversations.put(key, dialogue.state_after(answer, await conversations.get(key)))
         origin = pb.origin or event.webhook_event_id
-        entry = entry_for(answer, channel="line", user=_source(event)[1], event_id=event.webhook_event_id)
+        entry = entry_for(answer, channel="line", user=user, event_id=event.webhook_event_id)
         return Reply(await ctx.runtime.in_thread(render, answer, origin=origin), entry=entry)
+    if pb.action == "ho":
+        if pb.value:
+            return await dialogue.answer_consent(ctx, user, pb.value)
+        return await dialogue.consent_reply(ctx, user)
+    if pb.action == "call":
+        return Reply([window_message(assistant.council(ctx.council).window, quick=[menu_item()])])
+    if pb.action == "sos":
+        return dialogue.sos_reply(ctx)
     value = "yes" if pb.value == "yes" else "no"
     ctx.runtime.metrics.inc("madoguchi_feedback_total", channel="line", answer=value)
     if value == "yes":
         messages = [text_message(T.thanks_yes, quick=[menu_item()])]
-    else:
+    else:  # not helped: the window, and a person if the resident wants one
         window = assistant.council(ctx.council).window
-        messages = [text_message("\n".join([T.thanks_no, *window_lines(window)]), quick=[menu_item()])]
+        messages = [text_message(T.thanks_no), window_message(window, quick=[dialogue.person_item(), menu_item()])]
     return Reply(messages, feedback=(pb.origin, value) if pb.origin else None)
 
 
@@ -162,6 +166,29 @@ async def handle(ctx: Context, event) -> Reply | None:
     if handler is None or getattr(event, "mode", "active") == "standby":
         return None
     return await handler(ctx, event)
+
+
+# -- answering and recording ---------------------------------------------------
+async def handle_showing_progress(ctx: Context, client: LineClient, event) -> Reply | None:
+    """Handle the event; if no answer is ready within `loading_after` seconds, show LINE's loading animation.
+
+    Only one-to-one chats can show it; a failure to show it never costs the answer.
+    """
+    task = asyncio.ensure_future(handle(ctx, event))
+    where, user = _source(event)
+    if where != "user" or not user or getattr(event, "type", "") != "message":
+        return await task
+    done, _ = await asyncio.wait({task}, timeout=ctx.runtime.config.loading_after)
+    if not done:
+        try:
+            await client.loading(user, seconds=20)
+            ctx.runtime.metrics.inc("madoguchi_line_loading_total")
+        except SendFailed as e:
+            log.info("line %s: loading animation not shown: %s", ctx.council, e)
+    return await task
+
+
+_handle_showing_progress = handle_showing_progress
 
 
 async def record(ctx: Context, reply: Reply) -> None:

@@ -9,8 +9,6 @@ Text parts reuse `bot.render`, so the wording matches every other channel.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -26,17 +24,30 @@ from linebot.v3.messaging import (
     PostbackAction,
     QuickReply,
     QuickReplyItem,
-    TextMessage,
     URIAction,
 )
 
+from adapters.line.calls import hotlines_message, window_message
+from adapters.line.limits import (
+    ALT_MAX,
+    BUBBLE_MAX,
+    DISPLAY_MAX,
+    LABEL_MAX,
+    MAX_MESSAGES,
+    PAGE,
+    QUICK_MAX,
+    TEXT_MAX,
+    cut,
+    tel_uri,
+    text_message,
+    utf16_len,
+)
 from adapters.line.postback import Postback, encode
 from adapters.line.texts import T
 from bot.answer import Answer, Option, ServiceCard, label
 from bot.messages import M
 from bot.knowledge.contacts import safe_url
-from bot.knowledge.model import Contact
-from bot.render import hotline_line, to_text, window_lines
+from bot.render import to_text, window_lines
 
 __all__ = [
     "render",
@@ -56,56 +67,8 @@ __all__ = [
     "DISPLAY_MAX",
 ]
 
-MAX_MESSAGES = 5
-TEXT_MAX = 5_000  # UTF-16 code units
-ALT_MAX = 1_500
-BUBBLE_MAX = 30_000  # bytes of the container JSON ("30 KB"; the stricter reading)
-QUICK_MAX = 13
-LABEL_MAX = 20
-DISPLAY_MAX = 300
-PAGE = QUICK_MAX - 1  # when a list is longer than 13: 12 items and 「もっと見る」
-
 _GRAY = "#888888"
 _ALERT = "#C0392B"
-
-
-# -- text limits --------------------------------------------------------------
-def utf16_len(text: str) -> int:
-    """Length as LINE counts it (UTF-16 code units: an emoji outside the BMP is 2)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` within `limit` UTF-16 code units, ending in … when cut; never splits a character."""
-    if utf16_len(text) <= limit:
-        return text
-    out, used = [], 1  # room for the ellipsis
-    for ch in text:
-        n = 2 if ord(ch) > 0xFFFF else 1
-        if used + n > limit:
-            break
-        out.append(ch)
-        used += n
-    return "".join(out).rstrip() + "…"
-
-
-def text_message(text: str, *, quick: Sequence[QuickReplyItem] = ()) -> TextMessage:
-    return TextMessage(text=cut(text, TEXT_MAX), quick_reply=QuickReply(items=list(quick)) if quick else None)
-
-
-# -- actions ------------------------------------------------------------------
-_PHONE = re.compile(r"\+?\d[\d\-()\s]{7,}\d")
-
-
-def tel_uri(phone: str | None) -> str | None:
-    """`tel:0144327111` for the first full phone number in `phone`, else None (never guessed)."""
-    if not phone:
-        return None
-    for m in _PHONE.finditer(unicodedata.normalize("NFKC", phone)):
-        digits = re.sub(r"[^\d+]", "", m.group())
-        if 10 <= len(digits.lstrip("+")) <= 13:
-            return "tel:" + digits
-    return None
 
 
 def _postback(text: str, pb: Postback, *, display: str | None = None) -> PostbackAction:
@@ -136,19 +99,33 @@ def _items(options: Sequence[Option], *, origin: str) -> list[QuickReplyItem]:
 
 # -- the four kinds -----------------------------------------------------------
 def render(answer: Answer, *, origin: str = "") -> list[Message]:
-    """The reply for one answer. `origin` is the question's webhookEventId (for feedback)."""
+    """The reply for one answer. `origin` is the question's webhookEventId (for feedback).
+
+    Quick replies ride on the last message only: LINE shows no others.
+    """
+    danger = answer.danger
+    if answer.kind == "emergency":  # the lines first, then a few kind words, then the window
+        return [hotlines_message(answer.hotlines), text_message(answer.message),
+                window_message(answer.window, quick=[menu_item()])]
     if answer.kind == "answer" and answer.service is not None:
-        return [_answer_message(answer, origin=origin)]
-    if answer.kind == "choices":
-        return choices_messages(answer, origin=origin)
-    if answer.kind == "emergency":
-        lead = "\n".join([*(hotline_line(h) for h in answer.hotlines), answer.message])  # hotlines first
-        return [text_message(lead), _window_message(answer.window)]
-    return [text_message(answer.message), _window_message(answer.window)]
+        messages: list[Message] = [_answer_message(answer, origin=origin)]
+    elif answer.kind == "choices":
+        messages = choices_messages(answer, origin=origin)
+    elif answer.choices:  # a fallback with "もしかして" guesses
+        messages = [text_message(answer.message), window_message(answer.window), _maybe_message(answer, origin)]
+    else:
+        messages = [text_message(answer.message), window_message(answer.window, quick=[menu_item()])]
+    if danger is not None and danger.level == "concern" and (danger.note or answer.hotlines):
+        quick = messages[-1].quick_reply
+        messages[-1].quick_reply = None
+        messages.append(hotlines_message(answer.hotlines, lead=danger.note, quick=quick.items if quick else ()))
+    return messages[:MAX_MESSAGES]
 
 
-def _window_message(window: Contact) -> TextMessage:
-    return text_message("\n".join(window_lines(window)), quick=[menu_item()])
+def _maybe_message(answer: Answer, origin: str) -> Message:
+    shown = answer.choices[:QUICK_MAX - 1]
+    text = "\n".join([T.maybe, *(f"・{o.title}" for o in shown)])
+    return text_message(text, quick=[*_items(shown, origin=origin), menu_item()])
 
 
 def choices_messages(

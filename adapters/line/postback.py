@@ -15,13 +15,15 @@ __all__ = ["Action", "Postback", "encode", "decode", "DATA_MAX"]
 
 DATA_MAX = 300  # LINE: postback data ≤300 characters
 
-Action = Literal["svc", "cat", "menu", "fb"]
-_ACTIONS: frozenset[str] = frozenset(("svc", "cat", "menu", "fb"))
+Action = Literal["svc", "cat", "menu", "fb", "ho", "call", "sos"]
+_ACTIONS: frozenset[str] = frozenset(("svc", "cat", "menu", "fb", "ho", "call", "sos"))
 
 
 @dataclass(frozen=True, slots=True)
 class Postback:
-    """`svc` a service id, `cat` a category id (+page), `menu` (+page), `fb` yes/no.
+    """`svc` a service id, `cat` a category id (+page), `menu` (+page), `fb` yes/no,
+    `ho` ask for a person (value yes/no: the answer to the consent question),
+    `call` the council's window, `sos` the emergency lines (rich-menu buttons).
 
     `origin` is the webhookEventId of the question that led here, so feedback
     is kept with that question in the query log.

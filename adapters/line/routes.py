@@ -28,6 +28,7 @@ from adapters.config import LineChannel, env_suffix
 from adapters.line.client import LineClient
 from adapters.line.delivery import LineDelivery, Timing
 from adapters.line.events import needs_answer
+from adapters.line.relay import StaffRelay
 from adapters.outbox import Incoming, OutboxFull
 from adapters.runtime import Runtime
 
@@ -148,6 +149,7 @@ def line_routes(runtime: Runtime) -> list[Route]:
     metrics.describe("madoguchi_feedback_total", "counter", "役に立った？ answers by channel and value.")
     metrics.describe("madoguchi_line_refused_total", "counter", "LINE webhooks answered 503 (outbox full or failing).")
     metrics.describe("madoguchi_line_retries_total", "counter", "LINE sends retried, by the status that failed.")
+    metrics.describe("madoguchi_line_loading_total", "counter", "Loading animations shown for slow answers.")
     councils = sorted(runtime.live.assistant.knowledge.councils)
     routes: list[Route] = []
     webhooks: list[tuple[str, LineChannel]] = []
@@ -168,7 +170,9 @@ def line_routes(runtime: Runtime) -> list[Route]:
     runtime.closers.extend(client.close for client in clients.values())
     delivery = LineDelivery(runtime, clients, timing=Timing(reply_window=config.reply_window))
     runtime.workers.append(delivery)
-    for council, channel in webhooks:
+    for council, channel in webhooks:  # staff answers to handoffs are pushed with the same client
+        name = runtime.live.assistant.council(council).short_name
+        runtime.line_relays[council] = StaffRelay(clients[council], council_name=name)
         hook = LineWebhook(runtime, channel, delivery=delivery)
         routes.append(Route(f"/line/{council}", hook.endpoint, methods=["POST"]))
         log.info("line: serving /line/%s", council)

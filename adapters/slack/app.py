@@ -21,6 +21,7 @@ from adapters.runtime import Runtime
 from adapters.slack.alerts import SlackAlertSink
 from adapters.slack.blocks import PICK_ACTION, council_of_block
 from adapters.slack.handlers import handle_pick, handle_text
+from adapters.slack.handoff import CLAIM, CLOSE, StaffDesk
 from adapters.slack.replies import EphemeralReply, ThreadReply
 from adapters.slack.routing import clean_text
 from adapters.slack.staff import register_staff
@@ -88,10 +89,18 @@ def build_slack_app(runtime: Runtime, *, state: SlackState | None = None, socket
         runtime.spawn(handle_text(state, thread_reply(client, event), text=clean_text(event.get("text") or ""),
                                   channel=event.get("channel"), user=event.get("user")))
 
+    desk = StaffDesk(runtime, state, app.client)
+    runtime.desk = desk
+
     @app.event("message")
     async def on_message(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, other bots: not questions
+        if event.get("thread_ts") and event.get("channel_type") in ("channel", "group"):
+            runtime.spawn(desk.on_staff_message(event))  # perhaps a reply to a resident who asked for a person
+            return
+        if event.get("channel_type") != "im":
+            return
         runtime.spawn(handle_text(state, thread_reply(client, event), text=clean_text(event.get("text") or ""),
                                   channel=event.get("channel"), user=event.get("user")))
 
@@ -119,6 +128,16 @@ def build_slack_app(runtime: Runtime, *, state: SlackState | None = None, socket
                                 user=(body.get("user") or {}).get("id"))
         runtime.spawn(handle_pick(state, reply, council=council_of_block(action.get("block_id")) or "",
                                   value=str(action.get("value", ""))))
+
+    @app.action(CLAIM)
+    async def on_claim(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        runtime.spawn(desk.on_claim(body))
+
+    @app.action(CLOSE)
+    async def on_close(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        runtime.spawn(desk.on_close(body))
 
     register_staff(app, state)
     return app

@@ -10,7 +10,7 @@ import yaml
 __all__ = ["Question", "load_questions", "default_questions"]
 
 SPECIAL = ("out_of_scope", "not_offered", "crisis")
-COUNCILS_ASKED = ("tomakomai",)  # a danger message is asked once: the check does not depend on the council
+ASKED_OF = "tomakomai"  # a danger message is asked once: the safety check does not depend on the council
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def _danger_set(data: dict) -> list[Question]:
     for section, prefix in (("danger", "crisis"), ("concern", "concern"), ("lookalike", "lookalike")):
         for d in data.get(section) or ():
             label = d.get("kind") or d.get("topic") or ""
-            out += [Question(c, str(d["text"]), frozenset(), f"{prefix}:{label}") for c in COUNCILS_ASKED]
+            out.append(Question(ASKED_OF, str(d["text"]), frozenset(), f"{prefix}:{label}"))
     return out
 
 

@@ -2,7 +2,9 @@
 
 PyYAML keeps positions only on its node tree, so the tree is walked once to
 record `path → line`; validation can then say exactly where a problem is.
-Duplicate keys, which PyYAML silently merges, are reported too.
+Duplicate keys, which PyYAML silently merges, are reported too. The tree is
+built by libyaml when PyYAML was compiled with it (about ten times faster than
+the pure-Python parser; its nodes carry the same line marks).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.knowledge.problems import Problem
 __all__ = ["YamlDoc", "read_yaml", "Path_"]
 
 Path_ = tuple[str | int, ...]
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(slots=True)
@@ -71,7 +74,7 @@ def read_yaml(path: Path, *, display: str | None = None) -> tuple[YamlDoc | None
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(name, 1, "", f"cannot read file: {exc}")]
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -10,6 +10,7 @@ both sides, so normalisation can never drift between them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.knowledge.model import SynonymGroup
 from bot.language.normalize import fold, is_kanji
@@ -20,6 +21,8 @@ __all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS", "lemmas"]
 # How much a match on each kind of key is worth, relative to the exact word.
 KEY_FACTORS: dict[str, float] = {"w": 1.0, "s": 0.9, "r": 0.85, "t": 0.6, "f": 0.75}
 _VERBAL_READING_MIN = 2
+_REMEMBERED_TEXTS = 16_384  # entry texts whose keys are kept; the bundled knowledge has about 5,000
+_REMEMBERED_WORDS = 50_000  # words whose keys are kept; the bundled knowledge has about 4,000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,9 @@ class Language:
                 entry = (seq, fold(group.canonical))
                 for first in {seq[0][0], seq[0][1]}:
                     self._variants.setdefault(first, []).append(entry)
+        # Each council's index and the "everywhere" one share entry texts: work their keys out once.
+        self.unit_keys = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._unit_keys)
+        self._word_keys: dict[Token, tuple[str, ...]] = {}  # plain dict: reads and writes are atomic
 
     def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
         """Synonym groups whose variant starts at token i, with the variant's length."""
@@ -102,33 +108,53 @@ class Language:
 
     def analyze(self, text: str) -> Analysis:
         tokens = self.tokenizer.tokenize(text)
+        folded = fold(text)
+        reading = "".join(t.reading for t in tokens)
+        return Analysis(text=text, folded=folded, reading=reading, units=self._units(tokens),
+                        starts=_word_starts(folded, tokens), lemmas=lemmas(tokens))
+
+    def _unit_keys(self, text: str) -> tuple[tuple[str, ...], ...]:
+        """The keys of each unit of `text`: all an index needs of an entry's field
+        (without the whole-text forms only a question needs)."""
+        return tuple(u.keys for u in self._units(self.tokenizer.tokenize(text)))
+
+    def _units(self, tokens: tuple[Token, ...]) -> tuple[Unit, ...]:
         # A synonym group is attached to the last token of its variant (the head
         # word in Japanese): お米 gives 米 the group, not the prefix お.
+        variants = self._variants
         groups_at: dict[int, set[str]] = {}
-        for i in range(len(tokens)):
-            for canonical, n in self._synonyms_at(tokens, i):
-                groups_at.setdefault(i + n - 1, set()).add(canonical)
+        for i, t in enumerate(tokens):
+            if t.word in variants or t.reading in variants:
+                for canonical, n in self._synonyms_at(tokens, i):
+                    groups_at.setdefault(i + n - 1, set()).add(canonical)
         units: list[Unit] = []
         seen_groups: set[str] = set()
         for i, t in enumerate(tokens):
-            groups = groups_at.get(i, set()) - seen_groups
-            seen_groups |= groups
-            keep = t.content and t.word not in self.ignore and t.reading not in self.ignore
-            keys: list[str] = []
-            if keep:
-                keys.append("w:" + t.word)
-                if len(t.reading) >= _VERBAL_READING_MIN:
-                    keys.append("r:" + t.reading)
-                stem = "".join(ch for ch in t.word if is_kanji(ch))
-                if stem and stem != t.word and len(stem) <= 2:
-                    keys.append("t:" + stem)
-            keys += ["s:" + g for g in sorted(groups)]
+            keys = self._word_keys.get(t)
+            if keys is None:
+                keys = self._keys_of(t)
+                if len(self._word_keys) < _REMEMBERED_WORDS:
+                    self._word_keys[t] = keys
+            groups = groups_at.get(i)
+            if groups:
+                groups -= seen_groups
+                seen_groups |= groups
+                keys += tuple("s:" + g for g in sorted(groups))
             if keys:
-                units.append(Unit(t.surface, tuple(dict.fromkeys(keys))))
-        folded = fold(text)
-        reading = "".join(t.reading for t in tokens)
-        return Analysis(text=text, folded=folded, reading=reading, units=tuple(units),
-                        starts=_word_starts(folded, tokens), lemmas=lemmas(tokens))
+                units.append(Unit(t.surface, keys))
+        return tuple(units)
+
+    def _keys_of(self, t: Token) -> tuple[str, ...]:
+        """A word's own keys (its synonym groups depend on its neighbours, so come apart)."""
+        if not t.content or t.word in self.ignore or t.reading in self.ignore:
+            return ()
+        keys = ["w:" + t.word]
+        if len(t.reading) >= _VERBAL_READING_MIN:
+            keys.append("r:" + t.reading)
+        stem = "".join(ch for ch in t.word if is_kanji(ch))
+        if stem and stem != t.word and len(stem) <= 2:
+            keys.append("t:" + stem)
+        return tuple(keys)  # distinct: each kind has its own prefix
 
     def reading(self, text: str) -> str:
         return self.tokenizer.reading(text)

@@ -17,7 +17,10 @@ _LONG_AFTER_KANA = re.compile(rf"(?<=[ぁ-ゖァ-ヺー])[{re.escape(_DASHES)}]"
 _WAVES = re.compile(rf"[{re.escape('〜～~')}]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SPACE = re.compile(r"\s+")
-_KATAKANA = re.compile(r"[ァ-ヶ]")
+_HIRAGANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}  # str.translate table
+# Text made only of these is already normal (NFKC, case folding and every rule above leave
+# it as is): most words, once folded, so the common case costs one scan.
+_SETTLED = re.compile(r"[ぁ-ゖァ-ヺー一-鿿々〆a-z0-9]*")
 _MAX_ROUNDS = 4
 
 
@@ -35,6 +38,8 @@ def normalize(text: str) -> str:
     Repeated until nothing changes, so the result is idempotent even for the
     rare characters whose case folding is not NFKC-stable.
     """
+    if _SETTLED.fullmatch(text):
+        return text
     for _ in range(_MAX_ROUNDS):
         new = _once(text)
         if new == text:
@@ -45,7 +50,7 @@ def normalize(text: str) -> str:
 
 def to_hiragana(text: str) -> str:
     """Fold katakana to hiragana (カギ → かぎ); other characters are kept."""
-    return _KATAKANA.sub(lambda m: chr(ord(m.group()) - 0x60), text)
+    return text.translate(_HIRAGANA)
 
 
 def fold(text: str) -> str:

@@ -90,7 +90,7 @@ def run(*, council: str | None, since: str | float | None, data_dir: Path | None
         knowledge: Path | None = None, env: Mapping[str, str] | None = None, limit: int = 50) -> int:
     """Print the report; 0 on success, 1 without a log, 2 for a bad --since."""
     from bot.knowledge.loader import check_knowledge
-    from bot.querylog.report import NoLog, opened_log, parse_since
+    from bot.querylog.report import NoLog, log_source, opened_log, parse_since
 
     try:
         start = parse_since(since)
@@ -109,4 +109,5 @@ def run(*, council: str | None, since: str | float | None, data_dir: Path | None
     out.write(f"役に立った？への回答 {span}: はい {sum(report.yes.values())}件、いいえ {total_no}件\n")
     for line in format_feedback(report, limit=limit):
         out.write(line + "\n")
+    out.write(f"クエリログ: {log_source(data_dir=data_dir, env=env)}\n")
     return 0

@@ -19,10 +19,12 @@ from typing import TextIO
 
 from bot.querylog import QueryLog, UnansweredGroup
 
-__all__ = ["run", "parse_since", "format_groups", "opened_log", "NoLog"]
+__all__ = ["run", "parse_since", "format_groups", "opened_log", "log_source", "NoLog"]
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$")
 _UNIT = {"h": 3600.0, "d": 86_400.0, "w": 7 * 86_400.0}
+# scheme://[user[:password]@]host[:port][/database][?options]: what a report may name of it
+_DB_URL = re.compile(r"^[\w+.-]+://(?:[^/?#]*@)?(?P<host>\[[^\]]*\]|[^:/?]*)(?::(?P<port>\d+))?/?(?P<db>[^?]*)")
 
 
 def parse_since(since: str | float | None, *, now: float | None = None) -> float:
@@ -65,15 +67,40 @@ class NoLog(Exception):
     """No query log to read (message for the user in `args[0]`)."""
 
 
-@contextmanager
-def opened_log(*, data_dir: Path | None, env: Mapping[str, str] | None = None) -> Iterator[QueryLog]:
-    """The configured query log for a report, closed afterwards; `NoLog` when there is none."""
-    from bot.querylog.backend import StoreUnavailable, default_data_dir, open_querylog
+def _location(data_dir: Path | None, env: Mapping[str, str]) -> tuple[str | None, Path]:
+    """(DATABASE_URL, or None for SQLite; the SQLite folder): --data-dir wins over DATABASE_URL."""
+    from bot.querylog.backend import default_data_dir
+
+    database_url = None if data_dir else (env.get("DATABASE_URL") or None)
+    return database_url, Path(data_dir) if data_dir else default_data_dir(env)
+
+
+def log_source(*, data_dir: Path | None, env: Mapping[str, str] | None = None) -> str:
+    """Which log a report read, for its last line: a count of 0 means little without it.
+
+    PostgreSQL is named by host, port and database, never with the password.
+    """
     from bot.querylog.sqlite import DB_NAME
 
     e = os.environ if env is None else env
-    database_url = None if data_dir else (e.get("DATABASE_URL") or None)
-    folder = Path(data_dir) if data_dir else default_data_dir(e)
+    database_url, folder = _location(data_dir, e)
+    if database_url:
+        m = _DB_URL.match(database_url)
+        host, port, db = (m.group("host"), m.group("port"), m.group("db")) if m else ("", None, "")
+        return f"PostgreSQL {host or 'localhost'}:{port or 5432}/{db} (DATABASE_URL)"
+    why = "--data-dir" if data_dir else ("MADOGUCHI_DATA_DIR" if e.get("MADOGUCHI_DATA_DIR") else
+                                         "the default; set MADOGUCHI_DATA_DIR or --data-dir for another")
+    return f"{folder / DB_NAME} ({why})"
+
+
+@contextmanager
+def opened_log(*, data_dir: Path | None, env: Mapping[str, str] | None = None) -> Iterator[QueryLog]:
+    """The configured query log for a report, closed afterwards; `NoLog` when there is none."""
+    from bot.querylog.backend import StoreUnavailable, open_querylog
+    from bot.querylog.sqlite import DB_NAME
+
+    e = os.environ if env is None else env
+    database_url, folder = _location(data_dir, e)
     if database_url is None and not (folder / DB_NAME).exists():
         raise NoLog(f"no query log at {folder / DB_NAME} (set MADOGUCHI_DATA_DIR or --data-dir)")
     try:
@@ -117,4 +144,5 @@ def run(
               f"{sum(g.count for g in groups)}件、{len(groups)}グループ\n")
     for line in format_groups(groups, limit=limit, council_column=not council):
         out.write(line + "\n")
+    out.write(f"クエリログ: {log_source(data_dir=data_dir, env=env)}\n")
     return 0

@@ -44,8 +44,8 @@ class DenseIndex:
         self.owner = np.asarray(owner, dtype=np.int32)
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
-        """Cosine of the message to each service (its best passage); -1 for none."""
-        best = np.full(self.n, -1.0, dtype=np.float32)
+        """Cosine of the message to each service (its best passage); −inf for none."""
+        best = np.full(self.n, -np.inf, dtype=np.float32)
         if len(self.owner):
             np.maximum.at(best, self.owner, self.matrix @ query)
         return best

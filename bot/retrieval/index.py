@@ -1,28 +1,41 @@
 """The search index of one set of services, built once per knowledge load.
 
 Two structures keep a question's cost flat as the knowledge grows:
-- an inverted index `key → [(service, field weight)]` over every field, and
+- an inverted index `key → services` over every field, and
 - a kana n-gram index over titles and aliases, so only the few names that
   share sounds with the question are compared character by character.
 A third, the vocabulary bucketed by first character and length, bounds the
 typo search to words that could plausibly be the one meant.
+
+Both key indexes (key → services, and service → keys for BM25) and the
+n-gram index are flat typed arrays, not Python objects per entry: a national
+deployment holds millions of (service, key) pairs, and arrays keep each in
+5–6 bytes where a tuple of (int, float) in a per-service dict took about 80.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.language.analysis import Language
 from bot.knowledge.model import Category, Service
+from bot.language.analysis import Language
 from bot.language.normalize import fold
 from bot.settings import MatchSettings
 
-__all__ = ["Phrase", "Index", "grams"]
+__all__ = ["Phrase", "Index", "FIELDS", "grams"]
+
+# The fields of an entry that are indexed, in the order of their weight codes.
+FIELDS = ("title", "aliases", "examples", "summary", "who", "how_to_apply", "category")
+_MAX_TF = 0xFFFF  # occurrences of a key in one entry are counted up to this (array('H'))
+_fold = lru_cache(maxsize=1 << 14)(fold)  # titles and aliases recur in every index built from them
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +56,16 @@ def grams(text: str) -> set[str]:
     return {text[i : i + 3] for i in range(len(text) - 2)}
 
 
+def _ints(values: np.ndarray | Sequence[int], code: str) -> array:
+    return array(code, np.asarray(values, dtype={"i": np.int32, "B": np.uint8, "H": np.uint16}[code]).tobytes())
+
+
 class Index:
+    """Keys are numbered (`vocab`); `post_*[post_start[k]:post_start[k+1]]` are the
+    services of key k in ascending order with the code of their best field
+    (`weights[code]`), and `fwd_*[fwd_start[d]:fwd_start[d+1]]` the keys of
+    service d in ascending order, with how often each occurs."""
+
     def __init__(
         self,
         services: Sequence[Service],
@@ -57,70 +79,122 @@ class Index:
         self.docs: list[Service] = list(services)
         self.n = len(self.docs)
         self.resident = [s.audience == "resident" for s in self.docs]
-        weights = self.settings.field_weights
-        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self.weights: tuple[float, ...] = tuple(self.settings.field_weights.get(f, 0.0) for f in FIELDS)
+        self.vocab: dict[str, int] = {}
         self.phrases: list[Phrase] = []
-        self.doc_phrases: list[list[int]] = [[] for _ in self.docs]
-        # For BM25 re-ranking: occurrences of keys seen more than once, and entry lengths.
-        self.repeats: list[dict[str, int]] = []
-        self.doc_len: list[int] = []
-        self.gram_postings: dict[str, list[int]] = defaultdict(list)
+        self.phrase_start = array("i", [0])  # service d's names are phrases[phrase_start[d]:phrase_start[d+1]]
+        self.gram_ids: dict[str, int] = {}
+        gram_of, gram_pid = array("i"), array("i")  # (n-gram, phrase) pairs, grouped by n-gram below
         categories = categories or {}
+        fwd_key, fwd_code, fwd_tf, fwd_start, doc_len = array("i"), array("B"), array("H"), array("i", [0]), array("i")
+        self._by_weight = sorted(range(len(FIELDS)), key=lambda code: -self.weights[code])
+        ids: dict[str, tuple[int, ...]] = {}
         for d, s in enumerate(self.docs):
-            counts: dict[str, int] = {}
-            fields: dict[str, Iterable[str]] = {
-                "title": [s.title],
-                "aliases": s.aliases,
-                "examples": s.examples,
-                "summary": [s.summary],
-                "who": [s.who or ""],
-                "how_to_apply": [s.how_to_apply or ""],
-                "category": categories[s.category].terms if s.category in categories else (),
-            }
-            for name, texts in fields.items():
-                w = weights.get(name, 0.0)
-                for text in texts:
-                    for unit in language.analyze(text).units:
-                        for key in unit.keys:
-                            if postings[key].get(d, 0.0) < w:
-                                postings[key][d] = w
-                            counts[key] = counts.get(key, 0) + 1
-            self.repeats.append({k: c for k, c in counts.items() if c > 1})  # most words occur once
-            self.doc_len.append(sum(counts.values()))
+            best, counts = self._entry_keys(s, categories, ids)
+            ks = sorted(best)
+            fwd_key.extend(ks)
+            fwd_code.extend([best[k] for k in ks])
+            tfs = [counts[k] for k in ks]
+            fwd_tf.extend(tfs if not tfs or max(tfs) <= _MAX_TF else [min(t, _MAX_TF) for t in tfs])
+            fwd_start.append(len(fwd_key))
+            doc_len.append(sum(counts.values()))
             for text in (s.title, *s.aliases):
-                self._add_phrase(d, text)
-        self.postings: dict[str, tuple[tuple[int, float], ...]] = {k: tuple(v.items()) for k, v in postings.items()}
-        # Forward index (service → key → weight), used for keys too common to walk.
-        self.forward: list[dict[str, float]] = [{} for _ in self.docs]
-        for key, post in postings.items():
-            for d, w in post.items():
-                self.forward[d][key] = w
-        self.idf: dict[str, float] = {k: math.log(1 + self.n / len(v)) for k, v in self.postings.items()}
+                self._add_phrase(d, text, gram_of, gram_pid)
+            self.phrase_start.append(len(self.phrases))
+        self.fwd_key, self.fwd_tf, self.fwd_start, self.doc_len = fwd_key, fwd_tf, fwd_start, doc_len
+        # The inverted index is the forward one sorted by key (stably, so services stay in order).
+        keys = np.frombuffer(fwd_key, dtype=np.int32)
+        order = np.argsort(keys, kind="stable")
+        owners = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(np.frombuffer(fwd_start, dtype=np.int32)))
+        df = np.bincount(keys, minlength=len(self.vocab))
+        self.post_doc = _ints(owners[order], "i")
+        self.post_doc_np = np.frombuffer(self.post_doc, dtype=np.int32)  # a view, for searching many at once
+        self.post_code = _ints(np.frombuffer(fwd_code, dtype=np.uint8)[order], "B")
+        self.post_start = _ints(np.concatenate(([0], np.cumsum(df))), "i")
+        self.idf = array("d", [math.log(1 + self.n / c) for c in df.tolist()])  # every key has c ≥ 1
         self.unknown_idf = math.log(1 + self.n) + 0.5
-        self.avg_len = sum(self.doc_len) / max(1, self.n)
+        self.avg_len = sum(doc_len) / max(1, self.n)
         self.max_df = self.settings.max_postings
-        self.buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for key in self.postings:
+        by_gram = np.argsort(np.frombuffer(gram_of, dtype=np.int32), kind="stable")
+        self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[by_gram], "i")
+        per_gram = np.bincount(np.frombuffer(gram_of, dtype=np.int32), minlength=len(self.gram_ids))
+        self.gram_start = _ints(np.concatenate(([0], np.cumsum(per_gram))), "i")
+        self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)  # by kind, first character, length
+        for key in self.vocab:
             kind, _, term = key.partition(":")
             if kind in ("r", "w") and len(term) >= 3:
-                self.buckets[(kind, term[0])].append(term)
+                self.buckets[(kind, term[0], len(term))].append(term)
 
-    def _add_phrase(self, doc: int, text: str) -> None:
+    def _entry_keys(self, s: Service, categories: dict[str, Category], ids: dict[str, tuple[int, ...]]
+                    ) -> tuple[dict[int, int], Counter[int]]:
+        """(key → code of its weightiest field, key → occurrences) of one entry.
+
+        `ids` remembers each text's key numbers for the rest of the build (texts
+        such as category terms and shared examples recur across entries)."""
+        fields: tuple[Iterable[str], ...] = (
+            [s.title], s.aliases, s.examples, [s.summary], [s.who or ""], [s.how_to_apply or ""],
+            categories[s.category].terms if s.category in categories else (),
+        )
+        best: dict[int, int] = {}
+        counts: Counter[int] = Counter()
+        for code in self._by_weight:  # weightiest field first: the first to claim a key keeps it
+            for text in fields[code]:
+                keys = ids.get(text)
+                if keys is None:
+                    vocab = self.vocab
+                    keys = ids[text] = tuple(vocab.setdefault(k, len(vocab)) for u in self.language.unit_keys(text)
+                                             for k in u)
+                counts.update(keys)
+                for k in keys:
+                    best.setdefault(k, code)
+        return best, counts
+
+    def _add_phrase(self, doc: int, text: str, gram_of: array, gram_pid: array) -> None:
         reading = self.language.reading(text)
-        folded = fold(text)
+        folded = _fold(text)
         if not reading and not folded:
             return
+        if folded == reading:
+            folded = reading  # one string for both (kana names)
         pid = len(self.phrases)
-        self.doc_phrases[doc].append(pid)
         own = grams(reading) | grams(folded)
         self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
+        gram_ids = self.gram_ids
         for g in own:
-            self.gram_postings[g].append(pid)
+            gram_of.append(gram_ids.setdefault(g, len(gram_ids)))
+            gram_pid.append(pid)
+
+    # -- reading the arrays ------------------------------------------------------
+    def df(self, k: int) -> int:
+        """How many services have key k."""
+        return self.post_start[k + 1] - self.post_start[k]
+
+    def postings(self, k: int) -> tuple[array, array]:
+        """(services, field codes) of key k, services ascending."""
+        a, b = self.post_start[k], self.post_start[k + 1]
+        return self.post_doc[a:b], self.post_code[a:b]
+
+    def among(self, k: int, docs: np.ndarray) -> tuple[list[int], list[int]]:
+        """Those of `docs` (ascending int32) that have key k, with their field codes."""
+        a, b = self.post_start[k], self.post_start[k + 1]
+        have = self.post_doc_np[a:b]
+        at = np.searchsorted(have, docs)
+        at[at == len(have)] = 0
+        hit = have[at] == docs
+        return docs[hit].tolist(), [self.post_code[a + i] for i in at[hit].tolist()]
+
+    def names_of(self, doc: int) -> range:
+        """The phrase numbers of service `doc`'s title and aliases."""
+        return range(self.phrase_start[doc], self.phrase_start[doc + 1])
 
     def similar_terms(self, kind: str, term: str, *, limit: int, cutoff: float) -> list[tuple[str, float]]:
         """Knowledge words that look like `term` (typo tolerance), best first."""
         if len(term) < 3:
             return []
-        pool = [t for t in self.buckets.get((kind, term[0]), ()) if abs(len(t) - len(term)) <= 2]
+        # Within two characters of its length, and only lengths that can reach `cutoff`
+        # (fuzz.ratio is at most 2·min(n, m)/(n + m)).
+        n, first = len(term), term[0]
+        pool = [t for m in range(n - 2, n + 3) if 200 * min(n, m) >= cutoff * (n + m)
+                for t in self.buckets.get((kind, first, m), ())]
         found = process.extract(term, pool, scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff)
         return [(t, score / 100.0) for t, score, _ in found if t != term]

@@ -14,10 +14,12 @@ for deciding stays the combined signal.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.retrieval.index import Index, Phrase, grams
@@ -52,10 +54,11 @@ def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, floa
         qgrams |= {q.reading[i : i + 2] for i in range(len(q.reading) - 1)}
         qgrams |= {q.folded[i : i + 2] for i in range(len(q.folded) - 1)}
     hits: Counter[int] = Counter()
+    ids, start, names = index.gram_ids, index.gram_start, index.gram_pids
     for g in qgrams:
-        pids = index.gram_postings.get(g)
-        if pids and len(pids) <= index.max_df:
-            hits.update(pids)
+        i = ids.get(g)
+        if i is not None and 0 < start[i + 1] - start[i] <= index.max_df:
+            hits.update(names[start[i] : start[i + 1]])
     for pid, n in hits.most_common(s.phrase_candidates * 4):
         p = index.phrases[pid]
         if n < max(1, p.grams // 3):
@@ -131,10 +134,10 @@ def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[st
         keys: list[tuple[str, float]] = []
         idf = 0.0
         for key in u.keys:
-            kind = key[0]
-            if key in index.postings:
-                keys.append((key, KEY_FACTORS[kind]))
-                idf = max(idf, index.idf[key])
+            k = index.vocab.get(key)
+            if k is not None:
+                keys.append((key, KEY_FACTORS[key[0]]))
+                idf = max(idf, index.idf[k])
         if not any(k[0] in "wrs" for k, _ in keys):  # nothing exact: try near spellings
             for key in u.keys:
                 kind, _, term = key.partition(":")
@@ -143,7 +146,7 @@ def weighted_units(index: Index, q: Analysis) -> list[tuple[float, list[tuple[st
                 for near, sim in index.similar_terms(kind, term, limit=s.fuzzy_limit, cutoff=s.fuzzy_min):
                     nk = f"{kind}:{near}"
                     keys.append((nk, KEY_FACTORS["f"] * sim))
-                    idf = max(idf, index.idf[nk])
+                    idf = max(idf, index.idf[index.vocab[nk]])
         units.append((idf or index.unknown_idf, keys))
     return units
 
@@ -159,25 +162,29 @@ def coverage_scores(
 
     Keys rare enough are walked through their postings; keys shared by more
     than `max_df` services only add to the best `candidate_pool` services found
-    so far (and `extra`, the services named by phrase), through the forward
-    index. On knowledge where no key is that common the result is exact.
+    so far (and `extra`, the services named by phrase), found in the key's
+    postings by binary search. On knowledge where no key is that common the
+    result is exact.
     `units` are the question's `weighted_units`, when already worked out.
     """
     units = weighted_units(index, q) if units is None else units
     total = sum(w for w, _ in units)
     if total <= 0:
         return {}
+    weights = index.weights
     per_unit: list[dict[int, float]] = []
-    common: list[tuple[int, str, float]] = []
+    common: list[tuple[int, int, float]] = []
     for u, (_, keys) in enumerate(units):
         best: dict[int, float] = {}
         for key, factor in keys:
-            postings = index.postings[key]
-            if len(postings) > index.max_df:
-                common.append((u, key, factor))
+            k = index.vocab[key]
+            if index.df(k) > index.max_df:
+                common.append((u, k, factor))
                 continue
-            for doc, fw in postings:
-                v = factor * fw
+            value = [factor * w for w in weights]  # by field code
+            docs, codes = index.postings(k)
+            for doc, code in zip(docs, codes):
+                v = value[code]
                 if v > best.get(doc, 0.0):
                     best[doc] = v
         per_unit.append(best)
@@ -186,16 +193,17 @@ def coverage_scores(
         for (weight, _), best in zip(units, per_unit):
             for doc, v in best.items():
                 partial[doc] = partial.get(doc, 0.0) + weight * v
-        pool = set(sorted(partial, key=partial.__getitem__, reverse=True)[: index.settings.candidate_pool]) | set(extra)
+        pool = set(heapq.nlargest(index.settings.candidate_pool, partial, key=partial.__getitem__)) | set(extra)
         if not pool:  # only common words: the first services of the rarest common key
-            u, key, _ = min(common, key=lambda c: len(index.postings[c[1]]))
-            pool = {d for d, _ in index.postings[key][: index.settings.candidate_pool]}
-        for u, key, factor in common:
+            _, k, _ = min(common, key=lambda c: index.df(c[1]))
+            pool = set(index.postings(k)[0][: index.settings.candidate_pool])
+        candidates = np.fromiter(sorted(pool), dtype=np.int32, count=len(pool))
+        for u, k, factor in common:
             best = per_unit[u]
-            for doc in pool:
-                fw = index.forward[doc].get(key)
-                if fw is not None and factor * fw > best.get(doc, 0.0):
-                    best[doc] = factor * fw
+            for doc, code in zip(*index.among(k, candidates)):
+                v = factor * weights[code]
+                if v > best.get(doc, 0.0):
+                    best[doc] = v
     got: dict[int, float] = {}
     for (weight, _), best in zip(units, per_unit):
         for doc, v in best.items():
@@ -222,16 +230,19 @@ def bm25(
     """
     out: dict[int, float] = {}
     words = keys if keys is not None else [list(u.keys) for u in q.units]
+    ids = [[k for k in map(index.vocab.get, word) if k is not None] for word in words]
+    idf, keys_of, tfs, start = index.idf, index.fwd_key, index.fwd_tf, index.fwd_start
     for d in docs:
-        repeats, present = index.repeats[d], index.forward[d]
+        lo, hi = start[d], start[d + 1]  # the service's keys, ascending: found by bisection
         norm = k1 * (1 - b + b * index.doc_len[d] / (index.avg_len or 1))
         total = 0.0
-        for word in words:
+        for word in ids:
             best = 0.0
-            for key in word:
-                tf = repeats.get(key) or (1 if key in present else 0)
-                if tf:
-                    best = max(best, index.idf[key] * tf * (k1 + 1) / (tf + norm))
+            for k in word:
+                i = bisect_left(keys_of, k, lo, hi)
+                if i < hi and keys_of[i] == k:
+                    tf = tfs[i]
+                    best = max(best, idf[k] * tf * (k1 + 1) / (tf + norm))
             total += best
         out[d] = total
     return out
@@ -239,7 +250,7 @@ def bm25(
 
 def _closeness(index: Index, q: Analysis, docs: list[int]) -> dict[int, float]:
     """How close (0–1) each service's nearest name sounds to the whole question."""
-    pids = [p for d in docs for p in index.doc_phrases[d]]
+    pids = [p for d in docs for p in index.names_of(d)]
     found = process.extract(q.reading, [index.phrases[p].reading for p in pids], scorer=fuzz.ratio, limit=None)
     best: dict[int, float] = {}
     for _, score, i in found:

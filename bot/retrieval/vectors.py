@@ -95,6 +95,7 @@ class VectorCache:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, keys=np.array(keys, dtype="U32"),
                          vecs=np.stack([rows[k] for k in keys]) if keys else np.zeros((0, self.encoder.dim), np.float16))
+            os.chmod(tmp, 0o644)  # readable by the service user, like the knowledge itself
             os.replace(tmp, self.path)
         except OSError as exc:
             log.warning("vector cache %s not saved (%s): vectors kept in memory", self.path, exc)

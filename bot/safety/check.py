@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,28 +34,37 @@ class Verdict:
     hotlines: tuple[Hotline, ...]
     searches: tuple[str, ...] = ()  # for the council's own services (no food, no bed tonight)
     reading: Reading | None = None
+    by_terms: bool = False  # a term rule fired (else the detector alone)
+
+    def softened(self) -> Verdict:
+        """The same worry as a `concern`: the usual answer plus one kind line."""
+        lines = self.hotlines[:2]
+        return Verdict("concern", self.kinds, self.message, self.note, lines, (), self.reading, self.by_terms)
 
 
 class DangerCheck:
     def __init__(self, knowledge: Knowledge, language: Language, *, detector: DangerDetector | None,
                  settings: MatchSettings) -> None:
         self._k = knowledge
-        self._terms = SafetyCheck(knowledge, language)
+        self.terms = SafetyCheck(knowledge, language)
         self._calm = tuple(fold(w) for w in knowledge.calm_words)
         self.detector = detector
         self._s = settings
 
     def check(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
         s = self._s
-        alert = self._terms.check(q)
-        reading = self.detector.read(vector) if self.detector is not None and vector is not None else None
+        alert = self.terms.check(q)
+        # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.
+        long_enough = sum(ch.isalnum() for ch in q.folded) >= s.danger_min_chars
+        reading = (self.detector.read(vector)
+                   if self.detector is not None and vector is not None and long_enough else None)
         sure = reading is not None and reading.margin >= s.danger_emergency
         if alert is not None:
             also = reading.kinds if sure and reading is not None else ()
             kinds = tuple(dict.fromkeys([*(r.kind or r.id for r in alert.rules), *also]))
             calm = any(w in q.folded for w in self._calm)
             level: Level = "concern" if calm and not sure else "emergency"
-            return self._verdict(level, kinds, alert.message, alert.hotlines, reading)
+            return replace(self._verdict(level, kinds, alert.message, alert.hotlines, reading), by_terms=True)
         if reading is None or not reading.kinds:
             return None
         if sure:

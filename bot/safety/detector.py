@@ -3,11 +3,11 @@
 People in danger rarely write the keyword (「橋の上にいます。みんな今までありがとう」).
 The labelled corpus in `_common/crisis/` holds danger messages by kind, and
 look-alikes and worries that are not emergencies; the knowledge's own example
-questions are ordinary questions too. A message's *margin* is how much closer
-it is, on average, to its k nearest danger messages than to its k nearest
-ordinary ones (cosines of the sentence encoder). No training step: the corpus
-is the model, so staff can read why a message was flagged, and an edit to the
-YAML takes effect on the next reload.
+questions are ordinary questions too. A message's *margin* compares how densely danger
+and ordinary messages surround it: τ·log mean exp(cos/τ) of its cosines to
+each side (a Parzen window over the sentence vectors), danger minus ordinary. Its kinds are voted by its k nearest danger messages. No
+training step: the corpus is the model, so staff can read why a message was
+flagged, and an edit to the YAML takes effect on the next reload.
 """
 
 from __future__ import annotations
@@ -32,17 +32,21 @@ class Reading:
     nearest: str  # the closest danger message, for staff
 
 
-def _top_mean(sims: np.ndarray, k: int) -> float:
+def _density(sims: np.ndarray, tau: float) -> float:
+    """τ·log mean exp(cos/τ), computed stably: near the largest cosine, raised by close
+    company. A mean, not a sum, so a knowledge with few examples of its own (whose
+    examples join the ordinary side) is not tipped towards alarms by the count alone."""
     if sims.size == 0:
         return -1.0
-    k = min(k, sims.size)
-    return float(np.partition(sims, sims.size - k)[-k:].mean())
+    top = float(sims.max())
+    return top + tau * float(np.log(np.exp((sims - top) / tau).mean()))
 
 
 class DangerDetector:
     def __init__(self, danger: Sequence[CrisisExample], danger_vectors: np.ndarray,
-                 ordinary_vectors: np.ndarray, *, k: int = 7) -> None:
+                 ordinary_vectors: np.ndarray, *, k: int = 7, tau: float = 0.01) -> None:
         self.k = k
+        self.tau = tau
         self.kinds = [e.kind for e in danger]
         self.texts = [e.text for e in danger]
         self.danger = danger_vectors
@@ -54,7 +58,7 @@ class DangerDetector:
         o = self.ordinary @ vector
         if skip_ordinary is not None:
             o = np.delete(o, skip_ordinary)
-        margin = _top_mean(d, self.k) - _top_mean(o, self.k)
+        margin = _density(d, self.tau) - _density(o, self.tau)
         near = np.argsort(-d)[: self.k]
         votes: Counter[str] = Counter()
         for i in near:

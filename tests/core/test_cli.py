@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,14 @@ from pathlib import Path
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "knowledge"
 
 
-def _bot(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _bot(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("MADOGUCHI_COUNCIL", "MADOGUCHI_KNOWLEDGE")}
+    # The command line's contract, not retrieval: answered lexically. With the encoder on, each
+    # run would encode the fixture knowledge (it has no vector cache), about a minute of CPU.
+    base["MADOGUCHI_ENCODER"] = "none"
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, timeout=120,
+        env={**base, **(env or {})},
     )
 
 
@@ -44,9 +50,20 @@ def test_ask_json_reads_stdin_one_question_per_line() -> None:
 
 
 def test_chat_session_picks_a_numbered_choice() -> None:
-    p = _bot("--knowledge", str(FIXTURE), "chat", "--council", "minato", stdin="お金\n1\n\n")
+    p = _bot("--knowledge", str(FIXTURE), "chat", "--council", "minato", stdin="相談したい\n1\n\n")
     assert p.returncode == 0, p.stderr
     assert "1. " in p.stdout and "【" in p.stdout
+
+
+def test_chat_keeps_the_choices_on_a_number_out_of_range_and_closes_on_thanks() -> None:
+    p = _bot("chat", "--council", "tomakomai", stdin="おかねを かしてほしい\n99\n1\n費用は？\nありがとう\n\n")
+    assert p.returncode == 0, p.stderr
+    listed = [ln for ln in p.stdout.splitlines() if ln[:1].isdigit() and ". " in ln]
+    assert "99番はありません。1から" in p.stdout
+    n = len(listed) // 2
+    assert n >= 2 and listed[:n] == listed[n:]  # the same choices, shown again
+    assert "の費用" in p.stdout and "どういたしまして。" in p.stdout
+    assert p.stdout.count("の窓口です。") == 1  # thanks is not greeted again
 
 
 def test_unknown_council_is_a_clear_error() -> None:
@@ -77,3 +94,91 @@ def test_kb_schema_is_json_schema() -> None:
     service = schema["$defs"]["service"]
     assert {"id", "title", "summary", "contact"} <= set(service["required"])
     assert service["additionalProperties"] is False
+
+
+# -- the command line as people type it -----------------------------------------------------------------
+
+def test_global_options_work_before_or_after_the_command() -> None:
+    from bot.cli import parse_args
+
+    forms = [
+        ["--knowledge", "k", "--audience", "staff", "ask", "--council", "kiyose", "車いす"],
+        ["ask", "--knowledge", "k", "--council", "kiyose", "--audience", "staff", "車いす"],
+        ["--council", "kiyose", "ask", "車いす", "--knowledge", "k", "--audience", "staff"],
+    ]
+    for argv in forms:
+        args = parse_args(argv, env={})
+        assert (args.knowledge, args.council, args.audience, args.question) == (Path("k"), "kiyose", "staff",
+                                                                                ["車いす"]), argv
+    assert parse_args(["serve", "--knowledge", "k"], env={}).knowledge == Path("k")
+    assert parse_args(["kb", "check", "--knowledge", "k"], env={}).knowledge == Path("k")
+    assert parse_args(["report", "unanswered", "--knowledge", "k"], env={}).council is None
+    # defaults: the environment's knowledge folder, no council chosen yet, residents
+    args = parse_args(["ask", "x"], env={"MADOGUCHI_KNOWLEDGE": "/srv/k"})
+    assert (args.knowledge, args.council, args.audience) == (Path("/srv/k"), None, "resident")
+    assert parse_args(["ask", "x"], env={}).knowledge is None
+
+
+def test_errors_name_the_option_that_is_wrong() -> None:
+    misspelt = _bot("ask", "--knowlege", str(FIXTURE), "--council", "minato", "車いす")
+    assert misspelt.returncode == 2
+    assert "unknown option --knowlege (did you mean --knowledge?)" in misspelt.stderr
+    assert "車いす" not in misspelt.stderr  # the question is not blamed for the option
+    misplaced = _bot("--council", "minato", "kb", "check")
+    assert misplaced.returncode == 2 and "--council does not apply to 'madoguchi kb check'" in misplaced.stderr
+    split = _bot("--knowledge", str(FIXTURE), "ask", "車いす", "--council", "minato", "成年後見")
+    assert split.returncode == 2 and "unexpected argument '成年後見'" in split.stderr
+
+
+def test_ask_and_chat_need_a_council_when_the_knowledge_has_several() -> None:
+    for command in ("ask", "chat"):
+        p = _bot("--knowledge", str(FIXTURE), command, *(["車いす"] if command == "ask" else []), stdin="")
+        assert p.returncode == 2, p.stdout
+        assert f"{command} needs --council (or MADOGUCHI_COUNCIL)" in p.stderr
+        assert "minato" in p.stderr and "yama" in p.stderr and "みなと市社会福祉協議会" in p.stderr
+        assert p.stdout == ""
+    chosen = _bot("--knowledge", str(FIXTURE), "ask", "--json", "車いす", env={"MADOGUCHI_COUNCIL": "minato"})
+    assert chosen.returncode == 0 and json.loads(chosen.stdout)["council"] == "minato"
+
+
+def test_one_council_needs_no_flag(tmp_path: Path) -> None:
+    import shutil
+
+    one = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE, one)
+    shutil.rmtree(one / "yama")
+    p = _bot("ask", "--knowledge", str(one), "--json", "車いす")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["council"] == "minato"
+
+
+def test_every_report_names_the_log_it_read(tmp_path: Path, monkeypatch) -> None:
+    import io
+    import time
+
+    from bot.cli import main
+    from bot.querylog import LogEntry
+    from bot.querylog.report import log_source
+    from bot.querylog.sqlite import SqliteQueryLog
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    log = SqliteQueryLog.in_dir(tmp_path, salt="s")
+    log.record(LogEntry(time.time() - 10, "minato", "line", "ペットを預かって", "fallback", event_id="e1"))
+    log.close()
+    for report in ("unanswered", "feedback"):
+        out = io.StringIO()
+        assert main(["--knowledge", str(FIXTURE), "report", report, "--data-dir", str(tmp_path)], out=out) == 0
+        assert out.getvalue().splitlines()[-1] == f"クエリログ: {tmp_path / 'querylog.sqlite3'} (--data-dir)", report
+    assert log_source(data_dir=None, env={"MADOGUCHI_DATA_DIR": "/var/lib/madoguchi"}) == \
+        "/var/lib/madoguchi/querylog.sqlite3 (MADOGUCHI_DATA_DIR)"
+    assert "set MADOGUCHI_DATA_DIR" in log_source(data_dir=None, env={})
+    postgres = log_source(data_dir=None, env={"DATABASE_URL": "postgresql://madoguchi:s3@cret@db.internal:5433/mado"})
+    assert postgres == "PostgreSQL db.internal:5433/mado (DATABASE_URL)"
+
+
+def test_python_without_the_packages_says_how_to_run_it() -> None:
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.run([sys.executable, "-S", "-m", "bot", "kb", "check"], cwd=root, capture_output=True,
+                       text=True, timeout=60)  # -S: no site-packages, as with a system python3
+    assert p.returncode == 1
+    assert "No module named" in p.stderr and "scripts/run" in p.stderr and "Traceback" not in p.stderr

@@ -51,3 +51,29 @@ def test_eval_command_prints_madoguchi_and_both_baselines(tmp_path: Path) -> Non
     top1, top3, mrr, answer_rate, precision, declined, crisis = map(float, rows["madoguchi"][:7])
     assert (top1, declined, crisis) == (1.0, 1.0, 1.0)
     assert float(rows["bm25"][6]) == 0.0  # baselines have no safety check
+
+
+def test_real_question_sets_are_read_as_they_are(tmp_path: Path) -> None:
+    """shared/eval's format: `kind` instead of `style`, with source and topic beside."""
+    from bot.evaluation.questions import load_questions
+
+    f = tmp_path / "real.yaml"
+    f.write_text("- {council: minato, q: 'お弁当は？', expect: [minato/kyushoku], kind: in_scope, topic: meals,"
+                 " source: 'https://example.org/faq'}\n"
+                 "- {council: minato, q: '住民票', expect: [], kind: out_of_scope, topic: x, source: s}\n",
+                 encoding="utf-8")
+    a, b = load_questions(f)
+    assert (a.style, a.group, b.style, b.group) == ("real", "in_scope", "out_of_scope", "out_of_scope")
+
+
+def test_a_danger_corpus_counts_recall_and_false_alarms(tmp_path: Path) -> None:
+    from bot.evaluation.questions import load_questions
+
+    f = tmp_path / "danger.yaml"
+    f.write_text("danger:\n  - {text: 'たすけて', kind: dv}\nlookalike:\n  - {text: '研修', topic: training}\n"
+                 "concern:\n  - {text: '疲れた', kind: carer-breaking}\n", encoding="utf-8")
+    qs = load_questions(f)
+    assert [q.group for q in qs] == ["crisis", "calm", "calm"]
+    f2 = score([(qs[0], Outcome("emergency", (), 0.0)), (qs[1], Outcome("emergency", (), 0.0)),
+                (qs[2], Outcome("answer", (), 0.0))])
+    assert f2.crisis == 1.0 and f2.alarms == 0.5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +17,8 @@ WORDS = ["車いす", "かぎ", "お弁当", "給食", "せいねんこうけん
          "ｸﾙﾏｲｽ", "フードバンク", "理事会", "食べ物", "生活", "の", "を", "預けたい", "サビース", "ごみ"]
 
 
-def _reference_coverage(index: Index, q: Analysis) -> dict[int, float]:
-    """Every service, every field, every key: no postings, no pruning."""
+def _doc_keys(index: Index) -> list[dict[str, float]]:
+    """Every service's keys with the weight of their weightiest field, worked out plainly."""
     weights = index.settings.field_weights
     per_doc: list[dict[str, float]] = []
     for s in index.docs:
@@ -29,13 +31,18 @@ def _reference_coverage(index: Index, q: Analysis) -> dict[int, float]:
                     for key in unit.keys:
                         keys[key] = max(keys.get(key, 0.0), weights[name])
         per_doc.append(keys)
+    return per_doc
+
+
+def _reference_coverage(index: Index, q: Analysis, *, skip: frozenset[str] = frozenset()) -> dict[int, float]:
+    """Every service, every field, every key (but `skip`): no postings, no pruning."""
     from bot.retrieval.matcher import weighted_units
 
     units = weighted_units(index, q)
     total = sum(w for w, _ in units)
     out: dict[int, float] = {}
-    for d, keys in enumerate(per_doc):
-        got = sum(w * max((f * keys.get(k, 0.0) for k, f in ks), default=0.0) for w, ks in units)
+    for d, keys in enumerate(_doc_keys(index)):
+        got = sum(w * max((f * keys.get(k, 0.0) for k, f in ks if k not in skip), default=0.0) for w, ks in units)
         if got > 0:
             out[d] = got / total
     return out
@@ -108,3 +115,65 @@ def test_bm25_matches_textbook_formula(fixture_assistant: Assistant, words: list
             for u in q.units
         )
         assert abs(fast[d] - expected) < 1e-9
+
+
+def _pruning(fixture_assistant: Assistant) -> Index:
+    """So few postings allowed that common keys take the pruned path."""
+    k = fixture_assistant.knowledge
+    return Index(k.services_of("minato"), language=fixture_assistant.language,
+                 settings=replace(MatchSettings(), max_postings=2, candidate_pool=3))
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), st.sets(st.integers(0, 12), max_size=2))
+@settings(max_examples=120, deadline=None)
+def test_pruned_coverage_is_exact_for_the_pool_and_rare_only_elsewhere(
+        fixture_assistant: Assistant, words: list[str], extra: set[int]) -> None:
+    index = _pruning(fixture_assistant)
+    extra = {d for d in extra if d < index.n}
+    q = index.language.analyze("".join(words))
+    common = frozenset(k for k in index.vocab if index.df(index.vocab[k]) > index.max_df)
+    fast = coverage_scores(index, q, extra=extra)
+    exact = _reference_coverage(index, q)
+    rare = _reference_coverage(index, q, skip=common)
+    for d in fast.keys() | exact.keys():
+        got = fast.get(d, 0.0)
+        assert abs(got - exact.get(d, 0.0)) < 1e-9 or abs(got - rare.get(d, 0.0)) < 1e-9, d
+    # services named by phrase, and those clearly among the best by rare words, get every key counted
+    cut = sorted(rare.values(), reverse=True)[index.settings.candidate_pool - 1] if len(rare) >= 3 else -1.0
+    for d in extra | {d for d, v in rare.items() if v > cut}:
+        assert abs(fast.get(d, 0.0) - exact.get(d, 0.0)) < 1e-9, d
+
+
+def test_forward_and_inverted_arrays_agree(fixture_assistant: Assistant) -> None:
+    index = _assistant(fixture_assistant)
+    per_doc = _doc_keys(index)
+    weights = index.weights
+    ids = {k: key for key, k in index.vocab.items()}
+    for key, k in index.vocab.items():
+        docs, codes = index.postings(k)
+        assert list(docs) == sorted(d for d, keys in enumerate(per_doc) if key in keys)
+        for d, code in zip(docs, codes):
+            assert weights[code] == per_doc[d][key]
+    for d, keys in enumerate(per_doc):
+        rows = index.fwd_key[index.fwd_start[d]:index.fwd_start[d + 1]]
+        assert list(rows) == sorted(rows) and {ids[k] for k in rows} == set(keys)
+        assert min(index.fwd_tf[index.fwd_start[d]:index.fwd_start[d + 1]], default=1) >= 1
+
+
+@given(st.data(), st.sampled_from([70.0, 85.0, 95.0]))
+@settings(max_examples=150, deadline=None)
+def test_similar_terms_match_a_scan_of_the_whole_vocabulary(fixture_assistant: Assistant, data: st.DataObject,
+                                                            cutoff: float) -> None:
+    from rapidfuzz import fuzz
+
+    index = _assistant(fixture_assistant)
+    kind = data.draw(st.sampled_from("rw"))
+    known = sorted(key[2:] for key in index.vocab if key[0] == kind and len(key) >= 5)
+    word = data.draw(st.sampled_from(known))  # a typo of a word the index knows
+    at = data.draw(st.integers(1, len(word) - 1))
+    edit = data.draw(st.sampled_from(["drop", "swap", "add"]))
+    term = {"drop": word[:at] + word[at + 1:], "swap": word[:at] + "ー" + word[at + 1:],
+            "add": word[:at] + "ん" + word[at:]}[edit]
+    fast = index.similar_terms(kind, term, limit=1000, cutoff=cutoff)
+    scan = [t for t in known if len(term) >= 3 and t[0] == term[0] and abs(len(t) - len(term)) <= 2 and t != term]
+    assert dict(fast) == {t: fuzz.ratio(term, t) / 100 for t in scan if fuzz.ratio(term, t) >= cutoff}

@@ -25,7 +25,8 @@ def run(*args: str) -> tuple[int, str]:
 def test_one_line_per_window_in_japanese_naming_council_yaml() -> None:
     code, out = run()
     assert code == 0
-    lines = out.splitlines()
+    # one line per problem and the summary (the encoder's line and examples read as danger aside)
+    lines = [x for x in out.splitlines() if "examples:" not in x and not x.startswith("意味での検索")]
     result = check_knowledge()
     assert len(lines) == len(result.problems) + 1 < 120  # was 802 lines, one per service
     windows = [line for line in lines if "の窓口：" in line]

@@ -14,6 +14,7 @@ import pytest
 from adapters.app import create_app
 from adapters.config import Config
 from adapters.runtime import Runtime
+from adapters.stores.conversation import Conversations
 from bot.knowledge.live import LiveKnowledge
 from bot.knowledge.loader import check_knowledge, default_root
 from bot.knowledge.problems import KnowledgeError
@@ -33,6 +34,7 @@ def _loadable_copy(tmp: Path) -> Path:
     root = default_root()
     dst = tmp / "knowledge"
     shutil.copytree(root / "_common", dst / "_common")
+    shutil.copytree(root / ".vectors", dst / ".vectors")  # no test waits for encoding
     for council in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         shutil.copytree(council, dst / council.name)
         if check_knowledge(dst).knowledge is None:
@@ -131,8 +133,9 @@ def line_server(live: LiveKnowledge, fake_line: FakeLineAPI, tmp_path_factory) -
 
 @pytest.fixture()
 def line(line_server: LineServer, fake_line: FakeLineAPI) -> Iterator[LineServer]:
-    """A clean slate per test: no recorded requests, no pending replies."""
+    """A clean slate per test: no recorded requests, no pending replies, no conversation state."""
     line_server.settle()
+    line_server.runtime.conversations = Conversations()
     fake_line.clear()
     fake_line.gate = None
     line_server.querylog.entries.clear()
@@ -141,3 +144,4 @@ def line(line_server: LineServer, fake_line: FakeLineAPI) -> Iterator[LineServer
     if fake_line.gate is not None:
         fake_line.gate.set()
     line_server.settle()
+    assert fake_line.nonconforming() == []  # every body sent conforms to LINE's official schema

@@ -1,10 +1,13 @@
-"""A local fake of the LINE Messaging API: records every request in full, fails on demand.
+"""A local fake of the LINE Messaging API (api.line.me and api-data.line.me): records every request in full, fails on demand.
 
-It answers `POST /v2/bot/message/reply` and `/push` like LINE does — 200 with
-`sentMessages`; 400 when a message breaks one of LINE's limits, or the reply
-token is `expired` or was used already; 409 for a push whose X-Line-Retry-Key
-was accepted before — and keeps the path, headers, JSON body and answer of
-every request it receives (any path), so tests assert on what was really sent.
+It answers like LINE does: reply and push (200 with `sentMessages`; 400 when
+a message breaks one of LINE's limits, or the reply token is `expired` or was
+used already; 409 for a push whose X-Line-Retry-Key was accepted before), the
+loading animation (202), and the rich-menu calls (create, list, delete, image
+upload with LINE's format and size checks, the default menu). It keeps the
+path, headers, body and answer of every request (any path), and checks every
+JSON body against LINE's official OpenAPI schema (`tests/line/spec`), so
+tests assert on what was really sent and that it conforms.
 
 `fail(status, seconds=…)` / `fail(status, count=…)` makes sends fail for a
 while (with Retry-After when given), `hang(seconds)` makes them stall.
@@ -13,6 +16,8 @@ while (with Retry-After when given), `hang(seconds)` makes them stall.
 from __future__ import annotations
 
 import asyncio
+import io
+import itertools
 import json
 import threading
 import time
@@ -21,14 +26,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["FakeLineAPI", "Recorded", "limit_errors"]
+from tests.line.spec import SpecValidator
+
+__all__ = ["FakeLineAPI", "Recorded", "limit_errors", "SPEC"]
 
 EXPIRED = "expired"
 REPLY = "/v2/bot/message/reply"
 PUSH = "/v2/bot/message/push"
+SPEC = SpecValidator()
+IMAGE_MAX = 1024 * 1024  # rich-menu image: JPEG or PNG, at most 1 MB
 
 
 @dataclass
@@ -42,6 +51,8 @@ class Recorded:
     headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None  # what the fake answered (None while it has not yet)
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    spec_errors: list[str] = field(default_factory=list)
+    content_type: str = ""
 
     @property
     def messages(self) -> list[dict]:
@@ -112,6 +123,27 @@ class Failure:
     retry_after: float | None = None
     hang: float = 0.0  # seconds to stall before answering
     only: str | None = None  # just this path (REPLY or PUSH)
+def image_errors(raw: bytes, content_type: str, size: dict | None) -> list[str]:
+    """What LINE refuses in a rich-menu image: format, bytes, pixel size unlike the menu's."""
+    from PIL import Image
+
+    errors = []
+    if content_type not in ("image/png", "image/jpeg"):
+        errors.append(f"content type {content_type!r}")
+    if len(raw) > IMAGE_MAX:
+        errors.append(f"{len(raw)} bytes (1 MB allowed)")
+    try:
+        image = Image.open(io.BytesIO(raw))
+        fmt, (w, h) = image.format, image.size
+    except Exception as e:
+        return [*errors, f"not an image ({type(e).__name__})"]
+    if {"PNG": "image/png", "JPEG": "image/jpeg"}.get(fmt or "") != content_type:
+        errors.append(f"{fmt} sent as {content_type}")
+    if not (800 <= w <= 2500 and h >= 250 and w / h >= 1.45):
+        errors.append(f"{w}x{h} outside LINE's rich-menu sizes")
+    if size and (size.get("width"), size.get("height")) != (w, h):
+        errors.append(f"{w}x{h} differs from the menu's {size}")
+    return errors
 
 
 class FakeLineAPI:
@@ -119,6 +151,10 @@ class FakeLineAPI:
         self.requests: list[Recorded] = []
         self._cond = threading.Condition()
         self.gate: threading.Event | None = None  # when set, replies wait for it (recorded first)
+        self.menus: dict[str, dict] = {}  # rich menus by id, as LINE keeps them
+        self.images: dict[str, bytes] = {}
+        self.default_menu: str | None = None
+        self._ids = itertools.count(1)
         self.failure: Failure | None = None
         self.used_tokens: set[str] = set()
         self.retry_keys: set[str] = set()
@@ -150,6 +186,13 @@ class FakeLineAPI:
         return Starlette(routes=[
             Route("/v2/bot/message/reply", self._reply, methods=["POST"]),
             Route("/v2/bot/message/push", self._push, methods=["POST"]),
+            Route("/v2/bot/chat/loading/start", self._loading, methods=["POST"]),
+            Route("/v2/bot/richmenu", self._menu_create, methods=["POST"]),
+            Route("/v2/bot/richmenu/list", self._menu_list, methods=["GET"]),
+            Route("/v2/bot/richmenu/{id}", self._menu_delete, methods=["DELETE"]),
+            Route("/v2/bot/richmenu/{id}/content", self._menu_image, methods=["POST"]),
+            Route("/v2/bot/user/all/richmenu/{id}", self._default_set, methods=["POST"]),
+            Route("/v2/bot/user/all/richmenu", self._default_get, methods=["GET"]),
             Route("/{path:path}", self._other, methods=["GET", "POST", "PUT", "DELETE"]),
         ])
 
@@ -190,12 +233,15 @@ class FakeLineAPI:
 
     async def _record(self, request: Request) -> Recorded:
         raw = await request.body()
+        content_type = request.headers.get("content-type", "").split(";")[0]
         try:
-            body = json.loads(raw) if raw else None
+            body = json.loads(raw) if raw and content_type == "application/json" else None
         except ValueError:
             body = None
         rec = Recorded(request.method, request.url.path, request.headers.get("authorization"), body, raw,
-                       headers=dict(request.headers))
+                       headers=dict(request.headers), content_type=content_type)
+        if content_type == "application/json":
+            rec.spec_errors = SPEC.errors(request.method, request.url.path, body)
         with self._cond:
             self.requests.append(rec)
             self._cond.notify_all()
@@ -221,6 +267,60 @@ class FakeLineAPI:
             return self._answer(rec, {"message": "Invalid reply token"}, 400)
         sent = [{"id": str(1000 + i), "quoteToken": f"q{i}"} for i, _ in enumerate(body.get("messages", []))]
         return self._answer(rec, {"sentMessages": sent})
+
+    async def _loading(self, request: Request) -> JSONResponse:
+        await self._record(request)
+        return JSONResponse({}, status_code=202)
+
+    async def _menu_create(self, request: Request) -> JSONResponse:
+        rec = await self._record(request)
+        if rec.spec_errors or not isinstance(rec.body, dict):
+            return JSONResponse({"message": "invalid rich menu", "details": rec.spec_errors}, status_code=400)
+        menu_id = f"richmenu-{next(self._ids):032d}"
+        self.menus[menu_id] = {"richMenuId": menu_id, **rec.body}
+        return JSONResponse({"richMenuId": menu_id})
+
+    async def _menu_list(self, request: Request) -> JSONResponse:
+        await self._record(request)
+        return JSONResponse({"richmenus": list(self.menus.values())})
+
+    async def _menu_delete(self, request: Request) -> JSONResponse:
+        await self._record(request)
+        menu_id = request.path_params["id"]
+        if self.menus.pop(menu_id, None) is None:
+            return JSONResponse({"message": "Not found"}, status_code=404)
+        self.images.pop(menu_id, None)
+        if self.default_menu == menu_id:
+            self.default_menu = None
+        return JSONResponse({})
+
+    async def _menu_image(self, request: Request) -> JSONResponse:
+        rec = await self._record(request)
+        menu = self.menus.get(request.path_params["id"])
+        if menu is None:
+            return JSONResponse({"message": "Not found"}, status_code=404)
+        if request.path_params["id"] in self.images:  # LINE: an image cannot be replaced
+            return JSONResponse({"message": "An image has already been uploaded"}, status_code=400)
+        rec.errors = image_errors(rec.raw, rec.content_type, menu.get("size"))
+        if rec.errors:
+            return JSONResponse({"message": "invalid image", "details": rec.errors}, status_code=400)
+        self.images[request.path_params["id"]] = rec.raw
+        return JSONResponse({})
+
+    async def _default_set(self, request: Request) -> JSONResponse:
+        await self._record(request)
+        menu_id = request.path_params["id"]
+        if menu_id not in self.menus or menu_id not in self.images:  # LINE: a menu without an image is refused
+            return JSONResponse({"message": "must upload richmenu image before applying it to user"},
+                                status_code=400)
+        self.default_menu = menu_id
+        return JSONResponse({})
+
+    async def _default_get(self, request: Request) -> Response:
+        await self._record(request)
+        if self.default_menu is None:
+            return JSONResponse({"message": "no default rich menu"}, status_code=404)
+        return JSONResponse({"richMenuId": self.default_menu})
 
     async def _other(self, request: Request) -> JSONResponse:
         rec = await self._record(request)
@@ -251,3 +351,23 @@ class FakeLineAPI:
     def replies(self) -> list[Recorded]:
         with self._cond:
             return [r for r in self.requests if r.path == "/v2/bot/message/reply"]
+
+    def on(self, path: str) -> list[Recorded]:
+        with self._cond:
+            return [r for r in self.requests if r.path == path]
+
+    def wait_on(self, path: str, count: int = 1, *, timeout: float = 10.0) -> list[Recorded]:
+        """At least `count` requests to `path`, or AssertionError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(found := [r for r in self.requests if r.path == path]) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} requests to {path}, got {[r.path for r in self.requests]}")
+                self._cond.wait(left)
+            return found
+
+    def nonconforming(self) -> list[tuple[str, list[str]]]:
+        """Every recorded JSON body that LINE's OpenAPI schema refuses, with why."""
+        with self._cond:
+            return [(f"{r.method} {r.path}", r.spec_errors) for r in self.requests if r.spec_errors]

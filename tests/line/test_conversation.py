@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from adapters.line.calls import hotline_tel
 from tests.line import webhook as wh
 from tests.line.conftest import CHANNELS, LineServer
 from tests.line.fake_api import FakeLineAPI, Recorded
@@ -108,15 +109,18 @@ def test_not_offered_says_so_then_the_window(line, fake_line):
     assert second["text"].splitlines()[0] == "窓口：清瀬市社会福祉協議会"
 
 
-def test_crisis_puts_hotlines_before_anything_else(line, fake_line):
+def test_crisis_puts_hotlines_first_each_a_tap_to_call_button(line, fake_line, live):
     rec = exchange(line, fake_line, "kiyose", wh.text("もう死にたい"))
-    first, second = rec.messages
-    lines = first["text"].splitlines()
-    assert lines[0].startswith("☎ ") and any(ch.isdigit() for ch in lines[0])
-    hotline_lines = [ln for ln in lines if ln.startswith("☎ ")]
-    assert lines[: len(hotline_lines)] == hotline_lines and len(hotline_lines) >= 2
-    assert "ひとりで抱えこまないでください" in first["text"]
-    assert second["text"].startswith("窓口：清瀬市社会福祉協議会")
+    first, kind, window = rec.messages
+    expected = live.assistant.ask("kiyose", "もう死にたい")
+    assert first["type"] == "flex" and len(expected.hotlines) >= 2
+    calls = [a for a in _buttons(first) if a["type"] == "uri"]
+    assert [a["uri"] for a in calls] == [hotline_tel(h.number) for h in expected.hotlines]
+    assert all(a["uri"].startswith("tel:") and a["label"].endswith("に電話する") for a in calls)
+    alt = first["altText"].splitlines()
+    assert alt == [f"☎ {h.name} {h.number}" + (f"（{h.hours}）" if h.hours else "") for h in expected.hotlines]
+    assert "ひとりで抱えこまないでください" in kind["text"]
+    assert window["text"].startswith("窓口：清瀬市社会福祉協議会") and quick(window)  # the menu, on the last
     assert line.querylog.entries[-1].kind == "emergency"
 
 
@@ -169,7 +173,8 @@ def test_postback_service_category_and_feedback(line, fake_line):
     fake_line.clear()
     thanks = exchange(line, fake_line, "tomakomai", wh.postback(no["data"]))
     assert thanks.messages[0]["text"].startswith("お役に立てず、ごめんなさい。")
-    assert "窓口：苫小牧市社会福祉協議会" in thanks.messages[0]["text"]
+    assert thanks.messages[1]["text"].startswith("窓口：苫小牧市社会福祉協議会")
+    assert [a["label"] for a in quick(thanks.messages[1])] == ["職員に相談する", "メニュー"]  # いいえ → a person
     assert line.querylog.feedbacks == [
         {"council": "tomakomai", "event_id": question["webhookEventId"], "value": "no"}]
 

@@ -2,7 +2,7 @@
 
 Rendered without HTTP (thousands of replies), then checked twice: by the
 limits as LINE documents them (`limit_errors`, the same check the fake API
-applies) and by line-bot-sdk's own request model.
+applies), by line-bot-sdk's own request model and by LINE's OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from adapters.line.texts import KIND_NAMES, T
 from adapters.runtime import Runtime
 from adapters.config import Config
 from bot.knowledge.model import Contact
-from tests.line.fake_api import limit_errors
+from tests.line.fake_api import SPEC, limit_errors
 
 ORIGIN = "01JZZZZZZZZZZZZZZZZZZZZZZZ"  # a webhookEventId is a 26-character ULID
 SAMPLES = ["死にたい", "もう限界、消えたい", "虐待されている", "こんにちは", "ｘｙｚ", "", "?", "宇宙旅行の補助金",
@@ -75,6 +75,7 @@ def test_every_reply_fits_lines_limits(everything):
     for label, dicts, messages in everything:
         assert limit_errors({"messages": dicts}) == [], label
         ReplyMessageRequest(reply_token="t", messages=messages)  # the SDK's own validation (≤5 messages, …)
+        assert SPEC.errors("POST", "/v2/bot/message/reply", {"replyToken": "t", "messages": dicts}) == [], label
         for m in messages:
             kinds[m.type] += 1
             if m.type == "flex":

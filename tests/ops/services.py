@@ -1,8 +1,9 @@
 """Real Redis and PostgreSQL servers for the tests, started on 127.0.0.1 and thrown away.
 
 Debian's `redis-server` and `postgresql` packages provide the binaries
-(`scripts/ci-services` installs them in CI). When a binary is missing or the
-server does not start, the tests that need it are skipped with the reason.
+(`scripts/test --system-packages`, or CI=true, installs them). When a binary
+is missing or the server does not start, the tests that need it are skipped
+with the reason and how to install it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def redis_server(timeout: float = 10.0) -> Iterator[str]:
     """Yield redis://127.0.0.1:PORT/0 of a fresh redis-server (no persistence)."""
     binary = shutil.which("redis-server")
     if binary is None:
-        raise Unavailable("redis-server not installed (apt-get install redis-server, or scripts/ci-services)")
+        raise Unavailable("redis-server not installed: 'scripts/test --system-packages' (or CI=true) installs "
+                          "it, or apt-get install redis-server")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="redis-") as tmp:
         proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -88,8 +90,8 @@ def postgres_server(timeout: float = 30.0) -> Iterator[Postgres]:
     """A throwaway cluster (initdb + pg_ctl) on 127.0.0.1, password auth, fsync off."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if initdb is None or pg_ctl is None:
-        raise Unavailable("PostgreSQL server binaries not installed (apt-get install postgresql, "
-                          "or scripts/ci-services)")
+        raise Unavailable("PostgreSQL server binaries not installed: 'scripts/test --system-packages' (or CI=true) "
+                          "installs them, or apt-get install postgresql")
     run_as: dict = {}
     if os.geteuid() == 0:  # postgres refuses to run as root: use the package's system user
         try:

@@ -70,6 +70,7 @@ def knowledge_copy(tmp: Path, councils: tuple[str, ...] = ("tomakomai",)) -> Pat
     root = default_root()
     dst = tmp / "knowledge"
     shutil.copytree(root / "_common", dst / "_common")
+    shutil.copytree(root / ".vectors", dst / ".vectors")  # no test waits for encoding
     for council in councils:
         shutil.copytree(root / council, dst / council)
         if check_knowledge(dst).knowledge is None:

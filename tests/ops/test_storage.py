@@ -52,7 +52,7 @@ def test_unusable_data_dir_at_start_serves_without_the_log(tmp_path) -> None:
         assert len(fake.delivered()) == 1  # answered all the same
         health = httpx.get(f"{url}/healthz").json()
         assert health["status"] == "degraded"
-        assert set(health["storage"]) == {"querylog", "outbox"}
+        assert set(health["storage"]) == {"dedupe", "querylog", "outbox"}  # dedupe: in memory only
         assert "NotADirectoryError" in health["storage"]["querylog"]
         metrics = httpx.get(f"{url}/metrics").text
         assert 'madoguchi_storage_errors_total{store="querylog"} 1' in metrics

@@ -24,7 +24,7 @@ WHEELCHAIR = "kiyose/services/kurumaisu-kashidashi.yaml"
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """_common and two councils of the real knowledge, copied so tests may break them."""
     root = tmp_path_factory.mktemp("kb") / "knowledge"
-    for part in ("_common", "kiyose", "tomakomai"):
+    for part in ("_common", ".vectors", "kiyose", "tomakomai"):
         shutil.copytree(default_root() / part, root / part)
     return root
 

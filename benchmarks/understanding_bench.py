@@ -1,0 +1,128 @@
+"""Understanding benchmark: the dense retriever's cost, side by side with lexical only.
+
+Prints, in one run, medians over repeats:
+- per question p50/p99 (ms) on one thread, encoding the question included, for
+  the fused system and for lexical only, over the project's question sets;
+- start to first answer (`python -m bot ask`, a new process, cached vectors),
+  fused and with MADOGUCHI_ENCODER=none;
+- a reload after one edited entry (a new example: one passage encoded);
+- peak RSS of a process serving the five councils, fused and lexical.
+
+    .venv/bin/python benchmarks/understanding_bench.py [--repeats 3] [--questions 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.assistant import Assistant  # noqa: E402
+from bot.evaluation.questions import load_questions  # noqa: E402
+from bot.knowledge.live import LiveKnowledge  # noqa: E402
+from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
+from bot.language.tokens import default_tokenizer  # noqa: E402
+from bot.retrieval.encoder import load_encoder  # noqa: E402
+from bot.retrieval.vectors import open_vectors  # noqa: E402
+
+RSS = """
+import resource, sys
+from bot.knowledge.live import LiveKnowledge
+live = LiveKnowledge()
+for c in live.assistant.knowledge.councils:
+    live.assistant.ask(c, "一人暮らしの母の通帳の管理が心配です")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def per_question(assistant: Assistant, questions: list) -> tuple[float, float]:
+    times = []
+    for q in questions:
+        default_tokenizer().tokenize.cache_clear()
+        t0 = time.perf_counter()
+        assistant.ask(q.council, q.text)
+        times.append((time.perf_counter() - t0) * 1000)
+    return _pct(times, 0.5), _pct(times, 0.99)
+
+
+def start_to_answer(env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bot", "ask", "--council", "kiyose", "通帳の管理を手伝ってほしい"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def reload_after_edit() -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        kb = Path(tmp) / "knowledge"
+        shutil.copytree(default_root(), kb)
+        live = LiveKnowledge(kb)
+        path = kb / "kiyose" / "services" / "kurumaisu-kashidashi.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("examples:\n", f"examples:\n  - 車いすを{random.randint(0, 10**9)}日だけ借りたい\n", 1),
+                        encoding="utf-8")
+        t0 = time.perf_counter()
+        assert live.reload().ok
+        return time.perf_counter() - t0
+
+
+def rss(env: dict[str, str]) -> float:
+    out = subprocess.run([sys.executable, "-c", RSS], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--questions", type=int, default=400)
+    args = ap.parse_args()
+    k = load_knowledge()
+    status = load_encoder()
+    if not status.on:
+        print(f"no encoder: {status.reason}")
+        return 1
+    fused = Assistant(k, vectors=open_vectors(k.root, status.encoder))
+    lexical = Assistant(k)
+    pool = [q for f in sorted((ROOT / "tests" / "eval").glob("*.yaml")) for q in load_questions(f)]
+    random.Random(7).shuffle(pool)
+    questions = pool[: args.questions]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    off = dict(env, MADOGUCHI_ENCODER="none")
+    rows: dict[str, list[float]] = {}
+    for _ in range(args.repeats):
+        for name, a in (("fused", fused), ("lexical", lexical)):
+            p50, p99 = per_question(a, questions)
+            rows.setdefault(f"{name} p50 ms", []).append(p50)
+            rows.setdefault(f"{name} p99 ms", []).append(p99)
+        rows.setdefault("fused start→answer s", []).append(start_to_answer(env))
+        rows.setdefault("lexical start→answer s", []).append(start_to_answer(off))
+        rows.setdefault("fused reload after one edit s", []).append(reload_after_edit())
+        rows.setdefault("fused RSS MB", []).append(rss(env))
+        rows.setdefault("lexical RSS MB", []).append(rss(off))
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    print(f"{len(questions)} questions, {args.repeats} repeats, medians (targets: p99 ≤ 50 ms, start ≤ 2 s, "
+          "reload ≤ 1 s, RSS ≤ 400 MB)")
+    for name in ("p50 ms", "p99 ms", "start→answer s", "RSS MB"):
+        f, lx = med[f"fused {name}"], med[f"lexical {name}"]
+        print(f"  {name:<16} fused {f:8.2f}   lexical {lx:8.2f}   ratio {f / lx:5.2f}")
+    print(f"  reload after one edited entry: {med['fused reload after one edit s']:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

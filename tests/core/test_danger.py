@@ -1,0 +1,72 @@
+"""The safety check on the real knowledge: situations without the keyword, two levels,
+the right lines per kind, and look-alikes that keep their plain answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.assistant import Assistant
+
+# Written for the crisis issue (not from any evaluation set).
+DANGER = {
+    "介護でもう限界。母に手をあげてしまいそうで自分が怖い": "carer-breaking",
+    "夫が財布もスマホも取り上げて、外に出してくれない": "dv",
+    "隣の部屋から毎晩、子どもの泣き叫ぶ声と物を投げる音がする": "child-abuse",
+    "橋の上にいます。みんな今までありがとう": "suicide",
+    "三日なにも食べてない。お金もない": "no-food",
+    "息子を名乗る電話で、今日中に二百万円用意しろと言われた。今から銀行に行く": "fraud",
+    "帰り道、同じ男の人がずっと後ろをついてくる": "stalking",
+}
+CALM = ["ゲートキーパー養成研修の日程を知りたい", "虐待防止の研修に講師を呼びたい", "火災見舞金の申請のしかたを教えて"]
+
+
+@pytest.mark.parametrize(("message", "kind"), DANGER.items())
+def test_situations_without_the_keyword_raise_the_alarm(real_assistant: Assistant, message: str, kind: str) -> None:
+    a = real_assistant.ask("kiyose", message)
+    assert a.kind == "emergency" and a.danger is not None and a.danger.level == "emergency"
+    assert kind in a.danger.kinds, a.danger.kinds
+    assert a.hotlines and a.message
+
+
+@pytest.mark.parametrize("message", CALM)
+def test_look_alikes_keep_their_plain_answer(real_assistant: Assistant, message: str) -> None:
+    a = real_assistant.ask("tomakomai", message)
+    assert a.kind != "emergency", a.danger
+
+
+def test_no_food_tonight_names_the_councils_own_help(real_assistant: Assistant) -> None:
+    a = real_assistant.ask("komoro", "三日なにも食べてない。お金もない")
+    assert a.kind == "emergency"
+    own = real_assistant.knowledge.services
+    assert a.related and all(own[o.id].council_id == "komoro" for o in a.related)
+
+
+def test_a_keyword_in_a_calm_message_is_a_concern_not_an_emergency(real_assistant: Assistant) -> None:
+    a = real_assistant.ask("tomakomai", "自殺予防週間のキャンペーンのチラシはどこでもらえますか")
+    assert a.kind != "emergency"
+    assert a.danger is not None and a.danger.level == "concern" and a.danger.note
+    assert 1 <= len(a.hotlines) <= 2
+
+
+def test_the_lines_of_every_kind_exist_and_have_a_source(real_assistant: Assistant) -> None:
+    k = real_assistant.knowledge
+    assert {"suicide", "dv", "child-abuse", "fraud", "no-food", "no-shelter", "medical"} <= set(k.danger_kinds)
+    for kind in k.danger_kinds.values():
+        assert kind.hotlines and kind.note and kind.message
+    assert all(h.source for h in k.hotlines.values())
+    numbers = {h.number for h in k.hotlines.values()}
+    assert {"110", "119", "#7119", "189", "#8008", "#8103", "#8891", "188", "#9110"} <= numbers
+
+
+def test_the_corpus_is_large_and_mostly_without_the_keyword(real_assistant: Assistant) -> None:
+    corpus = real_assistant.knowledge.crisis
+    danger = [e for e in corpus if e.level == "danger"]
+    calm = [e for e in corpus if e.level == "calm"]
+    assert len(danger) >= 800 and len(calm) >= 400
+    assert len({e.kind for e in danger}) >= 16
+
+
+def test_kb_check_lists_examples_read_as_danger(real_assistant: Assistant) -> None:
+    flagged = real_assistant.examples_read_as_danger()
+    known = real_assistant.knowledge.services
+    assert all(sid in known and example in known[sid].examples for sid, example, _ in flagged)

@@ -1,0 +1,58 @@
+"""libyaml (when PyYAML has it) reads every file exactly as the pure-Python parser does, lines included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.knowledge import yamlfile
+from bot.knowledge.loader import default_root
+
+needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+
+BROKEN = [
+    "a: 1\nb: [1, 2\nc: 3\n",
+    "a: 1\n  b: 2\n",
+    "a:\n  - x\n - y\n",
+    "a: 'x\n",
+    "- a\nb: 1\n",
+    "title: x\nsummary: {b: 1\n",
+    "a: @x\n",
+    "\t- x\n",
+    "a: 1\n---\nb: 2\n",
+    "a: 1\na: 2\nb:\n  c: 1\n  c: 2\n",
+]
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch):
+    out = []
+    for loader in (yaml.CSafeLoader, yaml.SafeLoader):
+        monkeypatch.setattr(yamlfile, "_Loader", loader)
+        doc, problems = yamlfile.read_yaml(path)
+        out.append((doc and (doc.data, doc.lines), [(p.line, p.field) for p in problems]))
+    return out
+
+
+def test_libyaml_is_used_when_present() -> None:
+    assert yamlfile._Loader is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+
+
+@needs_libyaml
+def test_bundled_knowledge_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sorted(default_root().rglob("*.yaml"))
+    assert len(files) > 100
+    for path in files:
+        fast, pure = _both(path, monkeypatch)
+        assert fast == pure, path
+
+
+@needs_libyaml
+@pytest.mark.parametrize("text", BROKEN)
+def test_errors_name_the_same_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    path = tmp_path / "entry.yaml"
+    path.write_text(text, encoding="utf-8")
+    fast, pure = _both(path, monkeypatch)
+    assert fast == pure
+    assert fast[1], "every case here has a problem"

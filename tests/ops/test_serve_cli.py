@@ -1,0 +1,49 @@
+"""`python -m bot serve` as an operator starts it: options after the command, a quiet start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.ops.services import free_port
+from tests.ops.support import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "knowledge"
+
+
+def test_serve_takes_knowledge_after_the_command_and_starts_without_sdk_noise(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LINE_", "MADOGUCHI_", "REDIS_",
+                                                                       "DATABASE_"))}
+    # MADOGUCHI_ENCODER=none: the fixture has no vector cache, and the start is under test, not retrieval
+    env.update(MADOGUCHI_ENCODER="none", MADOGUCHI_DATA_DIR=str(tmp_path), SLACK_BOT_TOKEN="xoxb-serve-cli-test",
+               SLACK_SIGNING_SECRET="serve-cli-signing-secret", SLACK_API_URL="http://127.0.0.1:9/api/")
+    err = open(tmp_path / "stderr", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--knowledge", str(FIXTURE), "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        def health() -> dict | None:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
+            except httpx.HTTPError:
+                return None
+
+        assert wait_for(lambda: health() is not None, timeout=60), (tmp_path / "stderr").read_text()[-2000:]
+        assert sorted(health()["councils"]) == ["minato", "yama"]  # the fixture, not the bundled knowledge
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(20)
+    assert code == 0
+    err.seek(0)
+    logs = [json.loads(line) for line in err.read().splitlines() if line.strip()]
+    assert any(o["msg"].startswith("serving on 127.0.0.1:") for o in logs)
+    assert not [o for o in logs if "will be unused" in o["msg"]], logs
+    # nothing to act on at a normal start, apart from the dense retrieval this test switched off
+    assert not [o for o in logs if o["level"] in ("warning", "error") and not o["msg"].startswith("dense retrieval off")]
