@@ -6,6 +6,7 @@ with LINE credentials), `POST /slack/events`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,8 +30,9 @@ def _health(runtime: Runtime):
     async def healthz(request: Request) -> JSONResponse:
         live = runtime.live
         k = live.assistant.knowledge
+        storage = runtime.storage_problems()
         body = {
-            "status": "ok" if live.last.ok else "degraded",
+            "status": "ok" if live.last.ok and not storage else "degraded",
             "councils": sorted(k.councils),
             "services": len(k.services),
             "loaded_at": live.last_good.at,
@@ -39,6 +41,8 @@ def _health(runtime: Runtime):
             # Dense retrieval: the model, or why answers are lexical only.
             "encoder": live.encoder.model if live.encoder.on else f"off: {live.encoder.reason}",
         }
+        if storage:
+            body["storage"] = storage  # which store failed and why; answers go on without it
         if not live.last.ok:
             body["last_reload_errors"] = [str(p) for p in live.last.errors[:50]]
         return JSONResponse(body)
@@ -71,9 +75,21 @@ def create_app(runtime: Runtime, *, defer_channels: bool = False) -> Starlette:
     ]
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if later is not None:
+        starting = None
+        if later is not None:  # the LINE delivery workers exist once the deferred routes are built
             later.start()
+
+            async def start_when_built() -> None:
+                await later.built()
+                await runtime.start_workers()
+
+            starting = asyncio.get_running_loop().create_task(start_when_built())
+        else:
+            await runtime.start_workers()
         yield
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
         await runtime.close_connections()
 
     app = Starlette(routes=routes, lifespan=lifespan)

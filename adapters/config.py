@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.querylog.backend import default_data_dir
+
 __all__ = ["LineChannel", "Config", "env_suffix"]
 
 
@@ -44,6 +46,10 @@ class Config:
     redis_url: str | None = field(default=None, repr=False)
     database_url: str | None = field(default=None, repr=False)
     max_body: int = 256 * 1024
+    outbox_max: int = 2000  # LINE events waiting to be answered before the webhook answers 503
+    line_timeout: float = 5.0  # seconds one call to the Messaging API may take before it is retried
+    max_event_age: float = 86_400.0  # older events are refused as replays; duplicates are remembered this long
+    reply_window: float = 50.0  # seconds after an event its reply token is used; a push afterwards
     handoff_key: str | None = field(default=None, repr=False)  # Fernet key; no key, no handoffs
     handoff_days: float = 7.0  # an open handoff closes itself after this many days
     handoff_hours: str = "mon-fri 08:30-17:15"  # when staff read handoffs (Japan time)
@@ -62,7 +68,7 @@ class Config:
                 secret, token = e.get("LINE_CHANNEL_SECRET"), e.get("LINE_CHANNEL_ACCESS_TOKEN")
             if secret and token:
                 line[c] = LineChannel(c, secret, token)
-        data_dir = Path(e.get("MADOGUCHI_DATA_DIR") or Path.home() / ".local/share/madoguchi")
+        data_dir = default_data_dir(e)
         values = dict(
             default_council=default,
             line_api=e.get("LINE_API_ENDPOINT", "https://api.line.me").rstrip("/"),
@@ -78,6 +84,10 @@ class Config:
             hash_salt=e.get("MADOGUCHI_HASH_SALT", ""),
             redis_url=e.get("REDIS_URL") or None,
             database_url=e.get("DATABASE_URL") or None,
+            outbox_max=int(e.get("MADOGUCHI_OUTBOX_MAX", "2000")),
+            line_timeout=float(e.get("MADOGUCHI_LINE_TIMEOUT", "5")),
+            reply_window=float(e.get("MADOGUCHI_REPLY_WINDOW", "50")),
+            max_event_age=float(e.get("MADOGUCHI_MAX_EVENT_AGE", "86400")),
             handoff_key=e.get("MADOGUCHI_HANDOFF_KEY") or None,
             handoff_days=float(e.get("MADOGUCHI_HANDOFF_DAYS", "7")),
             handoff_hours=e.get("MADOGUCHI_HANDOFF_HOURS", "mon-fri 08:30-17:15"),

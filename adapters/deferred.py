@@ -44,6 +44,14 @@ class DeferredRoutes:
         if self._started.acquire(blocking=False):
             threading.Thread(target=self._run, name=f"build-{self._name}", daemon=True).start()
 
+    async def built(self) -> None:
+        """Wait until the routes are built (or their building failed, which requests report)."""
+        self.start()
+        try:
+            await asyncio.wrap_future(self._router)
+        except Exception:
+            pass
+
     def _run(self) -> None:
         try:
             self._router.set_result(Router(routes=list(self._build())))

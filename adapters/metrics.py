@@ -114,6 +114,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "madoguchi_querylog_queued": ("gauge", "Query log items waiting to be written."),
     "madoguchi_dedupe_errors_total": ("counter", "Shared duplicate-event store errors (answered anyway)."),
     "madoguchi_background_tasks": ("gauge", "Replies still being sent in the background."),
+    "madoguchi_storage_errors_total": ("counter", "Store failures (read-only or full data dir, database down) "
+                                                  "by store; answers go on without it."),
 }
 
 

@@ -9,13 +9,15 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from adapters.config import Config
 from adapters.dedupe import Dedupe, MemoryDedupe
 from adapters.metrics import Metrics
+from adapters.reloader import Reloader
 from adapters.stores.conversation import Conversations
 from adapters.stores.handoffs import Handoffs
 from bot.answer import Answer
@@ -56,6 +58,7 @@ class Runtime:
     dedupe: Dedupe = field(default_factory=MemoryDedupe)
     metrics: Metrics = field(default_factory=Metrics)
     querylog: QueryLog | None = None
+    outbox: Any = None  # adapters.outbox.Outbox; opened in the data dir on first use unless set
     conversations: Conversations = field(default_factory=Conversations)  # per-user state, ~10 minutes
     handoffs: Handoffs | None = None  # open handoffs to staff (needs MADOGUCHI_HANDOFF_KEY)
     desk: object | None = None  # the staff side of handoffs (adapters.slack.handoff.StaffDesk) when Slack is set up
@@ -67,11 +70,37 @@ class Runtime:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Where emergency alerts go (adapters.alerts): Slack adds its sink when configured.
     alert_sinks: list = field(default_factory=list)
+    # Background workers (LINE delivery): started with the app, stopped before connections close.
+    workers: list[Any] = field(default_factory=list)
+    # Stores that failed (read-only or full data dir, database down): store → cause, shown by /healthz.
+    problems: dict[str, str] = field(default_factory=dict)
+    match_threads: int = 2  # matching runs on its own bounded pool (not the loop's default one)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+    _matching: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _reloader: Reloader | None = field(default=None, repr=False)
 
     async def in_thread(self, fn: Callable[..., T], *args, **kwargs) -> T:
-        """Run CPU-bound core work (matching) off the event loop."""
-        return await asyncio.to_thread(partial(fn, *args, **kwargs))
+        """Run CPU-bound core work (matching, rendering) off the event loop, on the matching threads."""
+        if self._matching is None:
+            self._matching = ThreadPoolExecutor(self.match_threads, thread_name_prefix="matching")
+        return await asyncio.get_running_loop().run_in_executor(self._matching, partial(fn, *args, **kwargs))
+
+    @property
+    def reloader(self) -> Reloader:
+        if self._reloader is None:
+            self._reloader = Reloader(self._reload_logged)
+        return self._reloader
+
+    def request_reload(self, *, via: str) -> Future:
+        """Reload on the reload thread, coalesced with any reload already waiting (see `Reloader`)."""
+        return self.reloader.request(via)
+
+    def _reload_logged(self, via: str) -> ReloadResult | None:
+        try:
+            return self.reload(via=via)
+        except Exception:  # e.g. the folder vanished: keep serving, say why
+            log.exception("knowledge reload via %s crashed; still serving the last good knowledge", via)
+            return None
 
     async def ask(self, council: str, text: str, *, channel: str, audience: str = "resident") -> Answer:
         """Answer one message, off the event loop, counting it in the metrics.
@@ -125,8 +154,51 @@ class Runtime:
         async with self._slots:
             return await coro
 
+    def open_outbox(self):
+        """The outbox: `self.outbox` when set, else `outbox.sqlite3` in the data dir; in memory
+        (and reported) whenever that cannot be written."""
+        from adapters.outbox.fallback import FallbackOutbox
+
+        if not isinstance(self.outbox, FallbackOutbox):
+            primary = self.outbox
+            if primary is None:
+                from adapters.outbox.sqlite import SqliteOutbox
+
+                try:
+                    primary = SqliteOutbox.in_dir(self.config.data_dir, max_pending=self.config.outbox_max)
+                except Exception as exc:  # read-only or unusable data dir: serve anyway, say so
+                    self.storage_failed("outbox", exc)
+            self.outbox = FallbackOutbox(primary, max_pending=self.config.outbox_max, on_error=self.storage_failed)
+        return self.outbox
+
+    def storage_failed(self, store: str, exc: BaseException | None) -> None:
+        """Note that `store` failed (`exc`), or works again (None): /healthz and /metrics show it."""
+        if exc is None:
+            if self.problems.pop(store, None) is not None:
+                logging.getLogger("madoguchi.stores").warning("%s works again", store)
+            return
+        cause = f"{type(exc).__name__}: {exc}"[:300]
+        self.metrics.inc("madoguchi_storage_errors_total", store=store)
+        if self.problems.get(store) != cause:
+            logging.getLogger("madoguchi.stores").error("%s failed (%s); serving without it", store, cause)
+        self.problems[store] = cause
+
+    def storage_problems(self) -> dict[str, str]:
+        """Every store problem now, including the query log's last failed write."""
+        found = dict(self.problems)
+        querylog_error = getattr(self.querylog, "problem", None)
+        if querylog_error:
+            found["querylog"] = querylog_error
+        return found
+
+    async def start_workers(self) -> None:
+        for worker in self.workers:
+            worker.start()
+
     async def close_connections(self) -> None:
-        """Let replies finish, then close the adapters' API sessions (app shutdown)."""
+        """Stop the workers, let replies finish, then close the adapters' API sessions (app shutdown)."""
+        for worker in self.workers:
+            await worker.stop()
         await self.drain()
         for close in self.closers:
             await close()
@@ -140,7 +212,8 @@ class Runtime:
     async def close(self, timeout: float = 10.0) -> None:
         """Finish replies, write the query log out and close the stores (on shutdown)."""
         await self.drain(timeout)
-        stores = (self.querylog, self.dedupe, self.conversations.store, self.handoffs and self.handoffs.store)
+        stores = (self.querylog, self.dedupe, self.outbox, self.conversations.store,
+                  self.handoffs and self.handoffs.store)
         for store in (s for s in stores if s is not None):
             close = getattr(store, "close", None)
             if close is None:
@@ -151,3 +224,7 @@ class Runtime:
                     await result
             except Exception:
                 logging.getLogger("madoguchi.stores").exception("closing %s failed", type(store).__name__)
+        if self._reloader is not None:
+            self._reloader.close()
+        if self._matching is not None:
+            self._matching.shutdown(wait=False)

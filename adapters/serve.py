@@ -1,11 +1,11 @@
 """`python -m bot serve`: run the ASGI app with uvicorn (registered as a bot command).
 
 Stores come from the environment: REDIS_URL → duplicate-event memory in
-Redis, DATABASE_URL → query log in PostgreSQL, else process memory and
-SQLite in MADOGUCHI_DATA_DIR. Logs are JSON lines on stderr. Knowledge is
+Redis, DATABASE_URL → query log and LINE outbox in PostgreSQL, else
+process memory and SQLite in MADOGUCHI_DATA_DIR. Logs are JSON lines on stderr. Knowledge is
 reloaded without a restart on SIGHUP and, with `--watch`, when its YAML files
-change; a reload runs in a thread and swaps the knowledge only when it is
-entirely valid.
+change; a reload runs on its own thread, coalesced (`adapters.reloader`), and swaps
+the knowledge only when it is entirely valid.
 """
 
 from __future__ import annotations
@@ -47,9 +47,13 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
     config = Config.from_env(sorted(live.assistant.knowledge.councils), e, knowledge=knowledge)
     runtime = Runtime(live=live, config=config)
     if stores:
-        from adapters.stores import choose_stores
+        from adapters.stores.choose import choose_outbox, choose_stores
 
-        runtime.dedupe, runtime.querylog = choose_stores(config)
+        runtime.dedupe, runtime.querylog = choose_stores(config, problems=runtime.problems)
+        try:
+            runtime.outbox = choose_outbox(config)
+        except Exception as exc:  # the database is down: the SQLite or in-memory outbox takes over
+            runtime.storage_failed("outbox", exc)
         if config.redis_url:  # replicas share the conversation state
             from adapters.stores.conversation import Conversations
             from adapters.stores.expiring import RedisExpiring
@@ -57,6 +61,8 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
             runtime.conversations = Conversations(RedisExpiring(config.redis_url, prefix="madoguchi:chat:"))
     standard_metrics(runtime.metrics, live=live, querylog=runtime.querylog, dedupe=runtime.dedupe,
                      background=runtime.background)
+    for store in runtime.problems:
+        runtime.metrics.inc("madoguchi_storage_errors_total", store=store)
     return runtime
 
 
@@ -91,22 +97,13 @@ async def _serve_async(args: argparse.Namespace) -> int:
     app = create_app(runtime, defer_channels=True)  # /healthz first, the SDKs' imports after
     loop = asyncio.get_running_loop()
 
-    def reload_logged(via: str) -> None:
-        try:
-            runtime.reload(via=via)
-        except Exception:  # e.g. the folder vanished: keep serving, say why
-            log.exception("knowledge reload via %s crashed; still serving the last good knowledge", via)
-
-    def reload_in_thread(via: str) -> None:  # never on the event loop: building indexes takes a second
-        loop.run_in_executor(None, reload_logged, via)
-
-    if hasattr(signal, "SIGHUP"):
-        loop.add_signal_handler(signal.SIGHUP, reload_in_thread, "sighup")
+    if hasattr(signal, "SIGHUP"):  # never on the event loop: building indexes takes a second
+        loop.add_signal_handler(signal.SIGHUP, lambda: runtime.request_reload(via="sighup"))
     watcher = None
     if args.watch:
         from adapters.watch import KnowledgeWatcher
 
-        watcher = KnowledgeWatcher(_knowledge_root(runtime), lambda: reload_logged("watch"),
+        watcher = KnowledgeWatcher(_knowledge_root(runtime), lambda: runtime.request_reload(via="watch").result(),
                                    interval=args.watch_interval).start()
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=args.access_log,
                             proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),

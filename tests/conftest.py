@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,15 @@ from bot.retrieval.encoder import load_encoder
 from bot.retrieval.vectors import open_vectors
 
 FIXTURE = Path(__file__).parent / "fixtures" / "knowledge"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A server configured without MADOGUCHI_DATA_DIR keeps its outbox and duplicate memory
+    under $XDG_DATA_HOME: point it at a fresh folder, so no run sees another's (or a user's)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,16 @@
-"""One handler per LINE event kind, and the background task that answers an event.
+"""One handler per LINE event kind, and the query-log record of what was answered.
 
 Each handler returns a `Reply` (messages, plus what to keep in the query log)
-or None when the event needs no answer. `respond` de-duplicates, calls the
-handler, sends the reply and then records it — so a slow log never delays
-the resident.
+or None when the event needs no answer. `adapters.line.delivery` calls them
+(through `handle_showing_progress`, which shows LINE's loading animation when
+an answer is slow) for each event taken from the outbox, sends the reply and
+then `record`s it — so a slow log never delays the resident.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from linebot.v3.messaging import Message
@@ -18,17 +18,16 @@ from linebot.v3.messaging import Message
 from adapters.alerts import alert_for, raise_alert
 from adapters.line import dialogue
 from adapters.line.calls import window_message
-from adapters.line.client import LineClient, ReplyFailed
+from adapters.line.client import LineClient, SendFailed
 from adapters.line.context import Context, Reply
 from adapters.line.flex import choices_messages, menu_item, render, text_message
 from adapters.line.postback import Postback, decode
 from adapters.line.texts import KIND_NAMES, T
 from adapters.runtime import safe_text
-from bot.assistant import UnknownCouncil
 from bot.messages import M
 from bot.querylog import entry_for
 
-__all__ = ["Context", "Reply", "handle", "respond", "HANDLERS"]
+__all__ = ["Context", "Reply", "handle", "handle_showing_progress", "needs_answer", "record", "HANDLERS"]
 
 log = logging.getLogger("madoguchi.line")
 
@@ -156,6 +155,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def needs_answer(event: dict) -> bool:
+    """Worth keeping in the outbox: a kind we answer, in active mode, with a reply token."""
+    return (event.get("type") in HANDLERS and event.get("mode", "active") != "standby"
+            and bool(event.get("replyToken")))
+
+
 async def handle(ctx: Context, event) -> Reply | None:
     handler = HANDLERS.get(getattr(event, "type", ""))
     if handler is None or getattr(event, "mode", "active") == "standby":
@@ -163,8 +168,8 @@ async def handle(ctx: Context, event) -> Reply | None:
     return await handler(ctx, event)
 
 
-# -- the background task ------------------------------------------------------
-async def _handle_showing_progress(ctx: Context, client: LineClient, event) -> Reply | None:
+# -- answering and recording ---------------------------------------------------
+async def handle_showing_progress(ctx: Context, client: LineClient, event) -> Reply | None:
     """Handle the event; if no answer is ready within `loading_after` seconds, show LINE's loading animation.
 
     Only one-to-one chats can show it; a failure to show it never costs the answer.
@@ -178,48 +183,19 @@ async def _handle_showing_progress(ctx: Context, client: LineClient, event) -> R
         try:
             await client.loading(user, seconds=20)
             ctx.runtime.metrics.inc("madoguchi_line_loading_total")
-        except ReplyFailed as e:
+        except SendFailed as e:
             log.info("line %s: loading animation not shown: %s", ctx.council, e)
     return await task
 
 
-async def respond(ctx: Context, client: LineClient, event) -> None:
-    """Answer one event once: dedupe, handle, reply, then record. Never raises."""
-    metrics = ctx.runtime.metrics
-    event_type = getattr(event, "type", "unknown")
-    event_id = getattr(event, "webhook_event_id", None)
-    try:
-        if event_id and not await ctx.runtime.dedupe.first(f"line:{ctx.council}:{event_id}"):
-            metrics.inc("madoguchi_line_events_total", type=event_type, status="duplicate")
-            log.info("line %s: duplicate event %s ignored", ctx.council, event_id)
-            return
-        token = getattr(event, "reply_token", None)
-        reply = await _handle_showing_progress(ctx, client, event) if token else None
-        if reply is None or not reply.messages:
-            metrics.inc("madoguchi_line_events_total", type=event_type, status="ignored")
-            return
-        started = time.perf_counter()
-        await client.reply(token, reply.messages)
-        metrics.observe("madoguchi_line_reply_seconds", time.perf_counter() - started)
-        metrics.inc("madoguchi_line_events_total", type=event_type, status="replied")
-    except UnknownCouncil:  # knowledge reloaded without this council
-        metrics.inc("madoguchi_line_events_total", type=event_type, status="error")
-        log.error("line %s: council no longer in the knowledge; event %s not answered", ctx.council, event_id)
-        return
-    except ReplyFailed as e:
-        metrics.inc("madoguchi_line_events_total", type=event_type, status="error")
-        log.warning("line %s: event %s: %s", ctx.council, event_id, e)
-        return
-    except Exception:
-        metrics.inc("madoguchi_line_events_total", type=event_type, status="error")
-        log.exception("line %s: event %s failed", ctx.council, event_id)
-        return
+_handle_showing_progress = handle_showing_progress
+
+
+async def record(ctx: Context, reply: Reply) -> None:
+    """After delivery: alert staff to an emergency, and keep the question (and feedback) in the
+    query log; a failing log never costs an answer."""
     if reply.alert is not None:
         raise_alert(ctx.runtime, reply.alert)
-    await _record(ctx, reply)
-
-
-async def _record(ctx: Context, reply: Reply) -> None:
     querylog = ctx.runtime.querylog
     if querylog is None or (reply.entry is None and reply.feedback is None):
         return

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.runtime import Runtime
@@ -46,8 +47,12 @@ def build_slack_app(runtime: Runtime, *, state: SlackState | None = None, socket
     config = runtime.config
     state = state or SlackState(runtime)
     base_url = config.slack_api if config.slack_api.endswith("/") else config.slack_api + "/"
+    client = AsyncWebClient(token=config.slack_bot_token, base_url=base_url)
+    # 429: wait as long as Retry-After says, then send again; 5xx: once more. (Connection errors: the SDK's default.)
+    client.retry_handlers += [AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                              AsyncServerErrorRetryHandler(max_retry_count=2)]
     app = AsyncApp(
-        client=AsyncWebClient(token=config.slack_bot_token, base_url=base_url),
+        client=client,
         signing_secret=config.slack_signing_secret or "",
         request_verification_enabled=not socket_mode,  # socket mode is authenticated by the app token
         process_before_response=False,

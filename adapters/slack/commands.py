@@ -6,6 +6,7 @@ Counts, not lists: 800 missing-phone warnings become one line per kind.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import Counter, defaultdict
@@ -145,7 +146,9 @@ async def reload_lines(state: SlackState, *, user: str | None) -> tuple[bool, li
     if not state.is_admin(user):
         return False, ["`reload` は設定ファイルの `admins` に載っている人だけが使えます。"]
     live = state.runtime.live
-    result = await state.runtime.in_thread(state.runtime.reload, via="slack")  # counted and logged there
+    result = await asyncio.wrap_future(state.runtime.request_reload(via="slack"))  # counted and logged there
+    if result is None:  # crashed (logged): report it like a failed reload
+        result = live.last
     settings_problems = state.reload_settings()
     k = live.assistant.knowledge
     if result.ok:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
+from slack_sdk.errors import SlackClientError
+
 from adapters.slack import commands
 from adapters.slack.blocks import answer_blocks, answer_text, escape, note_blocks
 from adapters.slack.replies import Reply
@@ -19,6 +22,25 @@ __all__ = ["handle_text", "handle_pick"]
 log = logging.getLogger("madoguchi.slack")
 ERROR = "エラーが起きて答えられませんでした。少し待ってからもう一度試してください。"
 AUDIENCE = "staff"  # Slack is for council staff: staff-only entries are answered here
+
+
+def _slack_unavailable(exc: Exception) -> bool:
+    """Slack itself refused or could not be reached (rate limit, 5xx, network) after the SDK's retries."""
+    return isinstance(exc, (SlackClientError, aiohttp.ClientError, TimeoutError))
+
+
+async def _failed(state: SlackState, reply: Reply, exc: Exception) -> None:
+    """Count and log; tell the asker, unless it was Slack that failed (a notice would hit the same limit)."""
+    state.runtime.metrics.inc("madoguchi_slack_errors_total")
+    if _slack_unavailable(exc):
+        log.warning("Slack reply failed: %s (%s); no error notice sent", type(exc).__name__,
+                    getattr(getattr(exc, "response", None), "status_code", "-"))
+        return
+    log.exception("Slack reply failed")
+    try:
+        await reply.send(ERROR, note_blocks([ERROR]))
+    except Exception:
+        log.exception("Slack error reply failed too")
 
 
 async def _notes(reply: Reply, lines: list[str], *, private: bool = False) -> None:
@@ -46,13 +68,8 @@ async def handle_text(
     """A question or a staff command typed in a mention, a DM or `/madoguchi`."""
     try:
         await _handle_text(state, reply, text=text, channel=channel, user=user)
-    except Exception:
-        log.exception("Slack reply failed")
-        state.runtime.metrics.inc("madoguchi_slack_errors_total")
-        try:
-            await reply.send(ERROR, note_blocks([ERROR]))
-        except Exception:
-            log.exception("Slack error reply failed too")
+    except Exception as exc:
+        await _failed(state, reply, exc)
 
 
 async def _handle_text(
@@ -115,7 +132,5 @@ async def handle_pick(state: SlackState, reply: Reply, *, council: str, value: s
             answer = assistant.pick(council, value, audience=AUDIENCE)
         rt.metrics.inc("madoguchi_answers_total", council=council, kind=answer.kind, channel="slack")
         await reply.send(answer_text(answer), answer_blocks(answer))
-    except Exception:
-        log.exception("Slack button reply failed")
-        rt.metrics.inc("madoguchi_slack_errors_total")
-        await reply.send(ERROR, note_blocks([ERROR]))
+    except Exception as exc:
+        await _failed(state, reply, exc)

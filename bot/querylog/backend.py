@@ -22,9 +22,13 @@ class StoreUnavailable(RuntimeError):
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
-    """MADOGUCHI_DATA_DIR, else ~/.local/share/madoguchi (the same default as the server)."""
+    """MADOGUCHI_DATA_DIR, else `$XDG_DATA_HOME/madoguchi` (`~/.local/share/madoguchi`); the
+    server and the reports share it. XDG_DATA_HOME is the process's own: a test session points
+    it at a fresh folder and never touches a real home."""
     e = os.environ if env is None else env
-    return Path(e.get("MADOGUCHI_DATA_DIR") or Path.home() / ".local/share/madoguchi")
+    if e.get("MADOGUCHI_DATA_DIR"):
+        return Path(e["MADOGUCHI_DATA_DIR"])
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "madoguchi"
 
 
 def open_querylog(

@@ -127,7 +127,8 @@ class SqliteQueryLog(QueuedStore):
                     db.execute(_FEEDBACK, (item.value, item.council, item.event_id))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite has rolled back itself after "disk is full"
+                db.execute("ROLLBACK")
             raise
 
     # -- the QueryLog protocol -----------------------------------------------------

@@ -47,6 +47,7 @@ class BatchWriter:
         self.written = 0
         self.dropped = 0
         self.failed = 0
+        self.last_error: str | None = None  # the cause while writes fail (full disk, …); None once one succeeds
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -117,9 +118,14 @@ class BatchWriter:
             try:
                 self._sink(items)
                 self.written += len(items)
-            except Exception:
+                self.last_error = None
+            except Exception as exc:
                 self.failed += len(items)
-                log.exception("query log write failed (%d items lost)", len(items))
+                if self.last_error is None:  # one traceback per outage, not one per batch
+                    log.exception("query log write failed (%d items lost)", len(items))
+                else:
+                    log.error("query log write failed (%d items lost): %s", len(items), exc)
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
             finally:
                 self._finished(len(items))
             if stop:
@@ -158,6 +164,11 @@ class QueuedStore:
 
     def feedback(self, *, council: str, event_id: str, value: str) -> None:
         self._writer.put(Feedback(council, event_id, value))
+
+    @property
+    def problem(self) -> str | None:
+        """Why the last write failed, while writes fail (the server's /healthz shows it)."""
+        return self._writer.last_error
 
     def stats(self) -> dict[str, int]:
         w = self._writer

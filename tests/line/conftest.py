@@ -78,6 +78,19 @@ def fake_line() -> Iterator[FakeLineAPI]:
         yield fake
 
 
+def waiting(runtime: Runtime) -> int:
+    """Outbox rows not yet delivered (read on the outbox's own thread)."""
+    return sum(r["state"] == "pending" for r in runtime.outbox.rows()) if runtime.outbox else 0
+
+
+def settle(runtime: Runtime, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while runtime.background or waiting(runtime):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(runtime.background)} reply tasks running, {waiting(runtime)} waiting")
+        time.sleep(0.01)
+
+
 @dataclass
 class LineServer:
     url: str
@@ -101,12 +114,8 @@ class LineServer:
         return r
 
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until every background reply task has finished."""
-        deadline = time.monotonic() + timeout
-        while self.runtime.background:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.runtime.background)} reply tasks still running")
-            time.sleep(0.005)
+        """Wait until every accepted event has been answered (nothing in flight or waiting in the outbox)."""
+        settle(self.runtime, timeout)
 
 
 @pytest.fixture(scope="module")

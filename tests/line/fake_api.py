@@ -1,13 +1,16 @@
-"""A local fake of the LINE Messaging API (api.line.me and api-data.line.me): records every request in full.
+"""A local fake of the LINE Messaging API (api.line.me and api-data.line.me): records every request in full, fails on demand.
 
-It answers like LINE does: reply and push (200 with `sentMessages`, or 400
-when a body breaks one of LINE's limits or the reply token is `expired`),
-the loading animation (202), and the rich-menu calls (create, list, delete,
-image upload with LINE's format and size checks, the default menu). It keeps
-the path, Authorization header and body of every request (any path), and
-checks every JSON body against LINE's official OpenAPI schema
-(`tests/line/spec`), so tests assert on what was really sent and that it
-conforms.
+It answers like LINE does: reply and push (200 with `sentMessages`; 400 when
+a message breaks one of LINE's limits, or the reply token is `expired` or was
+used already; 409 for a push whose X-Line-Retry-Key was accepted before), the
+loading animation (202), and the rich-menu calls (create, list, delete, image
+upload with LINE's format and size checks, the default menu). It keeps the
+path, headers, body and answer of every request (any path), and checks every
+JSON body against LINE's official OpenAPI schema (`tests/line/spec`), so
+tests assert on what was really sent and that it conforms.
+
+`fail(status, seconds=…)` / `fail(status, count=…)` makes sends fail for a
+while (with Retry-After when given), `hang(seconds)` makes them stall.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from tests.line.spec import SpecValidator
 __all__ = ["FakeLineAPI", "Recorded", "limit_errors", "SPEC"]
 
 EXPIRED = "expired"
+REPLY = "/v2/bot/message/reply"
+PUSH = "/v2/bot/message/push"
 SPEC = SpecValidator()
 IMAGE_MAX = 1024 * 1024  # rich-menu image: JPEG or PNG, at most 1 MB
 
@@ -43,6 +48,9 @@ class Recorded:
     body: Any
     raw: bytes
     errors: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int | None = None  # what the fake answered (None while it has not yet)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
     spec_errors: list[str] = field(default_factory=list)
     content_type: str = ""
 
@@ -107,6 +115,14 @@ def limit_errors(body: dict) -> list[str]:
     return errors
 
 
+@dataclass
+class Failure:
+    status: int
+    until: float = float("inf")  # monotonic time
+    count: int | None = None  # requests left to fail
+    retry_after: float | None = None
+    hang: float = 0.0  # seconds to stall before answering
+    only: str | None = None  # just this path (REPLY or PUSH)
 def image_errors(raw: bytes, content_type: str, size: dict | None) -> list[str]:
     """What LINE refuses in a rich-menu image: format, bytes, pixel size unlike the menu's."""
     from PIL import Image
@@ -139,6 +155,31 @@ class FakeLineAPI:
         self.images: dict[str, bytes] = {}
         self.default_menu: str | None = None
         self._ids = itertools.count(1)
+        self.failure: Failure | None = None
+        self.used_tokens: set[str] = set()
+        self.retry_keys: set[str] = set()
+
+    # -- failing on demand --------------------------------------------------
+    def fail(self, status: int = 500, *, seconds: float | None = None, count: int | None = None,
+             retry_after: float | None = None, only: str | None = None) -> None:
+        """Answer reply and push (or `only` one path) with `status` for `seconds` or `count` requests."""
+        until = time.monotonic() + seconds if seconds is not None else float("inf")
+        self.failure = Failure(status, until, count, retry_after, only=only)
+
+    def hang(self, seconds: float, *, count: int | None = None, only: str | None = None) -> None:
+        """Stall every send (or the next `count`) for `seconds`, then answer normally."""
+        self.failure = Failure(200, float("inf"), count, hang=seconds, only=only)
+
+    def heal(self) -> None:
+        self.failure = None
+
+    def _failing(self, path: str) -> Failure | None:
+        f = self.failure
+        if f is None or time.monotonic() >= f.until or f.count == 0 or f.only not in (None, path):
+            return None
+        if f.count is not None:
+            f.count -= 1
+        return f
 
     # -- the server -------------------------------------------------------
     def app(self) -> Starlette:
@@ -155,6 +196,41 @@ class FakeLineAPI:
             Route("/{path:path}", self._other, methods=["GET", "POST", "PUT", "DELETE"]),
         ])
 
+    async def _fault(self, rec: Recorded) -> JSONResponse | None:
+        f = self._failing(rec.path)
+        if f is None:
+            return None
+        if f.hang:
+            await asyncio.sleep(f.hang)
+            return None
+        headers = {"Retry-After": str(int(f.retry_after))} if f.retry_after is not None else None
+        return self._answer(rec, {"message": "fake failure"}, f.status, headers)
+
+    def _answer(self, rec: Recorded, body: dict, status: int = 200, headers: dict | None = None) -> JSONResponse:
+        with self._cond:
+            rec.status = status
+            self._cond.notify_all()
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    async def _push(self, request: Request) -> JSONResponse:
+        rec = await self._record(request)
+        fault = await self._fault(rec)
+        if fault is not None:
+            return fault
+        body = rec.body if isinstance(rec.body, dict) else {}
+        key = request.headers.get("x-line-retry-key")
+        with self._cond:
+            repeated = key is not None and key in self.retry_keys
+            if key is not None:
+                self.retry_keys.add(key)
+        if repeated:
+            return self._answer(rec, {"message": "The retry key is already accepted"}, 409)
+        rec.errors = limit_errors(body)
+        if rec.errors or not body.get("to"):
+            return self._answer(rec, {"message": "The request body has error(s)", "details": rec.errors}, 400)
+        return self._answer(rec, {"sentMessages": [{"id": str(2000 + i), "quoteToken": f"p{i}"}
+                                                   for i, _ in enumerate(body.get("messages", []))]})
+
     async def _record(self, request: Request) -> Recorded:
         raw = await request.body()
         content_type = request.headers.get("content-type", "").split(";")[0]
@@ -163,7 +239,7 @@ class FakeLineAPI:
         except ValueError:
             body = None
         rec = Recorded(request.method, request.url.path, request.headers.get("authorization"), body, raw,
-                       content_type=content_type)
+                       headers=dict(request.headers), content_type=content_type)
         if content_type == "application/json":
             rec.spec_errors = SPEC.errors(request.method, request.url.path, body)
         with self._cond:
@@ -176,23 +252,21 @@ class FakeLineAPI:
         gate = self.gate
         if gate is not None:
             await asyncio.to_thread(gate.wait, 10)
+        fault = await self._fault(rec)
+        if fault is not None:
+            return fault
         body = rec.body if isinstance(rec.body, dict) else {}
-        if body.get("replyToken") == EXPIRED:
-            return JSONResponse({"message": "Invalid reply token"}, status_code=400)
+        token = body.get("replyToken")
         rec.errors = limit_errors(body)
         if rec.errors:
-            return JSONResponse({"message": "The request body has 1 error(s)", "details": rec.errors},
-                                status_code=400)
+            return self._answer(rec, {"message": "The request body has 1 error(s)", "details": rec.errors}, 400)
+        with self._cond:
+            used = token in self.used_tokens
+            self.used_tokens.add(token)
+        if token == EXPIRED or used:
+            return self._answer(rec, {"message": "Invalid reply token"}, 400)
         sent = [{"id": str(1000 + i), "quoteToken": f"q{i}"} for i, _ in enumerate(body.get("messages", []))]
-        return JSONResponse({"sentMessages": sent})
-
-    async def _push(self, request: Request) -> JSONResponse:
-        rec = await self._record(request)
-        body = rec.body if isinstance(rec.body, dict) else {}
-        rec.errors = limit_errors(body) + ([] if body.get("to") else ["no recipient"])
-        if rec.errors:
-            return JSONResponse({"message": "The request body has errors", "details": rec.errors}, status_code=400)
-        return JSONResponse({"sentMessages": [{"id": str(2000 + i)} for i, _ in enumerate(body["messages"])]})
+        return self._answer(rec, {"sentMessages": sent})
 
     async def _loading(self, request: Request) -> JSONResponse:
         await self._record(request)
@@ -249,13 +323,19 @@ class FakeLineAPI:
         return JSONResponse({"richMenuId": self.default_menu})
 
     async def _other(self, request: Request) -> JSONResponse:
-        await self._record(request)
-        return JSONResponse({"message": "Not found"}, status_code=404)
+        rec = await self._record(request)
+        return self._answer(rec, {"message": "Not found"}, 404)
 
     # -- for tests --------------------------------------------------------
     def clear(self) -> None:
         with self._cond:
             self.requests.clear()
+        self.failure = None
+
+    def delivered(self) -> list[Recorded]:
+        """Replies and pushes LINE accepted (200): what residents really received."""
+        with self._cond:
+            return [r for r in self.requests if r.status == 200 and r.path in (REPLY, PUSH)]
 
     def wait_for(self, count: int, *, timeout: float = 10.0) -> list[Recorded]:
         """At least `count` requests, or AssertionError after `timeout` seconds."""

@@ -16,7 +16,7 @@ from adapters.line.hours import JST, DAYS
 from adapters.runtime import Runtime
 from adapters.stores.handoffs import new_key
 from tests.line import webhook as wh
-from tests.line.conftest import CHANNELS
+from tests.line.conftest import CHANNELS, settle
 from tests.line.fake_api import FakeLineAPI
 from tests.slack.conftest import SECRET, STAFF, TOKEN, Slack, actions
 from tests.slack.fake_slack import FakeSlack
@@ -42,10 +42,8 @@ class Both:
         assert r.status_code == 200, r.text
 
     def settle(self) -> None:
-        deadline = time.monotonic() + 10
-        while self.runtime.background:
-            assert time.monotonic() < deadline, "background tasks still running"
-            time.sleep(0.005)
+        """Every accepted event answered (nothing in flight or waiting in the outbox)."""
+        settle(self.runtime)
 
     def exchange(self, event: dict) -> list[dict]:
         """One LINE event and the messages of the one reply it caused."""
@@ -71,7 +69,7 @@ def both(live, tmp_path_factory) -> Iterator[Both]:
         env = {"LINE_API_ENDPOINT": line_url, "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN,
                "SLACK_API_URL": fake_slack.api_url, "MADOGUCHI_SLACK_SETTINGS": str(settings),
                "MADOGUCHI_HANDOFF_KEY": new_key(), "MADOGUCHI_HANDOFF_HOURS": f"{closed_day()} 09:00-17:00",
-               "MADOGUCHI_HASH_SALT": "salt"}
+               "MADOGUCHI_HASH_SALT": "salt", "MADOGUCHI_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
         for council, (secret, token) in CHANNELS.items():
             env[f"LINE_CHANNEL_SECRET__{council.upper()}"] = secret
             env[f"LINE_CHANNEL_ACCESS_TOKEN__{council.upper()}"] = token

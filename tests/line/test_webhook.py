@@ -13,6 +13,7 @@ import httpx
 from adapters.app import create_app
 from adapters.config import Config
 from adapters.runtime import Runtime
+from adapters.line.delivery import retry_key
 from tests.line import webhook as wh
 from tests.line.conftest import CHANNELS
 from tests.support.server import serve_app
@@ -117,15 +118,17 @@ def test_two_councils_each_answer_with_their_own_knowledge_and_token(line, fake_
     assert kiyose.messages[0]["text"].startswith("かぎ預かりは清瀬市社協では行っていません。")  # kiyose does not
 
 
-def test_reply_refused_by_line_is_counted_and_the_server_carries_on(line, fake_line):
-    line.send("tomakomai", wh.text("給食サビース", event_id="01JEXPIRED0000000000000000") | {"replyToken": "expired"})
-    fake_line.wait_for(1)
+def test_expired_reply_token_is_pushed_instead_with_a_retry_key(line, fake_line):
+    event = wh.text("給食サビース", event_id="01JEXPIRED0000000000000000") | {"replyToken": "expired"}
+    line.send("tomakomai", event)
     line.settle()
+    delivered = fake_line.delivered()
+    assert [r.path for r in delivered] == ["/v2/bot/message/push"]
+    push = delivered[0]
+    assert push.body["to"] == wh.USER_ID and push.messages and push.authorization == "Bearer token-tomakomai"
+    assert push.headers["x-line-retry-key"] == retry_key("tomakomai", event["webhookEventId"])
     metrics = line.http.get(f"{line.url}/metrics").text
-    assert 'madoguchi_line_events_total{status="error",type="message"}' in metrics
-    fake_line.clear()
-    line.send("tomakomai", wh.text("給食サビース"))
-    fake_line.wait_for(1)
+    assert 'madoguchi_line_events_total{status="pushed",type="message"}' in metrics
 
 
 def test_metrics_count_webhooks_by_outcome(line, fake_line):
@@ -152,24 +155,25 @@ def test_only_councils_with_credentials_get_a_route(line, fake_line, caplog):
     assert any("no LINE channel for tomakomai" in rec.getMessage() for rec in caplog.records)
 
 
-def test_unreachable_line_api_is_one_warning_not_a_crash(line, caplog):
-    """A closed port on 127.0.0.1 stands in for api.line.me being down."""
+def test_unreachable_line_api_is_retried_without_a_traceback(line, caplog, tmp_path):
+    """A closed port on 127.0.0.1 stands in for api.line.me being down: the event stays in the outbox."""
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     secret, token = CHANNELS["tomakomai"]
     config = Config.from_env(["tomakomai"], {"LINE_CHANNEL_SECRET__TOMAKOMAI": secret,
                                              "LINE_CHANNEL_ACCESS_TOKEN__TOMAKOMAI": token,
-                                             "LINE_API_ENDPOINT": dead})
+                                             "LINE_API_ENDPOINT": dead, "MADOGUCHI_DATA_DIR": str(tmp_path)})
     runtime = Runtime(live=line.runtime.live, config=config)
-    with caplog.at_level(logging.WARNING, logger="madoguchi.line"), serve_app(create_app(runtime)) as url:
+    with caplog.at_level(logging.INFO, logger="madoguchi.line"), serve_app(create_app(runtime)) as url:
         raw = wh.body(wh.text("給食サビース"))
         r = line.http.post(f"{url}/line/tomakomai", content=raw, headers={"x-line-signature": wh.sign(secret, raw)})
         assert r.status_code == 200
         deadline = time.monotonic() + 10
-        while runtime.background and time.monotonic() < deadline:
-            time.sleep(0.005)
+        while runtime.metrics.value("madoguchi_line_retries_total", status="timeout") < 2:
+            assert time.monotonic() < deadline, runtime.metrics.render()
+            time.sleep(0.01)
         assert line.http.get(f"{url}/healthz").status_code == 200
-    assert 'madoguchi_line_events_total{status="error",type="message"} 1' in runtime.metrics.render()
-    warnings = [r for r in caplog.records if r.name == "madoguchi.line" and "ClientConnectorError" in r.getMessage()]
-    assert len(warnings) == 1 and warnings[0].exc_info is None
+        assert [row["state"] for row in runtime.outbox.rows()] == ["pending"]  # kept, not lost
+    failures = [r for r in caplog.records if r.name == "madoguchi.line" and "ClientConnectorError" in r.getMessage()]
+    assert len(failures) >= 2 and all(r.exc_info is None for r in failures)

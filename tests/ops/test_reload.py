@@ -181,3 +181,56 @@ def test_serve_process_reloads_on_sighup_and_watch_and_flushes_on_sigterm(tmp_pa
     with sqlite3.connect(data / "querylog.sqlite3") as db:  # written out before the process ended
         rows = db.execute("SELECT question, channel, user_hash FROM queries").fetchall()
     assert rows == [("かぎを預けたい。電話は***-****-****です", "line", rows[0][2])] and rows[0][2]
+
+
+def test_reloads_coalesce_one_running_and_one_waiting() -> None:
+    from adapters.reloader import Reloader
+
+    gate, runs = threading.Event(), []
+
+    def run(via: str) -> str:
+        runs.append(via)
+        gate.wait(10)
+        return via
+
+    reloader = Reloader(run)
+    first = reloader.request("a")
+    assert wait_for(lambda: runs == ["a"])
+    waiting = [reloader.request(v) for v in ("b", "c", "d", "e")]  # while "a" runs: one more, shared
+    assert all(f is waiting[0] for f in waiting)
+    gate.set()
+    assert first.result(10) == "a" and waiting[0].result(10) == "b"
+    assert runs == ["a", "b"] and reloader.started == 2
+    assert reloader.request("f").result(10) == "f"  # idle again: a new request runs at once
+    reloader.close()
+
+
+def test_a_running_reload_does_not_hold_up_answers(tmp_path) -> None:
+    """A reload stuck on its own thread; LINE questions are answered meanwhile, in time."""
+    from adapters.reloader import Reloader
+
+    kb = knowledge_copy(tmp_path)
+    secret = "reload-line-secret-0123456"
+    fake = FakeLine()
+    with serve_app(fake.app()) as fake_url:
+        env = {"MADOGUCHI_COUNCIL": "tomakomai", "LINE_CHANNEL_SECRET": secret, "LINE_CHANNEL_ACCESS_TOKEN": "tok",
+               "LINE_API_ENDPOINT": fake_url, "MADOGUCHI_DATA_DIR": str(tmp_path / "data")}
+        runtime = build_runtime(knowledge=kb, env=env)
+        gate = threading.Event()
+        runtime._reloader = Reloader(lambda via: (gate.wait(20), runtime.reload(via=via))[1])
+        with serve_app(create_app(runtime)) as url:
+            runtime.request_reload(via="test")
+            assert wait_for(lambda: runtime.reloader.started == 1)  # running (stuck on the gate)
+            for _ in range(4):
+                runtime.request_reload(via="test")
+            started = time.monotonic()
+            for i in range(runtime.match_threads * 3):
+                body = webhook(text_event("家のかぎを預かってほしい"))
+                r = httpx.post(f"{url}/line/tomakomai", content=body,
+                               headers={"content-type": "application/json", "x-line-signature": sign(secret, body)})
+                assert r.status_code == 200
+            assert wait_for(lambda: len(fake.replies()) == runtime.match_threads * 3, timeout=10)
+            assert time.monotonic() - started < 5
+            assert runtime.reloader.started == 1  # the first reload is still running, one more waits
+            gate.set()
+            assert wait_for(lambda: runtime.live.reloads == 2, timeout=30)

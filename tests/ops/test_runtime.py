@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from adapters.config import Config
-from adapters.dedupe import MemoryDedupe
 from adapters.runtime import Runtime
 from adapters.stores.choose import choose_stores, describe_url
 from bot.knowledge.live import LiveKnowledge
@@ -36,14 +35,18 @@ def test_background_work_is_bounded_and_drained(tmp_path) -> None:
     assert peak == 2 and sorted(done) == list(range(7)) and not runtime.background
 
 
-def test_stores_from_the_environment_default_to_memory_and_sqlite(tmp_path) -> None:
+def test_stores_from_the_environment_default_to_sqlite(tmp_path) -> None:
+    from adapters.stores.sqlite_dedupe import SqliteDedupe
+
     config = Config.from_env([], {"MADOGUCHI_DATA_DIR": str(tmp_path / "data")})
     dedupe, querylog = choose_stores(config)
     try:
-        assert isinstance(dedupe, MemoryDedupe) and isinstance(querylog, SqliteQueryLog)
+        assert isinstance(dedupe, SqliteDedupe) and isinstance(querylog, SqliteQueryLog)
         assert querylog.path == tmp_path / "data" / "querylog.sqlite3"
+        assert (tmp_path / "data" / "dedupe.sqlite3").exists()
     finally:
         querylog.close()
+        asyncio.run(dedupe.close())
 
 
 def test_close_writes_the_query_log_out(tmp_path) -> None:

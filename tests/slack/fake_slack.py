@@ -29,6 +29,7 @@ class Call:
     headers: dict[str, str]
     raw: bytes
     body: dict[str, Any] = field(default_factory=dict)
+    time: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 def _parse(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -52,6 +53,11 @@ class FakeSlack:
         self.port = 0
         self._ts = 0
         self._views = 0
+        self.post_failures: list[tuple[int, str | None]] = []  # (status, Retry-After) for the next posts
+
+    def fail_posts(self, status: int, *, count: int = 1, retry_after: int | None = None) -> None:
+        """Answer the next `count` chat.postMessage calls with `status` (429 with Retry-After, 5xx)."""
+        self.post_failures = [(status, str(retry_after) if retry_after is not None else None)] * count
 
     # -- URLs --------------------------------------------------------------
     @property
@@ -100,6 +106,11 @@ class FakeSlack:
                                       "team_id": "T0001", "user_id": BOT_USER, "bot_id": "B0001"})
         if method == "apps.connections.open":
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
+        if method == "chat.postMessage" and self.post_failures:
+            status, retry_after = self.post_failures.pop(0)
+            headers = {"Retry-After": retry_after} if retry_after else {}
+            return web.json_response({"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"},
+                                     status=status, headers=headers)
         if method == "chat.postMessage":
             ts = self._next_ts()
             return web.json_response({"ok": True, "channel": body.get("channel"), "ts": ts,

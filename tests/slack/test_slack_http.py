@@ -307,3 +307,24 @@ def test_empty_question_shows_the_category_menu(slack: Slack) -> None:
     [reply] = slack.fake.wait(lambda c: c.method == where2)
     services = actions(reply.body["blocks"])[0]["elements"]
     assert services and all(e["value"].startswith("kiyose/") for e in services)
+
+
+def test_rate_limited_post_waits_for_retry_after_and_sends_no_error_notice(slack: Slack) -> None:
+    channel = unique("C")
+    slack.fake.fail_posts(429, count=1, retry_after=1)
+    slack.mention("車いす", channel=channel)
+    posts = slack.fake.wait(sent_to(channel), count=2, timeout=15)
+    time.sleep(0.3)
+    posts = slack.fake.find(sent_to(channel))
+    assert len(posts) == 2  # the refused one, then the same answer once
+    assert posts[0].body["text"] == posts[1].body["text"] and "エラー" not in posts[1].body["text"]
+    assert posts[1].time - posts[0].time >= 1.0
+
+
+def test_slack_unreachable_after_retries_sends_no_error_notice_into_it(slack: Slack) -> None:
+    channel = unique("C")
+    slack.fake.fail_posts(503, count=3)  # the first try and both retries
+    slack.mention("車いす", channel=channel)
+    slack.fake.wait(sent_to(channel), count=3, timeout=15)
+    time.sleep(0.5)
+    assert len(slack.fake.find(sent_to(channel))) == 3  # no fourth post carrying an error notice

@@ -1,0 +1,76 @@
+"""The outbox: every accepted event is kept durably until it has been answered.
+
+LINE does not redeliver an event it got 200 for, so the webhook writes each
+event here (committed to disk) before it answers, and workers
+(`adapters.line.delivery`) answer and send from it. A row is claimed with a
+lease: a worker that dies mid-send loses its lease and another worker (or
+the same process after a restart) takes the row again, knowing the earlier
+attempt may have reached LINE (`maybe_sent`). Once delivered, the row keeps
+only its ids (the event JSON, with the user id in it, is deleted), so a
+redelivery is still recognised as a duplicate until the row is purged.
+
+`SqliteOutbox` (the data dir, default) and `adapters.stores.postgres_outbox`
+(DATABASE_URL, shared by replicas) implement `Outbox`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+__all__ = ["Job", "Outbox", "OutboxFull", "Incoming", "Mode"]
+
+Mode = Literal["reply", "push"]
+
+
+class OutboxFull(RuntimeError):
+    """More events are waiting than can be answered in time: refuse (503) so the platform redelivers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One accepted event, as the webhook hands it over."""
+
+    channel: str
+    council: str
+    event_id: str
+    payload: str  # the event's JSON (holds the user id until delivered)
+    event_at: float  # the platform's timestamp (unix seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A claimed row: answer `payload` and send it, then `finish` or `retry` it."""
+
+    id: int
+    channel: str
+    council: str
+    event_id: str
+    payload: str
+    received: float
+    event_at: float
+    attempts: int  # including this one
+    mode: Mode
+    maybe_sent: bool  # an earlier attempt ended without an outcome (crash, timeout): it may have arrived
+
+
+class Outbox(Protocol):
+    max_pending: int
+
+    async def add(self, items: list[Incoming]) -> list[bool]:
+        """Commit `items` durably; True for each one not seen before. Raises `OutboxFull`."""
+        ...
+
+    async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]: ...
+
+    async def renew(self, owner: str, ids: list[int], *, lease: float) -> None: ...
+
+    async def finish(self, job: Job, owner: str, *, outcome: str) -> bool:
+        """Mark delivered (or given up); drops the payload. False when the lease was lost."""
+        ...
+
+    async def retry(self, job: Job, owner: str, *, at: float, mode: Mode, maybe_sent: bool) -> None: ...
+
+    async def pending(self) -> int: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,211 @@
+"""The outbox in one SQLite file in the data dir (`outbox.sqlite3`), the default.
+
+Every call runs on the store's own single thread (one connection, no
+contention with matching or reloads). `synchronous=FULL`: a row is on disk
+before the webhook answers 200, so neither kill -9 nor a power cut loses it.
+Claims are one `BEGIN IMMEDIATE` transaction, so processes sharing the file
+never take the same row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from adapters.outbox import Incoming, Job, Mode, OutboxFull
+
+__all__ = ["SqliteOutbox", "DB_NAME", "DONE_KEPT"]
+
+T = TypeVar("T")
+DB_NAME = "outbox.sqlite3"
+DONE_KEPT = 2 * 86_400.0  # delivered rows keep their ids this long: redeliveries are recognised
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id          INTEGER PRIMARY KEY,
+    channel     TEXT NOT NULL,
+    council     TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    payload     TEXT,
+    received    REAL NOT NULL,
+    event_at    REAL NOT NULL,
+    state       TEXT NOT NULL DEFAULT 'pending',
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     REAL NOT NULL,
+    mode        TEXT NOT NULL DEFAULT 'reply',
+    maybe_sent  INTEGER NOT NULL DEFAULT 0,
+    lease_owner TEXT,
+    lease_until REAL,
+    outcome     TEXT,
+    UNIQUE (channel, council, event_id)
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at);
+CREATE INDEX IF NOT EXISTS outbox_received ON outbox (received);
+"""
+_COLUMNS = "id, channel, council, event_id, payload, received, event_at, attempts, mode, maybe_sent"
+
+
+def job_of(row: tuple) -> Job:
+    return Job(int(row[0]), row[1], row[2], row[3], row[4], float(row[5]), float(row[6]), int(row[7]), row[8],
+               bool(row[9]))
+
+
+class SqliteOutbox:
+    def __init__(self, path: Path | str, *, max_pending: int = 2000, keep_done: float = DONE_KEPT) -> None:
+        self.path = str(path)
+        self.max_pending = max_pending
+        self.keep_done = keep_done
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="outbox-sqlite")
+        self._db: sqlite3.Connection | None = None
+        self._purged = 0.0
+        self._dirty = False
+        self._executor.submit(self._open).result()
+
+    @classmethod
+    def in_dir(cls, data_dir: Path | str, **options: Any) -> SqliteOutbox:
+        folder = Path(data_dir)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / DB_NAME
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # owner-only: it holds user ids briefly
+        return cls(path, **options)
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA busy_timeout=10000")
+        if self.path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")  # a delivered message's text and user id are overwritten
+        db.executescript(_SCHEMA)
+        self._db = db
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        db = self._db
+        assert db is not None, "outbox closed"
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(db)
+        except BaseException:
+            if db.in_transaction:  # SQLite has rolled back itself after "disk is full"
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+
+    # -- the Outbox protocol -------------------------------------------------------
+    async def add(self, items: list[Incoming]) -> list[bool]:
+        def add(db: sqlite3.Connection) -> list[bool]:
+            now = time.time()
+            waiting = db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+            if waiting + len(items) > self.max_pending:
+                raise OutboxFull(f"{waiting} events waiting (bound {self.max_pending})")
+            fresh = []
+            for i in items:
+                cur = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
+                                 " event_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now))
+                fresh.append(cur.rowcount == 1)
+            return fresh
+
+        return await self._run(self._tx, add)
+
+    async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]:
+        def claim(db: sqlite3.Connection) -> list[Job]:
+            now = time.time()
+            ids = [r[0] for r in db.execute(
+                "SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ? AND"
+                " (lease_until IS NULL OR lease_until < ?) ORDER BY next_at, id LIMIT ?", (now, now, limit))]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            rows = db.execute(
+                f"UPDATE outbox SET attempts = attempts + 1, maybe_sent = (maybe_sent OR lease_owner IS NOT NULL),"
+                f" lease_owner = ?, lease_until = ? WHERE id IN ({marks}) RETURNING {_COLUMNS}",
+                (owner, now + lease, *ids)).fetchall()
+            return sorted((job_of(r) for r in rows), key=lambda j: j.id)
+
+        def claim_or_tidy() -> list[Job]:
+            jobs = self._tx(claim)
+            if not jobs:
+                self._checkpoint()
+            return jobs
+
+        return await self._run(claim_or_tidy)
+
+    async def renew(self, owner: str, ids: list[int], *, lease: float) -> None:
+        if not ids:
+            return
+
+        def renew(db: sqlite3.Connection) -> None:
+            marks = ",".join("?" * len(ids))
+            db.execute(f"UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND id IN ({marks})",
+                       (time.time() + lease, owner, *ids))
+
+        await self._run(self._tx, renew)
+
+    async def finish(self, job: Job, owner: str, *, outcome: str) -> bool:
+        def finish(db: sqlite3.Connection) -> bool:
+            cur = db.execute("UPDATE outbox SET state = ?, outcome = ?, payload = NULL, lease_owner = NULL,"
+                             " lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                             ("failed" if outcome == "failed" else "done", outcome, job.id, owner))
+            self._purge(db)
+            self._dirty = True
+            return cur.rowcount == 1
+
+        return await self._run(self._tx, finish)
+
+    async def retry(self, job: Job, owner: str, *, at: float, mode: Mode, maybe_sent: bool) -> None:
+        def retry(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE outbox SET next_at = ?, mode = ?, maybe_sent = ?, lease_owner = NULL,"
+                       " lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                       (at, mode, int(maybe_sent), job.id, owner))
+
+        await self._run(self._tx, retry)
+
+    async def pending(self) -> int:
+        def count(db: sqlite3.Connection) -> int:
+            return db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+        return await self._run(self._tx, count)
+
+    async def close(self) -> None:
+        def close() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await self._run(close)
+        self._executor.shutdown(wait=True)
+
+    # -- upkeep --------------------------------------------------------------------
+    def _purge(self, db: sqlite3.Connection) -> None:
+        """At most once a minute: forget delivered rows older than `keep_done`."""
+        now = time.time()
+        if now - self._purged < 60:
+            return
+        self._purged = now
+        db.execute("DELETE FROM outbox WHERE state <> 'pending' AND received < ?", (now - self.keep_done,))
+
+    def _checkpoint(self) -> None:
+        """When idle after deliveries: fold the WAL back and truncate it, so old page images
+        (holding texts and user ids since deleted) do not linger in `outbox.sqlite3-wal`."""
+        if self._dirty and self._db is not None:
+            self._dirty = False
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row as stored (tests, the benchmark). Blocking."""
+        def read() -> list[dict[str, Any]]:
+            assert self._db is not None
+            cur = self._db.execute("SELECT * FROM outbox ORDER BY id")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+        return self._executor.submit(read).result()

@@ -1,0 +1,152 @@
+"""The outbox stores' contract, the same for SQLite and PostgreSQL (a real server on 127.0.0.1):
+durable adds with duplicates recognised, a bound, leases that expire, and two replicas that
+never take the same row."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.outbox import Incoming, OutboxFull
+from tests.ops import services
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    pytest.importorskip("psycopg", reason="psycopg not installed (pip install 'madoguchi[ops]')")
+    try:
+        with services.postgres_server() as server:
+            yield server.url
+    except services.Unavailable as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_store(request, tmp_path):
+    """A factory of outbox handles on one shared store (as two replicas would have)."""
+    opened = []
+    if request.param == "sqlite":
+        from adapters.outbox.sqlite import SqliteOutbox
+
+        def make(**kw):
+            opened.append(SqliteOutbox.in_dir(tmp_path, **kw))
+            return opened[-1]
+    else:
+        from adapters.stores.postgres_outbox import PostgresOutbox
+
+        url = request.getfixturevalue("pg_url")
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("DROP TABLE IF EXISTS madoguchi_outbox")
+
+        def make(**kw):
+            opened.append(PostgresOutbox(url, **kw))
+            return opened[-1]
+    yield make
+    for store in opened:
+        asyncio.run(store.close())
+
+
+def incoming(n: int, prefix: str = "ev") -> list[Incoming]:
+    return [Incoming("line", "kiyose", f"{prefix}{i}", f'{{"event": {i}}}', time.time()) for i in range(n)]
+
+
+def test_add_claim_finish_and_duplicates(open_store) -> None:
+    async def scenario() -> None:
+        store = open_store(max_pending=10)
+        assert await store.add(incoming(3)) == [True, True, True]
+        assert await store.add(incoming(4)) == [False, False, False, True]  # redelivered ids are not new
+        jobs = await store.claim("a", limit=10, lease=30)
+        assert [j.event_id for j in jobs] == ["ev0", "ev1", "ev2", "ev3"] and all(j.attempts == 1 for j in jobs)
+        assert await store.claim("b", limit=10, lease=30) == []  # leased: nobody else takes them
+        assert await store.finish(jobs[0], "a", outcome="replied")
+        assert not await store.finish(jobs[1], "b", outcome="replied")  # not b's lease
+        await store.retry(jobs[1], "a", at=time.time() + 60, mode="push", maybe_sent=True)
+        assert await store.pending() == 3
+        with pytest.raises(OutboxFull):
+            await store.add(incoming(8, prefix="more"))  # 3 waiting + 8 > 10: none of them taken
+        assert await store.pending() == 3
+        rows = {r["event_id"]: r for r in store.rows()}
+        assert rows["ev0"]["payload"] is None and rows["ev0"]["state"] == "done"
+        assert rows["ev1"]["mode"] == "push" and rows["ev1"]["payload"]
+
+    asyncio.run(scenario())
+
+
+def test_an_expired_lease_is_taken_again_and_marked_maybe_sent(open_store) -> None:
+    async def scenario() -> None:
+        store = open_store()
+        await store.add(incoming(1))
+        first = (await store.claim("dead-worker", limit=5, lease=0.2))[0]
+        assert not first.maybe_sent
+        await asyncio.sleep(0.3)
+        again = (await store.claim("restarted", limit=5, lease=30))[0]
+        assert again.id == first.id and again.attempts == 2 and again.maybe_sent
+        assert not await store.finish(first, "dead-worker", outcome="replied")  # too late
+        assert await store.finish(again, "restarted", outcome="replied")
+
+    asyncio.run(scenario())
+
+
+def test_two_replicas_claiming_together_never_share_a_row(open_store) -> None:
+    async def scenario() -> None:
+        a, b = open_store(max_pending=1000), open_store(max_pending=1000)
+        await a.add(incoming(300))
+        taken: dict[str, list[int]] = {"a": [], "b": []}
+
+        async def worker(name: str, store) -> None:
+            while jobs := await store.claim(name, limit=7, lease=30):
+                taken[name] += [j.id for j in jobs]
+                for j in jobs:
+                    await store.finish(j, name, outcome="replied")
+
+        await asyncio.gather(worker("a", a), worker("b", b))
+        assert len(taken["a"]) + len(taken["b"]) == 300
+        assert not set(taken["a"]) & set(taken["b"])
+
+    asyncio.run(scenario())
+
+
+def test_two_replicas_over_http_answer_each_event_once(pg_url, tmp_path) -> None:
+    """Two servers sharing DATABASE_URL; LINE redelivers some events to the other replica."""
+    import httpx
+    import psycopg
+
+    from adapters.app import create_app
+    from adapters.serve import build_runtime
+    from adapters.stores.postgres_outbox import PostgresOutbox
+    from tests.line.fake_api import REPLY, FakeLineAPI
+    from tests.ops.support import knowledge_copy, sign, text_event, wait_for, webhook
+    from tests.support.server import serve_app
+
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("DROP TABLE IF EXISTS madoguchi_outbox")
+    kb, secret = knowledge_copy(tmp_path), "replica-outbox-secret-123456"
+    fake = FakeLineAPI()
+    with serve_app(fake.app()) as fake_url:
+        env = {"MADOGUCHI_COUNCIL": "tomakomai", "LINE_CHANNEL_SECRET": secret, "LINE_CHANNEL_ACCESS_TOKEN": "tok",
+               "LINE_API_ENDPOINT": fake_url, "DATABASE_URL": pg_url}
+        replicas = [build_runtime(knowledge=kb, env={**env, "MADOGUCHI_DATA_DIR": str(tmp_path / f"r{i}")},
+                                  stores=True) for i in range(2)]
+        assert all(isinstance(r.outbox, PostgresOutbox) for r in replicas)
+        try:
+            with serve_app(create_app(replicas[0])) as a, serve_app(create_app(replicas[1])) as b:
+                events = [text_event("家のかぎを預かってほしい") for _ in range(40)]
+                for i, e in enumerate(events):
+                    body = webhook(e)
+                    headers = {"content-type": "application/json", "x-line-signature": sign(secret, body)}
+                    targets = (a, b) if i % 3 == 0 else ((a,) if i % 2 else (b,))  # every third twice
+                    for url in targets:
+                        assert httpx.post(f"{url}/line/tomakomai", content=body, headers=headers).status_code == 200
+                tokens = {e["replyToken"] for e in events}
+                assert wait_for(lambda: {r.body["replyToken"] for r in fake.delivered()} >= tokens, timeout=30)
+                time.sleep(0.5)
+                got = [r.body["replyToken"] for r in fake.delivered() if r.path == REPLY]
+                assert sorted(got) == sorted(tokens)  # each once, none twice
+        finally:
+            for r in replicas:
+                r.querylog.close()
