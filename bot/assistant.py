@@ -16,7 +16,7 @@ from bot.answer import Answer, Option, label
 from bot.decision.decide import agreed, decide, service_answer
 from bot.knowledge.model import Audience, Council, Knowledge, Service
 from bot.language.analysis import Analysis, Language
-from bot.language.normalize import normalize
+from bot.language.normalize import fold, normalize
 from bot.messages import M
 from bot.retrieval.dense import DenseIndex
 from bot.retrieval.fusion import Ranking, fuse, lexical_only
@@ -25,6 +25,7 @@ from bot.retrieval.matcher import named_exactly, rank
 from bot.retrieval.vectors import VectorCache
 from bot.safety.check import DangerCheck, Verdict
 from bot.safety.detector import DangerDetector
+from bot.safety.wording import Wording
 from bot.settings import MatchSettings
 
 __all__ = ["Assistant", "UnknownCouncil", "MAX_QUESTION_CHARS"]
@@ -90,9 +91,11 @@ class Assistant:
             e for s in k.services.values() if s.audience == "resident" for e in s.examples))
         if self.vectors is None or not danger:
             return None
+        s = self.settings
+        wording = Wording([fold(e.text) for e in danger], [fold(t) for t in self._ordinary])
         return DangerDetector(danger, self.vectors.queries([e.text for e in danger]),
-                              self.vectors.queries(self._ordinary), k=self.settings.danger_k,
-                              tau=self.settings.danger_tau)
+                              self.vectors.queries(self._ordinary), wording=wording,
+                              wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau)
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""
@@ -111,7 +114,7 @@ class Assistant:
         out = []
         for s in self.knowledge.services.values():
             for e in s.examples if s.audience == "resident" else ():
-                reading = detector.read(vectors[row[e]], skip_ordinary=row[e])
+                reading = detector.read(vectors[row[e]], fold(e), skip_ordinary=row[e])
                 if reading.margin >= self.settings.danger_emergency:
                     out.append((s.id, e, reading.margin))
         return out

@@ -92,15 +92,19 @@ class MatchSettings:
     dense_veto: float = 0.05
     # Below `choice`, candidates at least this good are still offered as "もしかして".
     maybe: float = 0.25
-    # The danger detector: a message surrounded more densely by danger messages than
-    # by ordinary ones (Parzen densities of cosines at temperature `danger_tau`) by at least
-    # `danger_emergency` is an emergency; down to `danger_concern` it is a worry (the
-    # usual answer plus one kind line). `danger_k` nearest danger messages vote its kind.
+    # The danger detector: a message read as danger by at least `danger_emergency` is an
+    # emergency; down to `danger_concern` it is a worry (the usual answer plus one kind
+    # line). The reading adds its meaning (Parzen densities of cosines to danger and to
+    # ordinary messages, at temperature `danger_tau`, danger minus ordinary) and its
+    # wording (character grams, times `danger_wording`). `danger_k` nearest danger
+    # messages vote its kind. Thresholds were set by leave-one-out over the corpus
+    # (scripts in docs/understanding.md): emergency at 3 % of look-alikes.
     danger_k: int = 7
-    danger_tau: float = 0.01
+    danger_tau: float = 0.005
+    danger_wording: float = 0.004
     danger_min_chars: int = 5
     # …and a message that plainly asks for one service needs this much more margin.
     danger_asking: float = 0.006
-    danger_emergency: float = 0.006
-    danger_concern: float = 0.002
+    danger_emergency: float = 0.011
+    danger_concern: float = 0.005
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

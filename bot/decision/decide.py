@@ -119,6 +119,17 @@ def _clear_winner(ranking: Ranking, top: Match, others: Sequence[Match], setting
                      and (only_named or lead >= (settings.named_margin if name_evidence else settings.margin)))
 
 
+def _named_gap(ranked: Sequence[Match], top: Match) -> Service | None:
+    """A topic not offered here whose name is typed more fully than the top service's
+    (町会費 holds 会費): the longer name is what the resident means."""
+    if not top.named:  # a topic named only in passing (介護認定を受けるほどではない) sets nothing aside
+        return None
+    for m in ranked:
+        if not m.service.offered and m.named and m.phrase > top.phrase:
+            return m.service
+    return None
+
+
 def agreed(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
     """Both retrievers put this service first, and it leads the fused ranking clearly."""
     lead = top.score - max((m.score for m in others), default=0.0)
@@ -159,7 +170,10 @@ def _decide(
 ) -> Answer:
     ranked = list(ranking.matches)
     gap = ranked[0].service if ranked and not ranked[0].service.offered else None
-    ranked = [m for m in ranked if m.service.offered]
+    offered = [m for m in ranked if m.service.offered]
+    if gap is None and offered:
+        gap = _named_gap(ranked, offered[0])
+    ranked = offered
     results = options(ranked, limit=settings.results)
     if verdict is not None and verdict.level == "emergency":
         text = verdict.message + M.emergency_window.format(council=council.short_name)

@@ -56,7 +56,7 @@ class DangerCheck:
         alert = self.terms.check(q)
         # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.
         long_enough = sum(ch.isalnum() for ch in q.folded) >= s.danger_min_chars
-        reading = (self.detector.read(vector)
+        reading = (self.detector.read(vector, q.folded)
                    if self.detector is not None and vector is not None and long_enough else None)
         sure = reading is not None and reading.margin >= s.danger_emergency
         if alert is not None:

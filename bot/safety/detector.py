@@ -3,11 +3,15 @@
 People in danger rarely write the keyword (「橋の上にいます。みんな今までありがとう」).
 The labelled corpus in `_common/crisis/` holds danger messages by kind, and
 look-alikes and worries that are not emergencies; the knowledge's own example
-questions are ordinary questions too. A message's *margin* compares how densely danger
-and ordinary messages surround it: τ·log mean exp(cos/τ) of its cosines to
-each side (a Parzen window over the sentence vectors), danger minus ordinary. Its kinds are voted by its k nearest danger messages. No
-training step: the corpus is the model, so staff can read why a message was
-flagged, and an edit to the YAML takes effect on the next reload.
+questions are ordinary questions too. A message's *margin* adds two readings of it:
+- its meaning: how densely danger and ordinary messages surround it,
+  τ·log mean exp(cos/τ) of its cosines to each side (a Parzen window over
+  the sentence vectors), danger minus ordinary;
+- its wording (`bot.safety.wording`): naive Bayes over its character grams,
+  which carries better from one writer to another, weighted to the same scale.
+Its kinds are voted by its k nearest danger messages. No training step: the
+corpus is the model, so staff can read why a message was flagged, and an
+edit to the YAML takes effect on the next reload.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.knowledge.model import CrisisExample
+from bot.safety.wording import Side, Wording
 
 __all__ = ["DangerDetector", "Reading"]
 
@@ -30,6 +35,8 @@ class Reading:
     margin: float
     kinds: tuple[str, ...]
     nearest: str  # the closest danger message, for staff
+    meaning: float = 0.0  # the vectors' part of the margin
+    wording: float = 0.0  # the character grams' part (already weighted)
 
 
 def _density(sims: np.ndarray, tau: float) -> float:
@@ -44,21 +51,30 @@ def _density(sims: np.ndarray, tau: float) -> float:
 
 class DangerDetector:
     def __init__(self, danger: Sequence[CrisisExample], danger_vectors: np.ndarray,
-                 ordinary_vectors: np.ndarray, *, k: int = 7, tau: float = 0.01) -> None:
+                 ordinary_vectors: np.ndarray, *, wording: Wording | None = None, wording_weight: float = 0.0,
+                 k: int = 7, tau: float = 0.005) -> None:
         self.k = k
         self.tau = tau
+        self.wording = wording
+        self.wording_weight = wording_weight
         self.kinds = [e.kind for e in danger]
         self.texts = [e.text for e in danger]
         self.danger = danger_vectors
         self.ordinary = ordinary_vectors
 
-    def read(self, vector: np.ndarray, *, skip_ordinary: int | None = None) -> Reading:
-        """`skip_ordinary` leaves one ordinary row out (to judge the knowledge's own examples)."""
+    def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None) -> Reading:
+        """`folded` is the message's folded text (for its wording); `skip_ordinary` leaves one
+        ordinary message out, vector and grams (to judge the knowledge's own examples)."""
         d = self.danger @ vector
         o = self.ordinary @ vector
+        leave_out: Side | None = None
         if skip_ordinary is not None:
             o = np.delete(o, skip_ordinary)
-        margin = _density(d, self.tau) - _density(o, self.tau)
+            leave_out = "ordinary"
+        meaning = _density(d, self.tau) - _density(o, self.tau)
+        wording = (self.wording_weight * self.wording.score(folded, leave_out=leave_out)
+                   if self.wording is not None and folded else 0.0)
+        margin = meaning + wording
         near = np.argsort(-d)[: self.k]
         votes: Counter[str] = Counter()
         for i in near:
@@ -66,4 +82,5 @@ class DangerDetector:
         ranked = [kind for kind, _ in votes.most_common()]
         # A second kind rides along when it has nearly as many close neighbours.
         kinds = tuple(ranked[:1] + [k for k in ranked[1:2] if votes[k] >= 0.6 * votes[ranked[0]]])
-        return Reading(round(margin, 4), kinds, self.texts[int(near[0])] if len(near) else "")
+        return Reading(round(margin, 4), kinds, self.texts[int(near[0])] if len(near) else "",
+                       round(meaning, 4), round(wording, 4))

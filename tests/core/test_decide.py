@@ -95,3 +95,19 @@ def test_weak_candidates_are_offered_as_maybe(fixture_assistant: Assistant) -> N
     a = _fused(fixture_assistant, rows, lexical_top=0, dense_top=0)
     assert (a.kind, a.reason) == ("fallback", "no_match")
     assert [o.id for o in a.choices] == ["minato/kyushoku", "minato/salon"]
+
+
+@pytest.mark.parametrize(("top_named", "gap_phrase", "kind"), [
+    (True, 0.8, "fallback:not_offered"),  # 町会費 typed: the longer name (not offered) wins over 会費
+    (True, 0.4, "answer"),  # the service's own name is the fuller match
+    (False, 0.8, "answer"),  # the topic only mentioned in passing, the service not named at all
+])
+def test_a_not_offered_topic_named_more_fully_than_the_top_service_wins(
+        fixture_assistant: Assistant, top_named: bool, gap_phrase: float, kind: str) -> None:
+    k = fixture_assistant.knowledge
+    council = k.councils["minato"]
+    gap = Service.gap(council, 0, council.not_offered[0])
+    ranked = [Match(k.services["minato/kyushoku"], 0.9, 0.5, 0.9, top_named, doc=0, lexical=0.9),
+              Match(gap, 0.5, gap_phrase, 0.5, True, doc=1, lexical=0.5)]
+    a = decide(knowledge=k, council=council, query="q", ranking=lexical_only(ranked), settings=S)
+    assert (a.kind if a.kind != "fallback" else f"fallback:{a.reason}") == kind
