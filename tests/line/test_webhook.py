@@ -12,8 +12,8 @@ import httpx
 
 from adapters.app import create_app
 from adapters.config import Config
-from adapters.runtime import Runtime
 from adapters.line.delivery import retry_key
+from adapters.runtime import Runtime
 from tests.line import webhook as wh
 from tests.line.conftest import CHANNELS
 from tests.support.server import serve_app
@@ -72,16 +72,13 @@ def test_console_verification_request_gets_200(line, fake_line):
 def test_webhook_answers_before_the_reply_is_sent(line, fake_line):
     """The reply goes out from a background task: the webhook does not wait for LINE's API."""
     fake_line.gate = threading.Event()  # the fake holds every reply until released
-    started = time.perf_counter()
     r = line.post("tomakomai", wh.body(wh.text("給食サビース")))
-    elapsed = time.perf_counter() - started
-    assert r.status_code == 200
+    assert r.status_code == 200  # answered while the fake still holds the reply
     [held] = fake_line.wait_for(1)  # the reply is in flight, and the webhook already answered
     assert held.path == "/v2/bot/message/reply"
     assert line.runtime.background, "the reply task should still be waiting on the API"
     fake_line.gate.set()
     line.settle()
-    assert elapsed < 1.0
 
 
 def test_duplicate_event_is_answered_once(line, fake_line):

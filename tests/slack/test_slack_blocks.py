@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from adapters.slack.blocks import answer_blocks, note_blocks
@@ -41,7 +40,6 @@ def check(blocks: list[dict]) -> None:
 def test_every_service_of_every_council_renders_within_limits(live: LiveKnowledge) -> None:
     a = live.assistant
     k = a.knowledge
-    start = time.monotonic()
     rendered = 0
     for council in k.councils:
         answers = [a.menu(council, audience="staff")]
@@ -56,7 +54,6 @@ def test_every_service_of_every_council_renders_within_limits(live: LiveKnowledg
                 assert resident_text(blocks) == to_text(answer)
             rendered += 1
     assert rendered >= 2 * len(k.services)
-    assert time.monotonic() - start < 20
 
 
 def test_emergency_hotlines_come_first(live: LiveKnowledge) -> None:
