@@ -62,16 +62,24 @@ class DangerDetector:
         self.danger = danger_vectors
         self.ordinary = ordinary_vectors
 
-    def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None) -> Reading:
-        """`folded` is the message's folded text (for its wording); `skip_ordinary` leaves one
-        ordinary message out, vector and grams (to judge the knowledge's own examples)."""
+    def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None,
+             skip_danger: int | None = None) -> Reading:
+        """`folded` is the message's folded text (for its wording). `skip_ordinary` or
+        `skip_danger` leaves one corpus message out, vector and grams, to judge it as if
+        unseen (the knowledge's own examples in `kb check`; calibration)."""
         d = self.danger @ vector
         o = self.ordinary @ vector
         leave_out: Side | None = None
         if skip_ordinary is not None:
             o = np.delete(o, skip_ordinary)
             leave_out = "ordinary"
-        meaning = _density(d, self.tau) - _density(o, self.tau)
+        others = d
+        if skip_danger is not None:
+            others = np.delete(d, skip_danger)
+            d = d.copy()
+            d[skip_danger] = -np.inf  # votes for its kinds without it
+            leave_out = "danger"
+        meaning = _density(others, self.tau) - _density(o, self.tau)
         wording = (self.wording_weight * self.wording.score(folded, leave_out=leave_out)
                    if self.wording is not None and folded else 0.0)
         margin = meaning + wording

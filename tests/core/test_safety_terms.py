@@ -147,7 +147,8 @@ def test_probe_danger_is_caught(real_assistant: Assistant, message: str) -> None
 # Look-alikes written against the term rules that the detector still reads as danger:
 # their nearest danger messages share the very words (トイレで水をかけられた, つけられてる).
 # Known false alarms, kept visible: strict, so a fix shows up here.
-_DETECTOR_FALSE_ALARMS = {"トイレを詰まらせた", "名前をつけられている"}
+# 一人でいない方がいい holds the very characters of 自分なんかいない方がいい: the wording reads it so.
+_DETECTOR_FALSE_ALARMS = {"トイレを詰まらせた", "名前をつけられている", "一人でいない方がいいと言われた"}
 
 
 @pytest.mark.parametrize("message", [
