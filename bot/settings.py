@@ -39,7 +39,7 @@ class MatchSettings:
     # one service plainly fits a message that mentions things no entry speaks of.
     clear: float = 0.5
     clear_margin: float = 0.3
-    choice: float = 0.38
+    choice: float = 0.41
     choice_window: float = 0.22
     max_choices: int = 4
     results: int = 5
@@ -85,8 +85,8 @@ class MatchSettings:
     dense_max_chars: int = 48
     # When both retrievers put the same service first, it is answered at this fused
     # score with this lead over the next.
-    agree_answer: float = 0.45
-    agree_margin: float = 0.05
+    agree_answer: float = 0.48
+    agree_margin: float = 0.06
     # The lexical rules alone answer only when no other candidate is closer in
     # meaning (cosine) than theirs by more than this.
     dense_veto: float = 0.05
