@@ -98,7 +98,7 @@ class MatchSettings:
     # ordinary messages, at temperature `danger_tau`, danger minus ordinary) and its
     # wording (character grams, times `danger_wording`). `danger_k` nearest danger
     # messages vote its kind. Thresholds were set by leave-one-out over the corpus
-    # (scripts in docs/understanding.md): emergency at 3 % of look-alikes.
+    # (benchmarks/danger_calibration.py): emergency near 3–4 % of look-alikes.
     danger_k: int = 7
     danger_tau: float = 0.005
     danger_wording: float = 0.004

@@ -2,10 +2,11 @@
 
 Sentence vectors read what a message means but blur how it is written; the
 small turns people in danger use (もう無理, たすけて, 出してくれない, 食べてない)
-carry over from one writer to the next in the characters themselves. Checked
-across writers (train on one writer's corpus, judge the other's), adding this
-score to the vectors' margin raised recall at 3 % false alarms from 0.90 to
-0.95 and from 0.72 to 0.85 (docs/understanding.md). Text is compared in its
+carry over from one writer to the next in the characters themselves. Judged
+across writers (built from one writer's corpus, judging another's, at the
+threshold leave-one-out gives), adding this score to the vectors' margin raised
+recall from 0.89 to 0.93 one way and from 0.72 to 0.88 the other
+(benchmarks/danger_calibration.py). Text is compared in its
 folded form (hiragana, NFKC, no spaces), so kana-only and half-width messages
 meet the same grams as kanji ones.
 """
