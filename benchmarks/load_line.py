@@ -132,7 +132,7 @@ async def run(args: argparse.Namespace) -> int:
     for key in ("REDIS_URL", "DATABASE_URL"):
         env.pop(key, None)
     log_path = Path(tmp.name) / "server.log"
-    cmd = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    cmd = [*args.server_prefix.split(), sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -240,6 +240,8 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=180.0, help="bound on the whole run, seconds")
     p.add_argument("--warmup", type=int, default=100, help="requests sent (and answered) before measuring")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--server-prefix", default="", metavar="CMD",
+                   help='run the server under CMD, e.g. "py-spy record -o profile.txt --format raw --"')
     p.add_argument("--strict", action="store_true", help="also fail when p99 misses the target")
     args = p.parse_args()
     if args.requests < 1 or args.concurrency < 1 or not 0 <= args.duplicates < 1:

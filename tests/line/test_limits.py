@@ -112,3 +112,20 @@ def test_a_known_phone_becomes_a_tap_to_call_button(live):
     buttons = [b for b in m.contents.footer.contents if getattr(b, "type", "") == "button"]
     assert buttons[0].action.uri == "tel:0144327111" and buttons[0].action.label == "電話する"
     assert "電話：０１４４－３２－７１１１（代表）" in m.alt_text and "受付：平日 8:45〜17:15" in m.alt_text
+
+
+def test_the_json_sent_is_the_sdks_own(everything):
+    """`wire.plain` (what the client sends) is byte for byte the SDK's `to_dict()`, for every reply
+    the knowledge can produce, a staff message with its sender, and the dialogue's buttons."""
+    from linebot.v3.messaging import Sender
+
+    from adapters.line.dialogue import person_item
+    from adapters.line.flex import menu_item, text_message
+    from adapters.line.wire import plain
+
+    staff = text_message("職員より", quick=[person_item(), menu_item()])
+    staff.sender = Sender(name="社協の職員")
+    extra = [("staff", [staff.to_dict()], [staff])]
+    for label, dicts, messages in [*everything, *extra]:
+        assert plain(messages) == dicts, label
+        assert json.dumps(plain(messages)) == json.dumps(dicts), label  # the same key order too
