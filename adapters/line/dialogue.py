@@ -26,7 +26,7 @@ from adapters.line.texts import T
 from adapters.stores.conversation import ChatState
 from bot.answer import Answer, Option, label
 from bot.decision.followup import conversation_words
-from bot.querylog import entry_for, hash_user
+from bot.querylog import LogEntry, entry_for, hash_user
 from bot.querylog.mask import mask_text
 
 __all__ = ["converse", "state_key", "state_after", "person_item", "consent_reply", "answer_consent", "sos_reply"]
@@ -170,18 +170,29 @@ async def converse(ctx: Context, event, text: str, user: str) -> Reply | None:
             answer = assistant.menu(ctx.council, category=chosen.removeprefix("category:"))
         else:
             answer = assistant.pick(ctx.council, chosen)
+        messages, entry = await rt.in_thread(_reply_parts, answer, text=text, user=user, origin=origin)
     else:
-        answer = await rt.in_thread(assistant.follow_up, ctx.council, text, last_service=state.service or None)
-        if answer is not None and answer.reason == "person":
+        def turn() -> tuple[Answer, list[Message] | None, LogEntry | None]:
+            """Follow-up or question, reply and log entry in one trip to a matching thread."""
+            found = assistant.follow_up(ctx.council, text, last_service=state.service or None)
+            if found is not None and found.reason == "person":
+                return found, None, None
+            if found is None:
+                found = rt.answer(assistant, ctx.council, text, channel="line")
+            return found, *_reply_parts(found, text=text, user=user, origin=origin)
+
+        answer, messages, entry = await rt.in_thread(turn)
+        if messages is None:
             return await consent_reply(ctx, user)
-        if answer is None:
-            answer = await rt.ask(ctx.council, text, channel="line")
     await rt.conversations.put(key, state_after(answer, state))
-    entry = None
-    if answer.reason != "thanks":
-        entry = entry_for(answer, channel="line", text=text, user=user, event_id=origin)
-    return Reply(await rt.in_thread(render_turn, answer, origin=origin), entry=entry,
-                 alert=alert_for(answer, text=text, channel="line"))
+    return Reply(messages, entry=entry, alert=alert_for(answer, text=text, channel="line"))
+
+
+def _reply_parts(answer: Answer, *, text: str, user: str, origin: str) -> tuple[list[Message], LogEntry | None]:
+    """The messages, and what the query log keeps (a 「ありがとう」 is not a question)."""
+    entry = None if answer.reason == "thanks" else entry_for(answer, channel="line", text=text, user=user,
+                                                              event_id=origin)
+    return render_turn(answer, origin=origin), entry
 
 
 def render_turn(answer: Answer, *, origin: str) -> list[Message]:
