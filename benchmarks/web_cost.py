@@ -62,10 +62,10 @@ print((time.process_time() - started) / n)
 """
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (all its threads)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 def export(ref: str, into: Path) -> Path:
@@ -144,11 +144,11 @@ async def round_(server: Server, session: ClientSession, fake: FakeLine, rng: ra
         except TimeoutError:
             pass
     elapsed = time.perf_counter() - t0
-    cpu = cpu_seconds(server.proc.pid) - cpu0
+    (user0, sys0), (user1, sys1) = cpu0, cpu_seconds(server.proc.pid)
     doubled = sum(fake.tokens[t] > 1 for t in expected)
     if doubled:
         raise RuntimeError(f"{server.name}: {doubled} events answered twice")
-    return {"cpu": cpu / events, "p50": pct(acks, 50), "p99": pct(acks, 99), "rate": events / elapsed}
+    return {"cpu": (user1 - user0 + sys1 - sys0) / events, "sys": (sys1 - sys0) / events, "p50": pct(acks, 50), "p99": pct(acks, 99), "rate": events / elapsed}
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -211,13 +211,13 @@ async def run(args: argparse.Namespace) -> int:
     echo = med("echo bot", "cpu")
     print(f"{args.events} text events per round at concurrency {args.concurrency}, {args.repeats} rounds per server "
           f"(alternating), medians; MADOGUCHI_ENCODER={args.encoder}")
-    print(f"{'':16}{'CPU/event':>11}{'core alone':>12}{'web stack':>11}{'× echo':>8}{'ack p50':>10}{'ack p99':>10}"
+    print(f"{'':16}{'CPU/event':>11}{'(system)':>10}{'core alone':>12}{'web stack':>11}{'× echo':>8}{'ack p50':>10}{'ack p99':>10}"
           f"{'replies/s':>11}")
     for s in servers:
         cpu = med(s.name, "cpu")
         c = core.get(s.name)
         own = cpu - c if c is not None else cpu
-        print(f"{s.name:16}{cpu * 1e3:>9.2f}ms{(f'{c * 1e3:.2f}ms' if c is not None else '-'):>12}"
+        print(f"{s.name:16}{cpu * 1e3:>9.2f}ms{med(s.name, 'sys') * 1e3:>8.2f}ms{(f'{c * 1e3:.2f}ms' if c is not None else '-'):>12}"
               f"{own * 1e3:>9.2f}ms{own / echo:>8.2f}{med(s.name, 'p50') * 1e3:>8.1f}ms"
               f"{med(s.name, 'p99') * 1e3:>8.1f}ms{med(s.name, 'rate'):>11.0f}")
     own = med("this", "cpu") - core["this"]

@@ -105,11 +105,12 @@ class LineDelivery:
     # -- the loops -------------------------------------------------------------------
     async def _dispatch(self) -> None:
         limit = self.runtime.max_background
-        while not self._stopping:
+        batch = max(1, limit // 4)  # claim when this many slots are free (or none is busy): one claim
+        while not self._stopping:  # (a transaction, an fsync) per few answers, not one per answer
             self._wake.clear()
             free = limit - len(self.inflight)
             jobs: list[Job] = []
-            if free > 0:
+            if free >= batch or (free > 0 and not self.inflight):
                 try:
                     jobs = await self.outbox.claim(self.owner, limit=free, lease=self.timing.lease)
                 except Exception:
