@@ -59,8 +59,9 @@ class Assistant:
     def __post_init__(self) -> None:
         k = self.knowledge
         self.language = Language(synonyms=k.synonyms, ignore=k.ignore_words, excluding=k.excluding)
-        stamp = fingerprint(synonyms=k.synonyms, ignore=k.ignore_words) if self.keys is not None else ""
+        stamp = ""
         if self.keys is not None:
+            stamp = fingerprint(synonyms=k.synonyms, ignore=k.ignore_words)
             self.language.use_stored(self.keys.load(stamp))
         entries = {
             cid: k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(c.not_offered + k.other_offices)]
