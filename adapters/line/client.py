@@ -1,11 +1,11 @@
 """Sending to the Messaging API: replies, pushes and the loading animation, one client per council.
 
 The base URL comes from `Config.line_api` (LINE_API_ENDPOINT), so tests point
-it at a local fake. Messages are built with line-bot-sdk's models (validated
-as they are built, `adapters.line.flex`) but sent by a plain aiohttp POST of
-their JSON (`adapters.line.wire`): the SDK's API client re-serialised every
-model two or three times and looked up proxies and ~/.netrc on every
-request, several times the CPU of answering the question. The proxy from
+it at a local fake. Messages are the JSON objects LINE reads
+(`adapters.line.limits.Message`), sent by a plain aiohttp POST: the SDK's
+API client re-serialised every model two or three times and looked up
+proxies and ~/.netrc on every request, several times the CPU of answering
+the question. The proxy from
 the environment (HTTPS_PROXY, NO_PROXY), which the SDK honoured, is read
 once. One session per channel is opened on the first send and reused (a
 new one per reply rebuilt the TLS context each time); `close()` (called at
@@ -25,11 +25,8 @@ from typing import Any
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
-from linebot.v3.messaging import Message
-
 from adapters.config import LineChannel
-from adapters.line.limits import MAX_MESSAGES
-from adapters.line.wire import plain
+from adapters.line.limits import MAX_MESSAGES, Message
 
 __all__ = ["LineClient", "SendFailed", "retry_after"]  # replies, pushes and the loading animation
 
@@ -99,13 +96,13 @@ class LineClient:
     async def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
         """Send ≤5 messages with a reply token; raises `SendFailed` when LINE says no."""
         await self._post("/v2/bot/message/reply",
-                         {"replyToken": reply_token, "messages": plain(list(messages)[:MAX_MESSAGES])})
+                         {"replyToken": reply_token, "messages": list(messages)[:MAX_MESSAGES]})
 
     async def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> None:
         """Push ≤5 messages to a user, group or room without a reply token (a reply past its
         window, a staff answer); raises `SendFailed`. With `retry_key` (X-Line-Retry-Key) LINE
         accepts one push per key and answers 409 to a repeat, so a retried push is never doubled."""
-        await self._post("/v2/bot/message/push", {"to": to, "messages": plain(list(messages)[:MAX_MESSAGES])},
+        await self._post("/v2/bot/message/push", {"to": to, "messages": list(messages)[:MAX_MESSAGES]},
                          headers={"X-Line-Retry-Key": retry_key} if retry_key else None)
 
     async def loading(self, user_id: str, *, seconds: int = 20) -> None:

@@ -13,14 +13,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from linebot.v3.messaging import Message
-
 from adapters.alerts import alert_for, raise_alert
 from adapters.line import dialogue
 from adapters.line.calls import window_message
 from adapters.line.client import LineClient, SendFailed
 from adapters.line.context import Context, Reply
 from adapters.line.flex import choices_messages, menu_item, render, text_message
+from adapters.line.limits import Message
 from adapters.line.postback import Postback, decode
 from adapters.line.texts import KIND_NAMES, T
 from adapters.runtime import safe_text
