@@ -21,6 +21,7 @@ from adapters.reloader import Reloader
 from adapters.stores.conversation import Conversations
 from adapters.stores.handoffs import Handoffs
 from bot.answer import Answer
+from bot.assistant import Assistant
 from bot.knowledge.live import LiveKnowledge, ReloadResult
 from bot.querylog import QueryLog
 
@@ -108,10 +109,14 @@ class Runtime:
         The assistant is read once, here: a reload swapping it meanwhile never
         mixes two knowledge bases in one answer.
         """
-        assistant = self.live.assistant
-        text = safe_text(text)
+        return await self.in_thread(self.answer, self.live.assistant, council, text, channel=channel,
+                                    audience=audience)
+
+    def answer(self, assistant: Assistant, council: str, text: str, *, channel: str,
+               audience: str = "resident") -> Answer:
+        """`ask` without the thread hop, for code already on a matching thread: answer and count."""
         started = time.perf_counter()
-        answer = await self.in_thread(assistant.ask, council, text, audience=audience)
+        answer = assistant.ask(council, safe_text(text), audience=audience)
         self.metrics.observe("madoguchi_answer_seconds", time.perf_counter() - started, channel=channel)
         self.metrics.inc("madoguchi_answers_total", council=council, kind=answer.kind, channel=channel)
         return answer

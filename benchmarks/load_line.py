@@ -13,6 +13,9 @@ first and are not measured. Bounded: `--timeout` seconds in all.
 Exit status 0 when there were no errors and every event got exactly one
 reply; the p99 target (100 ms) is reported, not enforced (`--strict` does).
 BENCH_TRACE=1 also lists the slowest requests with when they were sent.
+`--large 5` also sends five 100 KB messages with the first requests, each
+on its own connection: acknowledgements must stay fast while they are
+being answered (their own acks are reported apart).
 """
 
 from __future__ import annotations
@@ -59,14 +62,22 @@ def sign(body: bytes) -> str:
     return base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def event_body(i: int, rng: random.Random) -> tuple[str, bytes]:
+LARGE_UNIT = "ひとり暮らしの母の介護と配食サービスとお金のことで相談したいです。"
+
+
+def large_text(size: int) -> str:
+    """A question of about `size` bytes of UTF-8 (a long, rambling message: the matching holds the GIL)."""
+    return (LARGE_UNIT * (size // len(LARGE_UNIT.encode()) + 1))[: size // 3]
+
+
+def event_body(i: int, rng: random.Random, *, text: str | None = None) -> tuple[str, bytes]:
     event_id = f"01BENCH{i:08d}{uuid.uuid4().hex[:11].upper()}"
     event = {
         "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
         "source": {"type": "user", "userId": "U" + uuid.uuid4().hex},
         "webhookEventId": event_id, "deliveryContext": {"isRedelivery": False},
         "replyToken": f"rt{i:08d}" + uuid.uuid4().hex[:22],
-        "message": {"type": "text", "id": str(10**17 + i), "quoteToken": "q", "text": rng.choice(QUESTIONS)},
+        "message": {"type": "text", "id": str(10**17 + i), "quoteToken": "q", "text": text or rng.choice(QUESTIONS)},
     }
     return event["replyToken"], json.dumps({"destination": "U" + "0" * 32, "events": [event]},
                                            ensure_ascii=False).encode()
@@ -132,7 +143,7 @@ async def run(args: argparse.Namespace) -> int:
     for key in ("REDIS_URL", "DATABASE_URL"):
         env.pop(key, None)
     log_path = Path(tmp.name) / "server.log"
-    cmd = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    cmd = [*args.server_prefix.split(), sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -184,8 +195,21 @@ async def run(args: argparse.Namespace) -> int:
                     if os.environ.get("BENCH_TRACE"):
                         trace.append((started, latencies[-1]))
 
+            large = [event_body(2 * 10**7 + i, rng, text=large_text(args.large_size)) for i in range(args.large)]
+            expected |= {t for t, _ in large}
+            large_acks: list[float] = []
+
+            async def send_large(body: bytes) -> None:  # on their own connections, alongside the small ones
+                headers = {"content-type": "application/json", "x-line-signature": sign(body)}
+                t0 = time.perf_counter()
+                async with ClientSession() as own, own.post(f"{url}/line/tomakomai", data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status != 200:
+                        errors[f"large: http {r.status}"] += 1
+                large_acks.append(time.perf_counter() - t0)
+
             started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+            await asyncio.gather(*(send_large(b) for _, b in large), *(worker() for _ in range(args.concurrency)))
             sent_in = time.perf_counter() - started
             while sum(fake.tokens[t] > 0 for t in expected) < len(expected) and time.monotonic() < deadline:
                 fake.changed.clear()
@@ -213,6 +237,9 @@ async def run(args: argparse.Namespace) -> int:
     print(f"throughput        {args.requests / sent_in:.0f} requests/s (all acknowledged in {sent_in:.2f}s)")
     print(f"ack latency       p50 {p50:.1f} ms, p90 {pct(latencies, 90) * 1000:.1f} ms, p99 {p99:.1f} ms, "
           f"max {max(latencies, default=0) * 1000:.1f} ms")
+    if args.large:
+        print(f"large messages    {args.large} of {args.large_size // 1000} KB sent with the first requests; "
+              f"acknowledged in max {max(large_acks, default=0) * 1000:.0f} ms (not in the latencies above)")
     print(f"errors            {sum(errors.values())}" + (f" {dict(errors)}" if errors else ""))
     print(f"replies           {fake.bodies} sent / {len(expected)} expected; answered {answered}, "
           f"duplicates {duplicates}, unexpected {unexpected}, wrong token {fake.bad_auth}; "
@@ -240,6 +267,11 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=180.0, help="bound on the whole run, seconds")
     p.add_argument("--warmup", type=int, default=100, help="requests sent (and answered) before measuring")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--large", type=int, default=0, metavar="N",
+                   help="also send N large messages with the first requests (the GIL held by matching)")
+    p.add_argument("--large-size", type=int, default=100_000, metavar="BYTES")
+    p.add_argument("--server-prefix", default="", metavar="CMD",
+                   help='run the server under CMD, e.g. "py-spy record -o profile.txt --format raw --"')
     p.add_argument("--strict", action="store_true", help="also fail when p99 misses the target")
     args = p.parse_args()
     if args.requests < 1 or args.concurrency < 1 or not 0 <= args.duplicates < 1:

@@ -15,6 +15,7 @@ import numpy as np
 from bot.answer import Answer, Option, label
 from bot.decision.decide import agreed, decide, service_answer
 from bot.knowledge.model import Audience, Council, Knowledge, Service
+from bot.language.keystore import KeyStore, fingerprint
 from bot.language.analysis import Analysis, Language
 from bot.language.normalize import fold, normalize
 from bot.messages import M
@@ -46,6 +47,8 @@ class Assistant:
     settings: MatchSettings = field(default_factory=MatchSettings)
     # Passage vectors (and the encoder behind them); None answers lexically only.
     vectors: VectorCache | None = None
+    # Entry texts' index keys from the last build, on disk (`bot.language.keystore`); None analyses all.
+    keys: KeyStore | None = None
     language: Language = field(init=False)
     indexes: dict[str, Index] = field(init=False)
     dense: dict[str, DenseIndex] = field(init=False)
@@ -56,6 +59,10 @@ class Assistant:
     def __post_init__(self) -> None:
         k = self.knowledge
         self.language = Language(synonyms=k.synonyms, ignore=k.ignore_words, excluding=k.excluding)
+        stamp = ""
+        if self.keys is not None:
+            stamp = fingerprint(synonyms=k.synonyms, ignore=k.ignore_words)
+            self.language.use_stored(self.keys.load(stamp))
         entries = {
             cid: k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(c.not_offered + k.other_offices)]
             for cid, c in k.councils.items()
@@ -69,6 +76,10 @@ class Assistant:
             self.dense = {cid: DenseIndex(docs, cache=self.vectors) for cid, docs in entries.items()}
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
         self.everywhere = Index(residents, language=self.language, settings=self.settings)
+        if self.keys is not None:
+            built, changed = self.language.stop_storing()
+            if changed:
+                self.keys.save(stamp, built)
         self._safety = DangerCheck(k, self.language, detector=self._detector(), settings=self.settings)
 
     # -- lookups --------------------------------------------------------------

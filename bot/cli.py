@@ -29,6 +29,7 @@ from bot.knowledge.loader import check_knowledge, default_root, load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.knowledge.problems import KnowledgeError
 from bot.retrieval.encoder import EncoderStatus, load_encoder
+from bot.language.keystore import open_keys
 from bot.retrieval.vectors import open_vectors
 from bot.render import to_text
 
@@ -56,7 +57,7 @@ def _assistant(args: argparse.Namespace) -> Assistant:
     knowledge = load_knowledge(args.knowledge)
     if getattr(args, "council", "") is None:  # before the indexes are built: a usage error comes at once
         args.council = _default_council(knowledge, command=args.command)
-    return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder))
+    return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder), keys=open_keys())
 
 
 def _default_council(knowledge: Knowledge, *, command: str) -> str:

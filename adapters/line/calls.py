@@ -12,20 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from linebot.v3.messaging import (
-    FlexBox,
-    FlexBubble,
-    FlexButton,
-    FlexComponent,
-    FlexMessage,
-    FlexText,
-    Message,
-    QuickReply,
-    QuickReplyItem,
-    URIAction,
-)
-
-from adapters.line.limits import ALT_MAX, cut, tel_uri, text_message
+from adapters.line.limits import ALT_MAX, Message, QuickItem, cut, tel_uri, text_message, with_quick
 from adapters.line.texts import T
 from bot.answer import label
 from bot.knowledge.model import Contact, Hotline
@@ -46,42 +33,48 @@ def hotline_tel(number: str) -> str | None:
     return "tel:" + quote(kept, safe="+*")
 
 
-def _call_button(uri: str, text: str, *, primary: bool) -> FlexButton:
-    return FlexButton(style="primary" if primary else "secondary", height="sm", margin="sm",
-                      color=_ALERT if primary else None, action=URIAction(label=label(text), uri=uri))
+def _call_button(uri: str, text: str, *, primary: bool) -> dict:
+    button = {"type": "button", "style": "primary" if primary else "secondary", "height": "sm", "margin": "sm",
+              "action": {"type": "uri", "label": label(text), "uri": uri}}
+    if primary:
+        button["color"] = _ALERT
+    return button
 
 
 def _alt(lines: Sequence[str]) -> str:
     return cut("\n".join(lines), ALT_MAX)
 
 
-def hotlines_message(hotlines: Sequence[Hotline], *, lead: str = "",
-                     quick: Sequence[QuickReplyItem] = ()) -> Message:
+def _bubble(alt: str, body: list[dict], *, spacing: str, quick: Sequence[QuickItem]) -> Message:
+    return with_quick({"type": "flex", "altText": alt, "contents": {
+        "type": "bubble", "body": {"type": "box", "layout": "vertical", "spacing": spacing, "contents": body}}}, quick)
+
+
+def hotlines_message(hotlines: Sequence[Hotline], *, lead: str = "", quick: Sequence[QuickItem] = ()) -> Message:
     """One bubble: `lead` (a kind line, optional), then each line with its number and a call button."""
-    body: list[FlexComponent] = []
+    body: list[dict] = []
     if lead:
-        body.append(FlexText(text=cut(lead, 600), size="sm", wrap=True))
+        body.append({"type": "text", "text": cut(lead, 600), "size": "sm", "wrap": True})
     for i, h in enumerate(hotlines):
-        body.append(FlexText(text=cut(h.name, 100), size="sm", weight="bold", wrap=True, margin="lg" if body else None))
+        name = {"type": "text", "text": cut(h.name, 100), "size": "sm", "weight": "bold", "wrap": True}
+        if body:
+            name["margin"] = "lg"
+        body.append(name)
         detail = h.number + (f"（{h.hours}）" if h.hours else "")
-        body.append(FlexText(text=cut(detail, 200), size="xs", color=_GRAY, wrap=True))
+        body.append({"type": "text", "text": cut(detail, 200), "size": "xs", "color": _GRAY, "wrap": True})
         uri = hotline_tel(h.number)
         if uri:
             body.append(_call_button(uri, T.call_number.format(number=h.number), primary=i == 0))
     alt = _alt([*(hotline_line(h) for h in hotlines), lead] if lead else [hotline_line(h) for h in hotlines])
-    return FlexMessage(alt_text=alt or T.call, contents=FlexBubble(body=FlexBox(layout="vertical", spacing="xs",
-                                                                                contents=body)),
-                       quick_reply=QuickReply(items=list(quick)) if quick else None)
+    return _bubble(alt or T.call, body, spacing="xs", quick=quick)
 
 
-def window_message(window: Contact, *, quick: Sequence[QuickReplyItem] = ()) -> Message:
+def window_message(window: Contact, *, quick: Sequence[QuickItem] = ()) -> Message:
     """The window as text, or as a bubble with a call button once its phone number is known."""
     lines = window_lines(window)
     uri = tel_uri(window.phone)
     if uri is None:
         return text_message("\n".join(lines), quick=quick)
-    body: list[FlexComponent] = [FlexText(text=cut(line, 300), size="sm", wrap=True) for line in lines]
+    body = [{"type": "text", "text": cut(line, 300), "size": "sm", "wrap": True} for line in lines]
     body.append(_call_button(uri, T.call, primary=False))
-    return FlexMessage(alt_text=_alt(lines), contents=FlexBubble(body=FlexBox(layout="vertical", spacing="sm",
-                                                                              contents=body)),
-                       quick_reply=QuickReply(items=list(quick)) if quick else None)
+    return _bubble(_alt(lines), body, spacing="sm", quick=quick)

@@ -1,10 +1,15 @@
-"""Sending with line-bot-sdk's AsyncMessagingApi, one channel per council.
+"""Sending to the Messaging API: replies, pushes and the loading animation, one client per council.
 
 The base URL comes from `Config.line_api` (LINE_API_ENDPOINT), so tests point
-it at a local fake. One HTTP session per channel is opened on the first send
-and reused: a new session per reply rebuilt the TLS context each time, which
-blocked the event loop for tens of milliseconds under load. `close()` (called
-at application shutdown) releases it.
+it at a local fake. Messages are the JSON objects LINE reads
+(`adapters.line.limits.Message`), sent by a plain aiohttp POST: the SDK's
+API client re-serialised every model two or three times and looked up
+proxies and ~/.netrc on every request, several times the CPU of answering
+the question. The proxy from
+the environment (HTTPS_PROXY, NO_PROXY), which the SDK honoured, is read
+once. One session per channel is opened on the first send and reused (a
+new one per reply rebuilt the TLS context each time); `close()` (called at
+application shutdown) releases it.
 
 Failures raise `SendFailed` with what the delivery worker needs to decide:
 the status (None when LINE could not be reached or did not answer in time)
@@ -13,23 +18,15 @@ and Retry-After.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
+from typing import Any
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    Message,
-    PushMessageRequest,
-    ReplyMessageRequest,
-    ShowLoadingAnimationRequest,
-)
-from linebot.v3.messaging.exceptions import ApiException
-
 from adapters.config import LineChannel
-from adapters.line.limits import MAX_MESSAGES
+from adapters.line.limits import MAX_MESSAGES, Message
 
 __all__ = ["LineClient", "SendFailed", "retry_after"]  # replies, pushes and the loading animation
 
@@ -62,50 +59,58 @@ def retry_after(headers) -> float | None:
         return None
 
 
+def _proxy_for(url: str) -> str | None:
+    """The environment's proxy for `url` (HTTPS_PROXY / HTTP_PROXY unless NO_PROXY covers its host)."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0]
+    if not host or proxy_bypass(host):
+        return None
+    return getproxies().get(scheme)
+
+
 class LineClient:
     def __init__(self, channel: LineChannel, *, endpoint: str, timeout: float = 5.0) -> None:
         self.council = channel.council
         self.timeout = timeout
-        self._configuration = Configuration(host=endpoint.rstrip("/"), access_token=channel.token)
-        self._api: AsyncApiClient | None = None
+        self.host = endpoint.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {channel.token}", "Content-Type": "application/json"}
+        self._proxy = _proxy_for(self.host)
+        self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
-        return f"LineClient(council={self.council!r}, host={self._configuration.host!r})"
+        return f"LineClient(council={self.council!r}, host={self.host!r})"
 
-    def _messaging(self) -> AsyncMessagingApi:
-        if self._api is None:
-            self._api = AsyncApiClient(self._configuration)
-        return AsyncMessagingApi(self._api)
-
-    @staticmethod
-    async def _send(call) -> None:
+    async def _post(self, path: str, body: dict[str, Any], *, headers: dict[str, str] | None = None) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        data = json.dumps(body, separators=(",", ":")).encode()  # ASCII, as the SDK sent it
         try:
-            await call
-        except ApiException as e:
-            raise SendFailed(e.status, str(e.body or e.reason), retry_after=retry_after(e.headers)) from None
+            async with self._session.post(self.host + path, data=data, proxy=self._proxy,
+                                          headers={**self._headers, **headers} if headers else self._headers) as r:
+                text = await r.text(errors="replace")
+                if not 200 <= r.status < 300:
+                    raise SendFailed(r.status, text or r.reason or "", retry_after=retry_after(r.headers))
         except (TimeoutError, aiohttp.ClientError) as e:  # LINE unreachable: one log line, no trace
             raise SendFailed(None, f"{type(e).__name__}: {e}") from None
 
     async def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
         """Send ≤5 messages with a reply token; raises `SendFailed` when LINE says no."""
-        request = ReplyMessageRequest(reply_token=reply_token, messages=list(messages)[:MAX_MESSAGES])
-        await self._send(self._messaging().reply_message(request, _request_timeout=self.timeout))
+        await self._post("/v2/bot/message/reply",
+                         {"replyToken": reply_token, "messages": list(messages)[:MAX_MESSAGES]})
 
     async def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> None:
         """Push ≤5 messages to a user, group or room without a reply token (a reply past its
         window, a staff answer); raises `SendFailed`. With `retry_key` (X-Line-Retry-Key) LINE
         accepts one push per key and answers 409 to a repeat, so a retried push is never doubled."""
-        request = PushMessageRequest(to=to, messages=list(messages)[:MAX_MESSAGES])
-        await self._send(self._messaging().push_message(request, x_line_retry_key=retry_key,
-                                                        _request_timeout=self.timeout))
+        await self._post("/v2/bot/message/push", {"to": to, "messages": list(messages)[:MAX_MESSAGES]},
+                         headers={"X-Line-Retry-Key": retry_key} if retry_key else None)
 
     async def loading(self, user_id: str, *, seconds: int = 20) -> None:
         """Show the loading animation in a one-to-one chat (5–60 s, a multiple of 5)."""
         seconds = min(60, max(5, seconds // 5 * 5))
-        request = ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds)
-        await self._send(self._messaging().show_loading_animation(request, _request_timeout=self.timeout))
+        await self._post("/v2/bot/chat/loading/start", {"chatId": user_id, "loadingSeconds": seconds})
 
     async def close(self) -> None:
-        api, self._api = self._api, None
-        if api is not None:
-            await api.close()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()

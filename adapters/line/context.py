@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linebot.v3.messaging import Message
-
 from adapters.alerts import Alert
+from adapters.line.limits import Message
 from adapters.runtime import Runtime
 from bot.querylog import LogEntry
 

@@ -105,11 +105,12 @@ class LineDelivery:
     # -- the loops -------------------------------------------------------------------
     async def _dispatch(self) -> None:
         limit = self.runtime.max_background
-        while not self._stopping:
+        batch = max(1, limit // 4)  # claim when this many slots are free (or none is busy): one claim
+        while not self._stopping:  # (a transaction, an fsync) per few answers, not one per answer
             self._wake.clear()
             free = limit - len(self.inflight)
             jobs: list[Job] = []
-            if free > 0:
+            if free >= batch or (free > 0 and not self.inflight):
                 try:
                     jobs = await self.outbox.claim(self.owner, limit=free, lease=self.timing.lease)
                 except Exception:
@@ -149,7 +150,8 @@ class LineDelivery:
             raw = json.loads(job.payload)
             event = _event(raw["event"])
             ctx = Context(self.runtime, job.council, bot_user_id=raw.get("destination"))
-            if job.attempts == 1 and not await self.runtime.dedupe.first(f"line:{job.council}:{job.event_id}"):
+            if job.attempts == 1 and self._ask_dedupe() and \
+                    not await self.runtime.dedupe.first(f"line:{job.council}:{job.event_id}"):
                 await self._finish(job, "duplicate", event)  # another replica's outbox has it
                 return
             reply = await self._answer(ctx, event)
@@ -167,6 +169,13 @@ class LineDelivery:
             metrics.inc("madoguchi_line_retries_total", status="error")
             log.exception("line %s: event %s failed; will retry", job.council, job.event_id)
             await self._retry(job, mode=job.mode, maybe_sent=True, after=None)
+
+    def _ask_dedupe(self) -> bool:
+        """Whether the duplicate memory can know more than the outbox: when it is shared by
+        replicas (Redis), or the outbox is failing (events kept in process memory). A local one
+        (SQLite in the data dir, or memory) only repeats what a working outbox's unique event
+        ids already refuse, at a transaction per event."""
+        return getattr(self.runtime.dedupe, "shared", False) or "outbox" in self.runtime.problems
 
     async def _answer(self, ctx: Context, event) -> Reply | None:
         """The handler's reply; a short apology when answering itself failed (never silence)."""

@@ -14,19 +14,18 @@ import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from linebot.v3.messaging import Message, PostbackAction, QuickReplyItem
-
 from adapters.alerts import alert_for
 from adapters.line.calls import hotlines_message, window_message
 from adapters.line.context import Context, Reply
-from adapters.line.flex import choices_messages, menu_item, render, text_message
+from adapters.line.flex import choices_messages, menu_item, quick_item, render, text_message
 from adapters.line.hours import parse_hours, when_read
+from adapters.line.limits import Message, QuickItem
 from adapters.line.postback import Postback, encode
 from adapters.line.texts import T
 from adapters.stores.conversation import ChatState
 from bot.answer import Answer, Option, label
 from bot.decision.followup import conversation_words
-from bot.querylog import entry_for, hash_user
+from bot.querylog import LogEntry, entry_for, hash_user
 from bot.querylog.mask import mask_text
 
 __all__ = ["converse", "state_key", "state_after", "person_item", "consent_reply", "answer_consent", "sos_reply"]
@@ -53,9 +52,12 @@ def _number(text: str) -> int | None:
     return int(t) if t.isdigit() and len(t) <= 3 else None
 
 
-def person_item() -> QuickReplyItem:
-    return QuickReplyItem(action=PostbackAction(label=label(T.to_person), data=encode(Postback("ho")),
-                                                display_text=T.to_person))
+def _action(text: str, pb: Postback) -> dict:
+    return {"type": "postback", "label": label(text), "data": encode(pb), "displayText": text}
+
+
+def person_item() -> QuickItem:
+    return quick_item(_action(T.to_person, Postback("ho")))
 
 
 def _can_hand_over(ctx: Context) -> bool:
@@ -75,11 +77,8 @@ async def consent_reply(ctx: Context, user: str | None) -> Reply:
     key = state_key(ctx, user)
     state = await ctx.runtime.conversations.get(key)
     await ctx.runtime.conversations.put(key, replace(state, step="consent"))
-    yes = PostbackAction(label=label(T.consent_yes), data=encode(Postback("ho", value="yes")),
-                         display_text=T.consent_yes)
-    no = PostbackAction(label=T.consent_no, data=encode(Postback("ho", value="no")), display_text=T.consent_no)
-    return Reply([text_message(T.consent.format(council=council.short_name),
-                                quick=[QuickReplyItem(action=yes), QuickReplyItem(action=no)])])
+    yes, no = _action(T.consent_yes, Postback("ho", value="yes")), _action(T.consent_no, Postback("ho", value="no"))
+    return Reply([text_message(T.consent.format(council=council.short_name), quick=[quick_item(yes), quick_item(no)])])
 
 
 async def answer_consent(ctx: Context, user: str | None, value: str) -> Reply:
@@ -170,25 +169,36 @@ async def converse(ctx: Context, event, text: str, user: str) -> Reply | None:
             answer = assistant.menu(ctx.council, category=chosen.removeprefix("category:"))
         else:
             answer = assistant.pick(ctx.council, chosen)
+        messages, entry = await rt.in_thread(_reply_parts, answer, text=text, user=user, origin=origin)
     else:
-        answer = await rt.in_thread(assistant.follow_up, ctx.council, text, last_service=state.service or None)
-        if answer is not None and answer.reason == "person":
+        def turn() -> tuple[Answer, list[Message] | None, LogEntry | None]:
+            """Follow-up or question, reply and log entry in one trip to a matching thread."""
+            found = assistant.follow_up(ctx.council, text, last_service=state.service or None)
+            if found is not None and found.reason == "person":
+                return found, None, None
+            if found is None:
+                found = rt.answer(assistant, ctx.council, text, channel="line")
+            return found, *_reply_parts(found, text=text, user=user, origin=origin)
+
+        answer, messages, entry = await rt.in_thread(turn)
+        if messages is None:
             return await consent_reply(ctx, user)
-        if answer is None:
-            answer = await rt.ask(ctx.council, text, channel="line")
     await rt.conversations.put(key, state_after(answer, state))
-    entry = None
-    if answer.reason != "thanks":
-        entry = entry_for(answer, channel="line", text=text, user=user, event_id=origin)
-    return Reply(await rt.in_thread(render_turn, answer, origin=origin), entry=entry,
-                 alert=alert_for(answer, text=text, channel="line"))
+    return Reply(messages, entry=entry, alert=alert_for(answer, text=text, channel="line"))
+
+
+def _reply_parts(answer: Answer, *, text: str, user: str, origin: str) -> tuple[list[Message], LogEntry | None]:
+    """The messages, and what the query log keeps (a 「ありがとう」 is not a question)."""
+    entry = None if answer.reason == "thanks" else entry_for(answer, channel="line", text=text, user=user,
+                                                              event_id=origin)
+    return render_turn(answer, origin=origin), entry
 
 
 def render_turn(answer: Answer, *, origin: str) -> list[Message]:
     """A follow-up is one sentence and the window; everything else renders as usual."""
     if answer.reason == "followup" and answer.service is not None:
         first = render(answer, origin=origin)[0]
-        quick = first.quick_reply.items if first.quick_reply else [menu_item()]
+        quick = first["quickReply"]["items"] if "quickReply" in first else [menu_item()]
         return [text_message(answer.message), window_message(answer.service.window, quick=quick)]
     return render(answer, origin=origin)
 

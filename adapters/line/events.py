@@ -13,19 +13,19 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from linebot.v3.messaging import Message
-
 from adapters.alerts import alert_for, raise_alert
 from adapters.line import dialogue
 from adapters.line.calls import window_message
 from adapters.line.client import LineClient, SendFailed
 from adapters.line.context import Context, Reply
 from adapters.line.flex import choices_messages, menu_item, render, text_message
+from adapters.line.limits import Message
 from adapters.line.postback import Postback, decode
 from adapters.line.texts import KIND_NAMES, T
 from adapters.runtime import safe_text
 from bot.messages import M
 from bot.querylog import entry_for
+from bot.querylog.writer import QueuedStore
 
 __all__ = ["Context", "Reply", "handle", "handle_showing_progress", "needs_answer", "record", "HANDLERS"]
 
@@ -191,6 +191,10 @@ async def handle_showing_progress(ctx: Context, client: LineClient, event) -> Re
 _handle_showing_progress = handle_showing_progress
 
 
+async def _now(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
 async def record(ctx: Context, reply: Reply) -> None:
     """After delivery: alert staff to an emergency, and keep the question (and feedback) in the
     query log; a failing log never costs an answer."""
@@ -199,11 +203,12 @@ async def record(ctx: Context, reply: Reply) -> None:
     querylog = ctx.runtime.querylog
     if querylog is None or (reply.entry is None and reply.feedback is None):
         return
+    call = _now if isinstance(querylog, QueuedStore) else ctx.runtime.in_thread  # queued stores return at once
     try:
         if reply.entry is not None:
-            await ctx.runtime.in_thread(querylog.record, reply.entry)
+            await call(querylog.record, reply.entry)
         if reply.feedback is not None:
             event_id, value = reply.feedback
-            await ctx.runtime.in_thread(querylog.feedback, council=ctx.council, event_id=event_id, value=value)
+            await call(querylog.feedback, council=ctx.council, event_id=event_id, value=value)
     except Exception:
         log.exception("line %s: query log write failed", ctx.council)

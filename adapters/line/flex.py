@@ -12,21 +12,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
-from linebot.v3.messaging import (
-    FlexBox,
-    FlexBubble,
-    FlexButton,
-    FlexComponent,
-    FlexMessage,
-    FlexSeparator,
-    FlexText,
-    Message,
-    PostbackAction,
-    QuickReply,
-    QuickReplyItem,
-    URIAction,
-)
-
 from adapters.line.calls import hotlines_message, window_message
 from adapters.line.limits import (
     ALT_MAX,
@@ -37,10 +22,13 @@ from adapters.line.limits import (
     PAGE,
     QUICK_MAX,
     TEXT_MAX,
+    Message,
+    QuickItem,
     cut,
     tel_uri,
     text_message,
     utf16_len,
+    with_quick,
 )
 from adapters.line.postback import Postback, encode
 from adapters.line.texts import T
@@ -54,6 +42,7 @@ __all__ = [
     "choices_messages",
     "text_message",
     "menu_item",
+    "quick_item",
     "bubble_bytes",
     "utf16_len",
     "cut",
@@ -71,9 +60,13 @@ _GRAY = "#888888"
 _ALERT = "#C0392B"
 
 
-def _postback(text: str, pb: Postback, *, display: str | None = None) -> PostbackAction:
-    return PostbackAction(label=label(text, limit=LABEL_MAX), data=encode(pb),
-                          display_text=cut(display or text, DISPLAY_MAX))
+def _postback(text: str, pb: Postback, *, display: str | None = None) -> dict:
+    return {"type": "postback", "label": label(text, limit=LABEL_MAX), "data": encode(pb),
+            "displayText": cut(display or text, DISPLAY_MAX)}
+
+
+def quick_item(action: dict) -> QuickItem:
+    return {"type": "action", "action": action}
 
 
 def _option_postback(o: Option, *, origin: str) -> Postback:
@@ -82,18 +75,18 @@ def _option_postback(o: Option, *, origin: str) -> Postback:
     return Postback("svc", id=o.id, origin=origin)
 
 
-def menu_item() -> QuickReplyItem:
-    return QuickReplyItem(action=_postback(T.menu, Postback("menu")))
+def menu_item() -> QuickItem:
+    return quick_item(_postback(T.menu, Postback("menu")))
 
 
-def _items(options: Sequence[Option], *, origin: str) -> list[QuickReplyItem]:
+def _items(options: Sequence[Option], *, origin: str) -> list[QuickItem]:
     items = []
     for o in options:
         try:
             action = _postback(o.label, _option_postback(o, origin=origin), display=o.title)
         except ValueError:  # an id too long for LINE's postback data: leave that button out
             continue
-        items.append(QuickReplyItem(action=action))
+        items.append(quick_item(action))
     return items
 
 
@@ -116,9 +109,8 @@ def render(answer: Answer, *, origin: str = "") -> list[Message]:
     else:
         messages = [text_message(answer.message), window_message(answer.window, quick=[menu_item()])]
     if danger is not None and danger.level == "concern" and (danger.note or answer.hotlines):
-        quick = messages[-1].quick_reply
-        messages[-1].quick_reply = None
-        messages.append(hotlines_message(answer.hotlines, lead=danger.note, quick=quick.items if quick else ()))
+        quick = messages[-1].pop("quickReply", None)
+        messages.append(hotlines_message(answer.hotlines, lead=danger.note, quick=quick["items"] if quick else ()))
     return messages[:MAX_MESSAGES]
 
 
@@ -138,7 +130,7 @@ def choices_messages(
         shown = options[start:start + PAGE]
         items = _items(shown, origin=origin)
         if more is not None and start + PAGE < len(options):
-            items.append(QuickReplyItem(action=_postback(T.more, replace(more, page=start // PAGE + 1))))
+            items.append(quick_item(_postback(T.more, replace(more, page=start // PAGE + 1))))
     else:
         shown = options
         items = _items(shown, origin=origin)
@@ -156,7 +148,7 @@ def _answer_message(answer: Answer, *, origin: str) -> Message:
     bubble = _bubble(card, council=answer.council_name, council_url=answer.window.url, origin=origin)
     if _may_exceed(answer) and bubble_bytes(bubble) > BUBBLE_MAX:  # text is always accepted
         return text_message(to_text(answer), quick=quick)
-    return FlexMessage(alt_text=alt, contents=bubble, quick_reply=QuickReply(items=quick))
+    return with_quick({"type": "flex", "altText": alt, "contents": bubble}, quick)
 
 
 def _may_exceed(answer: Answer) -> bool:
@@ -164,26 +156,32 @@ def _may_exceed(answer: Answer) -> bool:
     return utf16_len(to_text(answer)) * 6 + 6 * 1024 > BUBBLE_MAX
 
 
-def bubble_bytes(bubble: FlexBubble) -> int:
+def bubble_bytes(bubble: dict) -> int:
     """The size LINE checks: the container's JSON as sent (ASCII-escaped, the larger form)."""
-    return len(json.dumps(bubble.to_dict(), ensure_ascii=True, separators=(",", ":")).encode())
+    return len(json.dumps(bubble, ensure_ascii=True, separators=(",", ":")).encode())
 
 
 # -- the bubble ---------------------------------------------------------------
-def _text(text: str, *, size: str = "sm", limit: int = 600, **style) -> FlexText:
-    return FlexText(text=cut(text, limit), size=size, wrap=True, **style)
+def _text(text: str, *, size: str = "sm", limit: int = 600, **style: object) -> dict:
+    return {"type": "text", "text": cut(text, limit), "size": size, "wrap": True, **style}
 
 
-def _row(name: str, value: str) -> FlexBox:
-    return FlexBox(layout="baseline", spacing="sm", contents=[
-        FlexText(text=name, size="xs", color=_GRAY, flex=2),
-        _text(value, limit=400, flex=5),
-    ])
+def _box(layout: str, contents: list[dict], **style: object) -> dict:
+    return {"type": "box", "layout": layout, "spacing": "sm", "contents": contents, **style}
 
 
-def _bubble(card: ServiceCard, *, council: str, council_url: str | None, origin: str) -> FlexBubble:
-    body: list[FlexComponent] = [
-        FlexText(text=cut(council, 60), size="xxs", color=_GRAY),  # whose 「総務課」 this is
+def _button(style: str, action: dict) -> dict:
+    return {"type": "button", "style": style, "height": "sm", "action": action}
+
+
+def _row(name: str, value: str) -> dict:
+    return _box("baseline", [{"type": "text", "text": name, "size": "xs", "color": _GRAY, "flex": 2},
+                             _text(value, limit=400, flex=5)])
+
+
+def _bubble(card: ServiceCard, *, council: str, council_url: str | None, origin: str) -> dict:
+    body: list[dict] = [
+        {"type": "text", "text": cut(council, 60), "size": "xxs", "color": _GRAY},  # whose 「総務課」 this is
         _text(card.title, size="lg", limit=100, weight="bold"),
     ]
     if card.status != "active":
@@ -192,24 +190,22 @@ def _bubble(card: ServiceCard, *, council: str, council_url: str | None, origin:
     rows = [_row(n, v) for n, v in (("対象", card.who), ("申し込み", card.how_to_apply),
                                     ("費用", card.fee), ("日時", card.schedule)) if v]
     if rows:
-        body.append(FlexBox(layout="vertical", spacing="sm", margin="lg", contents=rows))
-    body.append(FlexSeparator(margin="lg"))
-    body.append(FlexText(text=T.window_heading, size="xs", color=_GRAY, margin="lg"))
+        body.append(_box("vertical", rows, margin="lg"))
+    body.append({"type": "separator", "margin": "lg"})
+    body.append({"type": "text", "text": T.window_heading, "size": "xs", "color": _GRAY, "margin": "lg"})
     body += [_text(line, limit=300) for line in window_lines(card.window, council_url=council_url)]
 
-    footer: list[FlexComponent] = []
+    footer: list[dict] = []
     tel = tel_uri(card.window.phone)
     if tel:
-        footer.append(FlexButton(style="primary", height="sm", action=URIAction(label=T.call, uri=tel)))
+        footer.append(_button("primary", {"type": "uri", "label": T.call, "uri": tel}))
     url = safe_url(card.window.url) or safe_url(council_url)  # https, encoded, ≤1000: LINE accepts it
     if url:
-        footer.append(FlexButton(style="link", height="sm", action=URIAction(label=T.website, uri=url)))
-    footer.append(FlexText(text=T.feedback_question, size="xs", color=_GRAY, align="center", margin="md"))
-    footer.append(FlexBox(layout="horizontal", spacing="sm", contents=[
-        FlexButton(style="secondary", height="sm",
-                   action=_postback(T.feedback_yes, Postback("fb", value="yes", origin=origin))),
-        FlexButton(style="secondary", height="sm",
-                   action=_postback(T.feedback_no, Postback("fb", value="no", origin=origin))),
+        footer.append(_button("link", {"type": "uri", "label": T.website, "uri": url}))
+    footer.append({"type": "text", "text": T.feedback_question, "size": "xs", "color": _GRAY, "align": "center",
+                   "margin": "md"})
+    footer.append(_box("horizontal", [
+        _button("secondary", _postback(T.feedback_yes, Postback("fb", value="yes", origin=origin))),
+        _button("secondary", _postback(T.feedback_no, Postback("fb", value="no", origin=origin))),
     ]))
-    return FlexBubble(body=FlexBox(layout="vertical", spacing="sm", contents=body),
-                      footer=FlexBox(layout="vertical", spacing="sm", contents=footer))
+    return {"type": "bubble", "body": _box("vertical", body), "footer": _box("vertical", footer)}

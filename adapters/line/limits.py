@@ -1,8 +1,16 @@
-"""LINE's limits on what a reply may hold, and the helpers that keep text within them.
+"""LINE's limits on what a reply may hold, the helpers that keep text within them, and the
+message shapes themselves.
 
 From the Messaging API reference: ≤5 messages, text ≤5,000 UTF-16 code
 units, altText ≤1,500, bubble JSON ≤30 KB, ≤13 quick replies with labels
 ≤20 and displayText ≤300.
+
+Messages are built as the plain JSON objects LINE reads (`Message`), not as
+line-bot-sdk's pydantic models: building, then serialising, a model per
+component cost more CPU per reply than answering the question, and checked
+nothing the tests do not. Every reply the knowledge can produce is checked
+against LINE's OpenAPI spec and parsed by the SDK's own request model in
+`tests/line/test_limits.py`; the fake API checks every body it is sent.
 """
 
 from __future__ import annotations
@@ -11,10 +19,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from linebot.v3.messaging import QuickReply, QuickReplyItem, TextMessage
+from typing import Any
 
 __all__ = ["MAX_MESSAGES", "TEXT_MAX", "ALT_MAX", "BUBBLE_MAX", "QUICK_MAX", "LABEL_MAX", "DISPLAY_MAX", "PAGE",
-           "utf16_len", "cut", "text_message", "tel_uri"]
+           "Message", "QuickItem", "utf16_len", "cut", "text_message", "with_quick", "tel_uri"]
+
+Message = dict[str, Any]  # one message object of the Messaging API, as sent
+QuickItem = dict[str, Any]  # one quick-reply button: {"type": "action", "action": {...}}
 
 MAX_MESSAGES = 5
 TEXT_MAX = 5_000  # UTF-16 code units
@@ -45,8 +56,15 @@ def cut(text: str, limit: int) -> str:
     return "".join(out).rstrip() + "…"
 
 
-def text_message(text: str, *, quick: Sequence[QuickReplyItem] = ()) -> TextMessage:
-    return TextMessage(text=cut(text, TEXT_MAX), quick_reply=QuickReply(items=list(quick)) if quick else None)
+def with_quick(message: Message, quick: Sequence[QuickItem]) -> Message:
+    """`message` with `quick` as its quick replies (none when empty)."""
+    if quick:
+        message["quickReply"] = {"items": list(quick)}
+    return message
+
+
+def text_message(text: str, *, quick: Sequence[QuickItem] = ()) -> Message:
+    return with_quick({"type": "text", "text": cut(text, TEXT_MAX)}, quick)
 
 
 # -- actions ------------------------------------------------------------------

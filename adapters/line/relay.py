@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from linebot.v3.messaging import Sender
-
 from adapters.line.client import LineClient
 from adapters.line.flex import menu_item, text_message
 from adapters.line.texts import T
@@ -18,7 +16,7 @@ class StaffRelay:
 
     async def staff_reply(self, user: str, text: str) -> None:
         message = text_message(T.from_staff.format(council=self.council_name, text=text))
-        message.sender = Sender(name=T.staff_sender)  # LINE shows this name beside the message
+        message["sender"] = {"name": T.staff_sender}  # LINE shows this name beside the message
         await self.client.push(user, [message])
 
     async def closed(self, user: str) -> None:

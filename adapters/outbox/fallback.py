@@ -26,6 +26,7 @@ class FallbackOutbox:
         self.max_pending = max_pending
         self._on_error = on_error
         self._from: dict[Job, Outbox] = {}
+        self._memory_used = primary is None
 
     def _failed(self, exc: BaseException) -> None:
         self._on_error("outbox", exc)
@@ -41,6 +42,7 @@ class FallbackOutbox:
             else:
                 self._on_error("outbox", None)  # written durably again: no longer degraded
                 return fresh
+        self._memory_used = True
         return await self.memory.add(items)
 
     async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]:
@@ -51,7 +53,7 @@ class FallbackOutbox:
             except Exception as exc:
                 self._failed(exc)
             self._from.update((j, self.primary) for j in jobs)
-        if len(jobs) < limit:
+        if len(jobs) < limit and self._memory_used:  # no trip to an outbox that was never written
             more = await self.memory.claim(owner, limit=limit - len(jobs), lease=lease)
             self._from.update((j, self.memory) for j in more)
             jobs += more
@@ -63,7 +65,8 @@ class FallbackOutbox:
                 await self.primary.renew(owner, ids, lease=lease)
             except Exception as exc:
                 self._failed(exc)
-        await self.memory.renew(owner, ids, lease=lease)
+        if self._memory_used:
+            await self.memory.renew(owner, ids, lease=lease)
 
     async def finish(self, job: Job, owner: str, *, outcome: str) -> bool:
         store = self._from.pop(job, self.memory)

@@ -4,7 +4,8 @@ Every call runs on the store's own single thread (one connection, no
 contention with matching or reloads). `synchronous=FULL`: a row is on disk
 before the webhook answers 200, so neither kill -9 nor a power cut loses it.
 Claims are one `BEGIN IMMEDIATE` transaction, so processes sharing the file
-never take the same row.
+never take the same row. Adds and finishes that arrive together share one
+transaction (group commit): a burst of webhooks costs one fsync per batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import os
 import sqlite3
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -49,6 +51,16 @@ CREATE INDEX IF NOT EXISTS outbox_received ON outbox (received);
 _COLUMNS = "id, channel, council, event_id, payload, received, event_at, attempts, mode, maybe_sent"
 
 
+def _settle(outcomes: list[tuple[asyncio.Future, Any]]) -> None:
+    for future, outcome in outcomes:
+        if future.done():  # the caller was cancelled
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+
 def job_of(row: tuple) -> Job:
     return Job(int(row[0]), row[1], row[2], row[3], row[4], float(row[5]), float(row[6]), int(row[7]), row[8],
                bool(row[9]))
@@ -63,6 +75,8 @@ class SqliteOutbox:
         self._db: sqlite3.Connection | None = None
         self._purged = 0.0
         self._dirty = False
+        self._adds: deque = deque()  # (items, future) waiting for the next group commit
+        self._finishes: deque = deque()
         self._executor.submit(self._open).result()
 
     @classmethod
@@ -99,22 +113,51 @@ class SqliteOutbox:
         db.execute("COMMIT")
         return result
 
+    async def _grouped(self, queue: deque, arg: Any, write: Callable[[sqlite3.Connection, list], list]) -> Any:
+        """Group commit: calls that arrive while a transaction is being written wait for the next
+        one and share it, so a burst costs one commit (one fsync) per batch, not per call. Each
+        call's result (or its own `OutboxFull`) is its own; any other error fails the whole batch,
+        which was rolled back. A call returns only after its batch was committed."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        queue.append((arg, future))
+        if len(queue) == 1:  # nobody is draining it: start a batch (else the running one takes ours)
+            loop.run_in_executor(self._executor, self._drain, queue, write, loop)
+        return await future
+
+    def _drain(self, queue: deque, write: Callable[[sqlite3.Connection, list], list],
+               loop: asyncio.AbstractEventLoop) -> None:
+        while queue:
+            batch = []
+            while queue:
+                batch.append(queue.popleft())
+            try:
+                outcomes = self._tx(lambda db: write(db, [arg for arg, _ in batch]))
+            except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
+                outcomes = [exc] * len(batch)
+            loop.call_soon_threadsafe(_settle, [(f, o) for (_, f), o in zip(batch, outcomes)])
+
     # -- the Outbox protocol -------------------------------------------------------
     async def add(self, items: list[Incoming]) -> list[bool]:
-        def add(db: sqlite3.Connection) -> list[bool]:
-            now = time.time()
-            waiting = db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+        return await self._grouped(self._adds, items, self._add_batch)
+
+    def _add_batch(self, db: sqlite3.Connection, calls: list[list[Incoming]]) -> list:
+        now = time.time()
+        waiting = db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+        outcomes: list = []
+        for items in calls:
             if waiting + len(items) > self.max_pending:
-                raise OutboxFull(f"{waiting} events waiting (bound {self.max_pending})")
+                outcomes.append(OutboxFull(f"{waiting} events waiting (bound {self.max_pending})"))
+                continue
             fresh = []
             for i in items:
                 cur = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
                                  " event_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now))
                 fresh.append(cur.rowcount == 1)
-            return fresh
-
-        return await self._run(self._tx, add)
+            waiting += sum(fresh)
+            outcomes.append(fresh)
+        return outcomes
 
     async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]:
         def claim(db: sqlite3.Connection) -> list[Job]:
@@ -151,15 +194,18 @@ class SqliteOutbox:
         await self._run(self._tx, renew)
 
     async def finish(self, job: Job, owner: str, *, outcome: str) -> bool:
-        def finish(db: sqlite3.Connection) -> bool:
+        return await self._grouped(self._finishes, (job, owner, outcome), self._finish_batch)
+
+    def _finish_batch(self, db: sqlite3.Connection, calls: list[tuple[Job, str, str]]) -> list[bool]:
+        done = []
+        for job, owner, outcome in calls:
             cur = db.execute("UPDATE outbox SET state = ?, outcome = ?, payload = NULL, lease_owner = NULL,"
                              " lease_until = NULL WHERE id = ? AND lease_owner = ?",
                              ("failed" if outcome == "failed" else "done", outcome, job.id, owner))
-            self._purge(db)
-            self._dirty = True
-            return cur.rowcount == 1
-
-        return await self._run(self._tx, finish)
+            done.append(cur.rowcount == 1)
+        self._purge(db)
+        self._dirty = True
+        return done
 
     async def retry(self, job: Job, owner: str, *, at: float, mode: Mode, maybe_sent: bool) -> None:
         def retry(db: sqlite3.Connection) -> None:

@@ -22,6 +22,8 @@ log = logging.getLogger("madoguchi.stores.redis")
 
 
 class RedisDedupe:
+    shared = True  # every replica asks the same Redis: it knows events other replicas' outboxes hold
+
     def __init__(self, url: str, *, ttl: int = 3600, prefix: str = "madoguchi:event:", timeout: float = 1.0,
                  max_connections: int = 64) -> None:
         self.ttl = ttl

@@ -17,6 +17,7 @@ from bot.assistant import Assistant
 from bot.knowledge.loader import check_knowledge
 from bot.knowledge.problems import KnowledgeError, Problem, Problems
 from bot.retrieval.encoder import EncoderStatus, load_encoder
+from bot.language.keystore import KeyStore, open_keys
 from bot.retrieval.vectors import VectorCache, open_vectors
 from bot.settings import MatchSettings
 
@@ -36,7 +37,7 @@ class LiveKnowledge:
     `encoder.reason` says why (for the start-up log and /healthz)."""
 
     def __init__(self, root: Path | str | None = None, *, settings: MatchSettings | None = None,
-                 encoder: EncoderStatus | None = None) -> None:
+                 encoder: EncoderStatus | None = None, keys: Path | str | None = None) -> None:
         self.root = root
         self.settings = settings or MatchSettings()
         self.encoder = encoder if encoder is not None else load_encoder()
@@ -46,6 +47,7 @@ class LiveKnowledge:
             raise KnowledgeError(list(result.problems))
         # One cache for the life of the process: a reload encodes only the texts that changed.
         self.vectors: VectorCache | None = open_vectors(result.knowledge.root, self.encoder.encoder)
+        self.keys: KeyStore | None = open_keys(keys)  # entry texts' analysis keys, kept between runs
         self._assistant = self._build(result.knowledge)
         self.last = ReloadResult(True, time.time(), result.problems, len(result.knowledge.services))
         self.last_good = self.last
@@ -72,7 +74,7 @@ class LiveKnowledge:
             return self.last
 
     def _build(self, knowledge) -> Assistant:  # noqa: ANN001 - a loaded Knowledge
-        assistant = Assistant(knowledge, self.settings, vectors=self.vectors)
+        assistant = Assistant(knowledge, self.settings, vectors=self.vectors, keys=self.keys)
         if self.vectors is not None:
             self.vectors.save()  # keep what was newly encoded; a read-only folder only logs
         return assistant

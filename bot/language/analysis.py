@@ -92,8 +92,35 @@ class Language:
                 for first in {seq[0][0], seq[0][1]}:
                     self._variants.setdefault(first, []).append(entry)
         # Each council's index and the "everywhere" one share entry texts: work their keys out once.
-        self.unit_keys = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._unit_keys)
+        self._remembered = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._unit_keys)
+        self.unit_keys = self._remembered
+        self._stored: dict[str, tuple[tuple[str, ...], ...]] = {}  # keys read from disk, while building
+        self._built: dict[str, tuple[tuple[str, ...], ...]] = {}  # the texts of this build, to write back
         self._word_keys: dict[Token, tuple[str, ...]] = {}  # plain dict: reads and writes are atomic
+
+    def use_stored(self, stored: dict[str, tuple[tuple[str, ...], ...]]) -> None:
+        """While building indexes: take each entry text's keys from `stored` (a `KeyStore`'s file)
+        when it has them, and note every text's keys for `stop_storing`."""
+        self._stored, self._built = stored, {}
+        self.unit_keys = self._unit_keys_stored
+
+    def stop_storing(self) -> tuple[dict[str, tuple[tuple[str, ...], ...]], bool]:
+        """The keys of every text analysed since `use_stored`, and whether they differ from what
+        was stored; memory of both is released."""
+        built, stored = self._built, self._stored
+        changed = len(built) != len(stored) or any(t not in stored for t in built)
+        self._stored, self._built = {}, {}
+        self.unit_keys = self._remembered
+        return built, changed
+
+    def _unit_keys_stored(self, text: str) -> tuple[tuple[str, ...], ...]:
+        keys = self._built.get(text)
+        if keys is None:
+            keys = self._stored.get(text)
+            if keys is None:
+                keys = self._remembered(text)
+            self._built[text] = keys
+        return keys
 
     def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
         """Synonym groups whose variant starts at token i, with the variant's length."""

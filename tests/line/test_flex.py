@@ -58,7 +58,7 @@ def test_an_option_whose_id_cannot_fit_is_left_out_not_fatal():
     ok, huge = Option("kiyose/a", "A", "A"), Option("kiyose/" + "x" * 400, "B", "B")
     answer = Answer("choices", "kiyose", "清瀬", "q", "選んでください", window, "ambiguous", choices=(ok, huge))
     [m] = render(answer)
-    assert [i.action.label for i in m.quick_reply.items] == ["A"]
+    assert [i["action"]["label"] for i in m["quickReply"]["items"]] == ["A"]
 
 
 def test_foreign_postback_data_is_not_ours():
@@ -80,9 +80,9 @@ def test_a_card_with_every_field_at_its_longest_still_fits():
     related = tuple(Option(f"tomakomai/r{i}", long, "関連サービスの名前がとても長い") for i in range(20))
     answer = Answer("answer", "tomakomai", long, long, long, window, "matched", service=card, related=related)
     [m] = render(answer, origin="01J" + "0" * 23)
-    assert m.type == "flex"
-    assert bubble_bytes(m.contents) <= BUBBLE_MAX and utf16_len(m.alt_text) <= 1500
-    assert len(m.quick_reply.items) == 13 and m.quick_reply.items[-1].action.label == "メニュー"
+    assert m["type"] == "flex"
+    assert bubble_bytes(m["contents"]) <= BUBBLE_MAX and utf16_len(m["altText"]) <= 1500
+    assert len(m["quickReply"]["items"]) == 13 and m["quickReply"]["items"][-1]["action"]["label"] == "メニュー"
 
 
 def _uris(node) -> list[str]:
@@ -106,7 +106,7 @@ def test_a_card_never_carries_an_invalid_uri_action(url, council_url):
     answer = Answer("answer", "minato", "みなと", "q", "m", Contact(name="窓口", url=council_url), "matched",
                     service=card)
     [m] = render(answer, origin="01J" + "0" * 23)
-    uris = _uris(m.contents.to_dict())
+    uris = _uris(m["contents"])
     assert all(u.startswith("tel:") or url_problem(u) is None for u in uris)
     expected = [u for u in (url, council_url) if u and url_problem(u) is None][:1]
     assert [u for u in uris if not u.startswith("tel:")] == expected

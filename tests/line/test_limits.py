@@ -1,8 +1,9 @@
 """Every reply the five councils' knowledge can produce fits LINE's limits.
 
-Rendered without HTTP (thousands of replies), then checked twice: by the
-limits as LINE documents them (`limit_errors`, the same check the fake API
-applies), by line-bot-sdk's own request model and by LINE's OpenAPI schema.
+Rendered without HTTP (thousands of replies), then checked three times: by
+the limits as LINE documents them (`limit_errors`, the same check the fake
+API applies), by line-bot-sdk's own request model (which must read each body
+back unchanged) and by LINE's OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
-from linebot.v3.messaging import ReplyMessageRequest
+from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
 
 from adapters.line.events import Context, _menu
 from adapters.line.flex import ALT_MAX, BUBBLE_MAX, bubble_bytes, render, utf16_len
@@ -67,20 +68,22 @@ def _replies(live):
 
 @pytest.fixture(scope="module")
 def everything(live):
-    return [(label, [m.to_dict() for m in messages], messages) for label, messages in _replies(live)]
+    return [(label, messages) for label, messages in _replies(live)]
 
 
 def test_every_reply_fits_lines_limits(everything):
     kinds, biggest, longest = Counter(), 0, 0
-    for label, dicts, messages in everything:
-        assert limit_errors({"messages": dicts}) == [], label
-        ReplyMessageRequest(reply_token="t", messages=messages)  # the SDK's own validation (≤5 messages, …)
-        assert SPEC.errors("POST", "/v2/bot/message/reply", {"replyToken": "t", "messages": dicts}) == [], label
+    for label, messages in everything:
+        body = {"replyToken": "t", "messages": messages}
+        assert limit_errors(body) == [], label
+        # the SDK's own validation (≤5 messages, each model's fields), which reads every field back unchanged
+        assert ReplyMessageRequest.from_dict(body).to_dict()["messages"] == messages, label
+        assert SPEC.errors("POST", "/v2/bot/message/reply", body) == [], label
         for m in messages:
-            kinds[m.type] += 1
-            if m.type == "flex":
-                biggest = max(biggest, bubble_bytes(m.contents))
-                longest = max(longest, utf16_len(m.alt_text))
+            kinds[m["type"]] += 1
+            if m["type"] == "flex":
+                biggest = max(biggest, bubble_bytes(m["contents"]))
+                longest = max(longest, utf16_len(m["altText"]))
     assert biggest <= BUBBLE_MAX and longest <= ALT_MAX
     assert len(everything) > 1000
     assert kinds["flex"] > 390 and kinds["text"] > 500  # every resident service was rendered as a card
@@ -90,7 +93,7 @@ def test_every_reply_fits_lines_limits(everything):
 
 def test_every_service_card_shows_the_facts_and_a_window(everything, live):
     k = live.assistant.knowledge
-    cards = {label.removeprefix("pick "): dicts for label, dicts, _ in everything if label.startswith("pick ")}
+    cards = {label.removeprefix("pick "): dicts for label, dicts in everything if label.startswith("pick ")}
     for sid, dicts in cards.items():
         s = k.services[sid]
         dumped = json.dumps(dicts, ensure_ascii=False)
@@ -109,6 +112,18 @@ def test_a_known_phone_becomes_a_tap_to_call_button(live):
     answer = a.pick("tomakomai", "tomakomai/kyushoku-service")
     card = replace(answer.service, window=Contact(name="総務課", phone="０１４４－３２－７１１１（代表）", hours="平日 8:45〜17:15"))
     [m] = render(replace(answer, service=card), origin=ORIGIN)
-    buttons = [b for b in m.contents.footer.contents if getattr(b, "type", "") == "button"]
-    assert buttons[0].action.uri == "tel:0144327111" and buttons[0].action.label == "電話する"
-    assert "電話：０１４４－３２－７１１１（代表）" in m.alt_text and "受付：平日 8:45〜17:15" in m.alt_text
+    buttons = [b for b in m["contents"]["footer"]["contents"] if b["type"] == "button"]
+    assert buttons[0]["action"]["uri"] == "tel:0144327111" and buttons[0]["action"]["label"] == "電話する"
+    assert "電話：０１４４－３２－７１１１（代表）" in m["altText"] and "受付：平日 8:45〜17:15" in m["altText"]
+
+
+
+def test_staff_messages_and_the_dialogues_buttons_conform():
+    from adapters.line.dialogue import person_item
+    from adapters.line.flex import menu_item, text_message
+
+    staff = text_message("職員より", quick=[person_item(), menu_item()])
+    staff["sender"] = {"name": "社協の職員"}
+    body = {"to": "U" + "0" * 32, "messages": [staff]}
+    assert SPEC.errors("POST", "/v2/bot/message/push", body) == []
+    assert PushMessageRequest.from_dict(body).to_dict()["messages"] == [staff]

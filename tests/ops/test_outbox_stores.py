@@ -77,6 +77,27 @@ def test_add_claim_finish_and_duplicates(open_store) -> None:
     asyncio.run(scenario())
 
 
+def test_concurrent_adds_and_finishes_keep_each_calls_outcome(open_store) -> None:
+    """Calls arriving together (SQLite writes them in one transaction) answer as if made one by one:
+    the bound refuses whole calls, a redelivery within the burst is not new, each finish is its own."""
+    async def scenario() -> None:
+        store = open_store(max_pending=30)
+        calls = [incoming(2, prefix=f"burst{i}-") for i in range(20)] + [incoming(2, prefix="burst0-")]
+        outcomes = await asyncio.gather(*(store.add(c) for c in calls), return_exceptions=True)
+        accepted = [o for o in outcomes if isinstance(o, list)]
+        refused = [o for o in outcomes if isinstance(o, OutboxFull)]
+        assert len(accepted) + len(refused) == len(calls) and refused  # 20 × 2 > 30: some refused whole
+        assert sum(map(sum, accepted)) == await store.pending() <= 30
+        ids = [e.event_id for c, o in zip(calls, outcomes) if isinstance(o, list) for e, new in zip(c, o) if new]
+        assert len(ids) == len(set(ids))  # "burst0-*" sent twice is new once
+        jobs = await store.claim("a", limit=100, lease=30)
+        done = await asyncio.gather(*(store.finish(j, "a" if j.id % 2 else "b", outcome="replied") for j in jobs))
+        assert done == [bool(j.id % 2) for j in jobs]  # only the lease holder's finishes count
+        assert await store.pending() == sum(1 for j in jobs if not j.id % 2)
+
+    asyncio.run(scenario())
+
+
 def test_an_expired_lease_is_taken_again_and_marked_maybe_sent(open_store) -> None:
     async def scenario() -> None:
         store = open_store()

@@ -1,0 +1,243 @@
+"""The web stack's own CPU per answered LINE event, next to a bare echo bot on the same stack.
+
+    .venv/bin/python benchmarks/web_cost.py [--events 1000] [--concurrency 50] [--repeats 5] [--against main]
+
+Starts the load benchmark's fake LINE Messaging API (aiohttp, 127.0.0.1,
+port 0) and, pointed at it, `python -m bot serve` (this tree; also
+`--against REV`, exported from git) and `benchmarks/echo_bot.py` (uvicorn +
+Starlette + aiohttp and nothing else). Each round sends `--events` signed
+text events (the load benchmark's questions) to one server over
+`--concurrency` keep-alive connections and waits until every one was
+replied to; the server process's CPU time (user + system, /proc) over the
+round divided by the events is its CPU per event. Rounds alternate between
+the servers, so a busy machine slows all alike; figures are medians.
+
+The core's answer time is measured alone, in a fresh process per tree, on
+the same questions (`follow_up` then `ask`, as a one-to-one chat does): the
+web stack's own cost is the server's CPU per event minus that. Dense
+retrieval is off (MADOGUCHI_ENCODER=none) unless `--encoder` says otherwise:
+the encoder's time is the core's, and with it the subtraction is of two
+large, noisy numbers. Target: ≤ 0.5 ms per event. Linux only (/proc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load_line import QUESTIONS, SECRET, TOKEN, FakeLine, event_body, free_port, pct, sign  # noqa: E402
+
+TARGET_MS = 0.5
+TICK = os.sysconf("SC_CLK_TCK")
+CORE_ALONE = """
+import random, sys, time
+from bot.knowledge.live import LiveKnowledge
+questions, n = {questions!r}, {n}
+assistant = LiveKnowledge(None).assistant
+rng = random.Random(7)
+plan = [rng.choice(questions) for _ in range(n)]
+for q in questions:  # warm, as the server's warm-up round does
+    assistant.follow_up("tomakomai", q, last_service=None); assistant.ask("tomakomai", q)
+started = time.process_time()
+for q in plan:
+    if assistant.follow_up("tomakomai", q, last_service=None) is None:
+        assistant.ask("tomakomai", q)
+print((time.process_time() - started) / n)
+"""
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
+
+
+def export(ref: str, into: Path) -> Path:
+    data = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def core_alone(tree: Path, env: dict[str, str], n: int) -> float:
+    """CPU seconds per question of the core alone (follow_up, then ask when it is no follow-up)."""
+    code = CORE_ALONE.format(questions=QUESTIONS, n=n)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tree, env={**env, "PYTHONPATH": str(tree)},
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+class Server:
+    def __init__(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str], port: int) -> None:
+        self.name, self.port = name, port
+        self.log = tempfile.NamedTemporaryFile(prefix=f"web-cost-{name.replace('/', '_')}-", suffix=".log",
+                                               delete=False)
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=self.log)
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def healthy(self, session: ClientSession, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; log {self.log.name}")
+            try:
+                async with session.get(f"{self.url}/healthz") as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not become healthy")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+async def round_(server: Server, session: ClientSession, fake: FakeLine, rng: random.Random, *, events: int,
+                 concurrency: int, base: int) -> dict[str, float]:
+    """One round: CPU per event (s), ack p50/p99 (s), replies per second."""
+    plan = [event_body(base + i, rng) for i in range(events)]
+    expected = {token for token, _ in plan}
+    queue = list(reversed(plan))
+    acks: list[float] = []
+
+    async def worker() -> None:
+        while queue:
+            _, body = queue.pop()
+            headers = {"content-type": "application/json", "x-line-signature": sign(body)}
+            t0 = time.perf_counter()
+            async with session.post(f"{server.url}/line/tomakomai", data=body, headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"{server.name}: HTTP {r.status}")
+            acks.append(time.perf_counter() - t0)
+
+    cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    deadline = time.monotonic() + 120
+    while sum(fake.tokens[t] > 0 for t in expected) < len(expected):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name}: replies missing")
+        fake.changed.clear()
+        try:
+            await asyncio.wait_for(fake.changed.wait(), 1.0)
+        except TimeoutError:
+            pass
+    elapsed = time.perf_counter() - t0
+    (user0, sys0), (user1, sys1) = cpu0, cpu_seconds(server.proc.pid)
+    doubled = sum(fake.tokens[t] > 1 for t in expected)
+    if doubled:
+        raise RuntimeError(f"{server.name}: {doubled} events answered twice")
+    return {"cpu": (user1 - user0 + sys1 - sys0) / events, "sys": (sys1 - sys0) / events, "p50": pct(acks, 50), "p99": pct(acks, 99), "rate": events / elapsed}
+
+
+async def run(args: argparse.Namespace) -> int:
+    fake = FakeLine()
+    app = web.Application()
+    app.router.add_post("/v2/bot/message/reply", fake.reply)
+    app.router.add_post("/v2/bot/chat/loading/start", lambda r: web.json_response({}, status=202))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    tmp = tempfile.TemporaryDirectory(prefix="madoguchi-web-cost-")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "MADOGUCHI_ENCODER")}
+    env.update(MADOGUCHI_COUNCIL="tomakomai", LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
+               LINE_API_ENDPOINT=fake_url)
+    if args.encoder != "default":
+        env["MADOGUCHI_ENCODER"] = args.encoder
+    trees = {"this": ROOT}
+    if args.against:
+        trees[args.against] = export(args.against, Path(tmp.name) / "tree")
+    servers: list[Server] = []
+    for name, tree in trees.items():
+        data = Path(tmp.name) / f"data-{len(servers)}"
+        port = free_port()
+        servers.append(Server(name, [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-access-log",
+                                     "--log-level", "warning"], tree,
+                              {**env, "PYTHONPATH": str(tree), "MADOGUCHI_DATA_DIR": str(data)}, port))
+    port = free_port()
+    servers.append(Server("echo bot", [sys.executable, str(ROOT / "benchmarks" / "echo_bot.py"), "--port", str(port)],
+                          ROOT, env, port))
+    rng = random.Random(args.seed)
+    results: dict[str, list[dict[str, float]]] = {s.name: [] for s in servers}
+    try:
+        connector = TCPConnector(limit=args.concurrency)
+        async with ClientSession(connector=connector, timeout=ClientTimeout(total=60)) as session:
+            for s in servers:
+                await s.healthy(session)
+            base = 0
+            for s in servers:  # warm-up: routes built, connections open, caches filled; not measured
+                await round_(s, session, fake, rng, events=args.warmup, concurrency=args.concurrency, base=base)
+                base += args.warmup
+            for r in range(args.repeats):
+                order = servers[r % len(servers):] + servers[:r % len(servers)]
+                for s in order:
+                    results[s.name].append(await round_(s, session, fake, rng, events=args.events,
+                                                        concurrency=args.concurrency, base=base))
+                    base += args.events
+    finally:
+        for s in servers:
+            s.stop()
+        await runner.cleanup()
+    core = {name: statistics.median(core_alone(tree, env, args.core_questions) for _ in range(3))
+            for name, tree in trees.items()}
+    tmp.cleanup()
+
+    def med(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[name])
+
+    echo = med("echo bot", "cpu")
+    print(f"{args.events} text events per round at concurrency {args.concurrency}, {args.repeats} rounds per server "
+          f"(alternating), medians; MADOGUCHI_ENCODER={args.encoder}")
+    print(f"{'':16}{'CPU/event':>11}{'(system)':>10}{'core alone':>12}{'web stack':>11}{'× echo':>8}{'ack p50':>10}{'ack p99':>10}"
+          f"{'replies/s':>11}")
+    for s in servers:
+        cpu = med(s.name, "cpu")
+        c = core.get(s.name)
+        own = cpu - c if c is not None else cpu
+        print(f"{s.name:16}{cpu * 1e3:>9.2f}ms{med(s.name, 'sys') * 1e3:>8.2f}ms{(f'{c * 1e3:.2f}ms' if c is not None else '-'):>12}"
+              f"{own * 1e3:>9.2f}ms{own / echo:>8.2f}{med(s.name, 'p50') * 1e3:>8.1f}ms"
+              f"{med(s.name, 'p99') * 1e3:>8.1f}ms{med(s.name, 'rate'):>11.0f}")
+    own = med("this", "cpu") - core["this"]
+    print(f"target            web stack ≤ {TARGET_MS} ms per event: {'met' if own * 1e3 <= TARGET_MS else 'NOT met'} "
+          f"({own * 1e3:.2f} ms; the echo bot's floor on this stack is {echo * 1e3:.2f} ms)")
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, default=1000)
+    p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--core-questions", type=int, default=2000)
+    p.add_argument("--against", default="", help="git revision to measure too (e.g. main)")
+    p.add_argument("--encoder", default="none", help="MADOGUCHI_ENCODER for the servers ('default': dense on)")
+    p.add_argument("--seed", type=int, default=7)
+    return asyncio.run(run(p.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
