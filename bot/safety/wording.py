@@ -25,7 +25,7 @@ Side = Literal["danger", "ordinary"]
 
 def grams(folded: str) -> set[str]:
     """The distinct character bigrams and trigrams of a folded text."""
-    return {folded[i : i + n] for n in (2, 3) for i in range(len(folded) - n + 1)}
+    return {*map("".join, zip(folded, folded[1:])), *map("".join, zip(folded, folded[1:], folded[2:]))}
 
 
 class Wording:
@@ -40,8 +40,10 @@ class Wording:
             d.update(grams(text))
         for text in ordinary:
             o.update(grams(text))
-        kept = {g for g in d.keys() | o.keys() if d[g] + o[g] >= min_count}
-        self.counts: dict[str, tuple[int, int]] = {g: (d[g], o[g]) for g in kept}
+        counts = {g: (n, o.get(g, 0)) for g, n in d.items()}
+        counts.update((g, (0, n)) for g, n in o.items() if g not in counts)
+        self.counts: dict[str, tuple[int, int]] = (
+            counts if min_count <= 1 else {g: c for g, c in counts.items() if c[0] + c[1] >= min_count})
         self._danger_total = sum(c for c, _ in self.counts.values())
         self._ordinary_total = sum(c for _, c in self.counts.values())
         self._vocabulary = len(self.counts)
