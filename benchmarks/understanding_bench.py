@@ -35,13 +35,15 @@ from bot.language.tokens import default_tokenizer  # noqa: E402
 from bot.retrieval.encoder import load_encoder  # noqa: E402
 from bot.retrieval.vectors import open_vectors  # noqa: E402
 
+# Peak RSS from the process's own memory map (VmHWM): ru_maxrss would carry over the
+# parent's size from the fork that started it, which here holds two assistants.
 RSS = """
-import resource, sys
 from bot.knowledge.live import LiveKnowledge
 live = LiveKnowledge()
 for c in live.assistant.knowledge.councils:
     live.assistant.ask(c, "一人暮らしの母の通帳の管理が心配です")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(int(hwm.split()[1]) / 1024)
 """
 
 

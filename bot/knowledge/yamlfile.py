@@ -67,9 +67,36 @@ def _walk(node: yaml.Node, path: Path_, doc: YamlDoc, problems: list[Problem]) -
             _walk(item, path + (i,), doc, problems)
 
 
+_Stamp = tuple[int, int, int]
+_parsed: dict[tuple[str, str], tuple[_Stamp, YamlDoc | None, tuple[Problem, ...]]] = {}
+_PARSED_MAX = 8192  # files; far above one knowledge folder, so a reload finds every unchanged one
+
+
 def read_yaml(path: Path, *, display: str | None = None) -> tuple[YamlDoc | None, list[Problem]]:
-    """Parse `path`; on a syntax error return no document and one problem."""
+    """Parse `path`; on a syntax error return no document and one problem.
+
+    A reload after one edit reads every file again: an unchanged file (same
+    modification time, size and inode; an atomic save is a new inode) is
+    not parsed again. Nothing mutates a parsed document, so it is shared."""
     name = display or str(path)
+    try:
+        st = path.stat()
+        stamp: _Stamp | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        stamp = None
+    key = (str(path), name)
+    hit = _parsed.get(key)
+    if stamp is not None and hit is not None and hit[0] == stamp:
+        return hit[1], list(hit[2])
+    doc, problems = _parse(path, name)
+    if stamp is not None:
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()
+        _parsed[key] = (stamp, doc, tuple(problems))
+    return doc, problems
+
+
+def _parse(path: Path, name: str) -> tuple[YamlDoc | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -56,3 +56,19 @@ def test_errors_name_the_same_line(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     fast, pure = _both(path, monkeypatch)
     assert fast == pure
     assert fast[1], "every case here has a problem"
+
+
+def test_an_unchanged_file_is_not_parsed_again_and_a_changed_one_is(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("x: 1\n", encoding="utf-8")
+    first, _ = yamlfile.read_yaml(path)
+    again, _ = yamlfile.read_yaml(path)
+    assert again is first  # shared: nothing mutates a parsed document
+    tmp = tmp_path / "a.tmp"
+    tmp.write_text("x: 2\n", encoding="utf-8")  # same size: an atomic save is told apart by its inode
+    tmp.replace(path)
+    changed, _ = yamlfile.read_yaml(path)
+    assert changed is not None and changed.data == {"x": 2}
+    path.write_text("x: [\n", encoding="utf-8")  # edited in place, longer: a syntax error, reported
+    broken, problems = yamlfile.read_yaml(path)
+    assert broken is None and problems and problems[0].line >= 1
