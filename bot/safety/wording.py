@@ -5,8 +5,8 @@ small turns people in danger use (もう無理, たすけて, 出してくれな
 carry over from one writer to the next in the characters themselves. Judged
 across writers (built from one writer's corpus, judging another's, at the
 threshold leave-one-out gives), adding this score to the vectors' margin raised
-recall from 0.89 to 0.93 one way and from 0.72 to 0.88 the other
-(benchmarks/danger_calibration.py). Text is compared in its
+recall from 0.90 to 0.95 one way and from 0.74 to 0.78 the other, with fewer
+false alarms both ways (benchmarks/danger_calibration.py). Text is compared in its
 folded form (hiragana, NFKC, no spaces), so kana-only and half-width messages
 meet the same grams as kanji ones.
 """
