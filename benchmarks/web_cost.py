@@ -41,7 +41,8 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_line import QUESTIONS, SECRET, TOKEN, FakeLine, event_body, free_port, pct, sign  # noqa: E402
+from load_line import (  # noqa: E402
+    QUESTIONS, SECRET, TOKEN, FakeLine, event_body, free_port, pct, sign, wait_healthy)
 
 TARGET_MS = 0.5
 TICK = os.sysconf("SC_CLK_TCK")
@@ -92,18 +93,10 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
 
     async def healthy(self, session: ClientSession, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; log {self.log.name}")
-            try:
-                async with session.get(f"{self.url}/healthz") as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not become healthy")
+        try:
+            await wait_healthy(session, self.url, self.proc, timeout)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{self.name}: {exc}; log {self.log.name}") from exc
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
