@@ -13,6 +13,7 @@ from adapters.line.flex import render
 from bot.answer import Answer, Danger, Option
 from bot.knowledge.model import Contact, Hotline
 from tests.line.fake_api import SPEC
+from tests.line.uris import uris
 
 WINDOW = Contact(name="清瀬市社会福祉協議会")
 LINES = (Hotline("DV相談ナビ", "#8008"), Hotline("DV相談＋（プラス）", "0120-279-889", hours="24時間・無料"))
@@ -22,15 +23,6 @@ def conforming(messages) -> list[dict]:
     dicts = list(messages)
     assert SPEC.errors("POST", "/v2/bot/message/reply", {"replyToken": "t", "messages": dicts}) == []
     return dicts
-
-
-def uris(node) -> list[str]:
-    if isinstance(node, dict):
-        own = [node["uri"]] if node.get("type") == "uri" else []
-        return own + [u for v in node.values() for u in uris(v)]
-    if isinstance(node, list):
-        return [u for v in node for u in uris(v)]
-    return []
 
 
 def test_hotline_numbers_become_dialable_uris():

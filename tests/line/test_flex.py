@@ -13,6 +13,7 @@ from adapters.line.flex import BUBBLE_MAX, bubble_bytes, cut, render, tel_uri, u
 from adapters.line.postback import DATA_MAX, Postback, decode, encode
 from bot.answer import Answer, Option, ServiceCard
 from bot.knowledge.model import Contact
+from tests.line.uris import uris
 
 
 @given(st.text(), st.integers(min_value=1, max_value=60))
@@ -85,13 +86,6 @@ def test_a_card_with_every_field_at_its_longest_still_fits():
     assert len(m["quickReply"]["items"]) == 13 and m["quickReply"]["items"][-1]["action"]["label"] == "メニュー"
 
 
-def _uris(node) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["uri"]] if node.get("type") == "uri" else []
-        return found + [u for v in node.values() for u in _uris(v)]
-    if isinstance(node, list):
-        return [u for v in node for u in _uris(v)]
-    return []
 
 
 @given(st.one_of(st.none(), st.text(max_size=40), st.builds(lambda s: "https://" + s, st.text(max_size=40)),
@@ -106,7 +100,7 @@ def test_a_card_never_carries_an_invalid_uri_action(url, council_url):
     answer = Answer("answer", "minato", "みなと", "q", "m", Contact(name="窓口", url=council_url), "matched",
                     service=card)
     [m] = render(answer, origin="01J" + "0" * 23)
-    uris = _uris(m["contents"])
-    assert all(u.startswith("tel:") or url_problem(u) is None for u in uris)
+    found = uris(m["contents"])
+    assert all(u.startswith("tel:") or url_problem(u) is None for u in found)
     expected = [u for u in (url, council_url) if u and url_problem(u) is None][:1]
-    assert [u for u in uris if not u.startswith("tel:")] == expected
+    assert [u for u in found if not u.startswith("tel:")] == expected
