@@ -28,12 +28,10 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from linebot.v3.models.events import UnknownEvent
-from linebot.v3.webhooks import Event
-
 from adapters.line.client import LineClient, SendFailed
 from adapters.line.events import Context, Reply, handle_showing_progress, record
 from adapters.line.flex import text_message
+from adapters.line.inbound import LineEvent, read_event
 from adapters.line.texts import T
 from adapters.outbox import Job, Outbox
 from adapters.runtime import Runtime
@@ -58,13 +56,6 @@ class Timing:
 def retry_key(council: str, event_id: str) -> str:
     """The X-Line-Retry-Key of an event's push: the same on every attempt and replica."""
     return str(uuid.uuid5(_KEYS, f"{council}:{event_id}"))
-
-
-def _event(raw: dict):
-    try:
-        return Event.from_dict(raw)
-    except ValueError:
-        return UnknownEvent.new_from_json_dict(raw)
 
 
 class LineDelivery:
@@ -148,7 +139,7 @@ class LineDelivery:
         metrics = self.runtime.metrics
         try:
             raw = json.loads(job.payload)
-            event = _event(raw["event"])
+            event = read_event(raw["event"])
             ctx = Context(self.runtime, job.council, bot_user_id=raw.get("destination"))
             if job.attempts == 1 and self._ask_dedupe() and \
                     not await self.runtime.dedupe.first(f"line:{job.council}:{job.event_id}"):
@@ -177,7 +168,7 @@ class LineDelivery:
         ids already refuse, at a transaction per event."""
         return getattr(self.runtime.dedupe, "shared", False) or "outbox" in self.runtime.problems
 
-    async def _answer(self, ctx: Context, event) -> Reply | None:
+    async def _answer(self, ctx: Context, event: LineEvent) -> Reply | None:
         """The handler's reply; a short apology when answering itself failed (never silence)."""
         if ctx.council not in self.clients:
             raise KeyError(ctx.council)
@@ -187,15 +178,15 @@ class LineDelivery:
             raise
         except Exception:
             log.exception("line %s: answering event %s failed; sending an apology", ctx.council,
-                          getattr(event, "webhook_event_id", None))
+                          event.webhook_event_id)
             return Reply([text_message(T.sorry)])
 
-    async def _send(self, job: Job, event, reply: Reply) -> str | None:
+    async def _send(self, job: Job, event: LineEvent, reply: Reply) -> str | None:
         """Deliver; the outcome, or None when a retry was scheduled."""
         client = self.clients[job.council]
         now = time.time()
         deadline = job.event_at + self.timing.reply_window
-        token = getattr(event, "reply_token", None)
+        token = event.reply_token
         started = time.perf_counter()
         if job.mode == "reply" and token and now < deadline:
             try:
@@ -219,9 +210,9 @@ class LineDelivery:
                     return "failed"
         return await self._push(job, event, reply)
 
-    async def _push(self, job: Job, event, reply: Reply) -> str | None:
-        source = getattr(event, "source", None)
-        to = next((v for v in (getattr(source, a, None) for a in ("user_id", "group_id", "room_id")) if v), None)
+    async def _push(self, job: Job, event: LineEvent, reply: Reply) -> str | None:
+        source = event.source
+        to = source.user_id or source.group_id or source.room_id
         if not to:
             log.warning("line %s: event %s: reply token expired and no one to push to", job.council, job.event_id)
             return "failed"
@@ -261,9 +252,9 @@ class LineDelivery:
         if delay < self.timing.poll:
             asyncio.get_running_loop().call_later(delay, self._wake.set)
 
-    async def _finish(self, job: Job, outcome: str, event) -> None:
+    async def _finish(self, job: Job, outcome: str, event: LineEvent | None) -> None:
         if not await self.outbox.finish(job, self.owner, outcome=outcome):
             log.warning("line %s: event %s: lease lost before it was marked %s", job.council, job.event_id, outcome)
         status = {"assumed": "replied"}.get(outcome, outcome)
-        self.runtime.metrics.inc("madoguchi_line_events_total", type=getattr(event, "type", "unknown"),
+        self.runtime.metrics.inc("madoguchi_line_events_total", type=(event.type if event else "")[:40] or "unknown",
                                  status="error" if status == "failed" else status)

@@ -19,6 +19,7 @@ from adapters.line.calls import hotlines_message, window_message
 from adapters.line.context import Context, Reply
 from adapters.line.flex import choices_messages, menu_item, quick_item, render, text_message
 from adapters.line.hours import parse_hours, when_read
+from adapters.line.inbound import LineEvent
 from adapters.line.limits import Message, QuickItem
 from adapters.line.postback import Postback, encode
 from adapters.line.texts import T
@@ -135,7 +136,7 @@ def _options(ctx: Context, ids: tuple[str, ...]) -> tuple[Option, ...]:
     return tuple(out)
 
 
-async def converse(ctx: Context, event, text: str, user: str) -> Reply | None:
+async def converse(ctx: Context, event: LineEvent, text: str, user: str) -> Reply | None:
     """One text from a resident in a one-to-one chat."""
     rt = ctx.runtime
     assistant = rt.live.assistant
@@ -155,7 +156,7 @@ async def converse(ctx: Context, event, text: str, user: str) -> Reply | None:
     state = await rt.conversations.get(key)
     if state.step == "question":
         return await _hand_over(ctx, user, text, state)
-    origin = event.webhook_event_id
+    origin = event.webhook_event_id or ""
     n = _number(text)
     if n is not None and state.choices:
         options = _options(ctx, state.choices)

@@ -19,6 +19,7 @@ from adapters.line.calls import window_message
 from adapters.line.client import LineClient, SendFailed
 from adapters.line.context import Context, Reply
 from adapters.line.flex import choices_messages, menu_item, render, text_message
+from adapters.line.inbound import Content, LineEvent
 from adapters.line.limits import Message
 from adapters.line.postback import Postback, decode
 from adapters.line.texts import KIND_NAMES, T
@@ -33,25 +34,19 @@ log = logging.getLogger("madoguchi.line")
 
 
 # -- helpers ------------------------------------------------------------------
-def _source(event) -> tuple[str, str | None]:
+def _source(event: LineEvent) -> tuple[str, str | None]:
     """("user" | "group" | "room", the sender's user id if LINE gave one)."""
-    src = getattr(event, "source", None)
-    return getattr(src, "type", "user") or "user", getattr(src, "user_id", None)
+    return event.source.type, event.source.user_id
 
 
-def _mentions_bot(content, bot_user_id: str | None) -> bool:
-    mention = getattr(content, "mention", None)
-    for m in getattr(mention, "mentionees", None) or ():
-        if getattr(m, "is_self", False) or (bot_user_id and getattr(m, "user_id", None) == bot_user_id):
-            return True
-    return False
+def _mentions_bot(content: Content, bot_user_id: str | None) -> bool:
+    return any(m.is_self or (bot_user_id and m.user_id == bot_user_id) for m in content.mentionees)
 
 
-def _without_mentions(text: str, content) -> str:
+def _without_mentions(text: str, content: Content) -> str:
     """The text with every @mention cut out (LINE counts index/length in UTF-16 units)."""
-    mention = getattr(content, "mention", None)
     units = text.encode("utf-16-le")
-    for m in sorted(getattr(mention, "mentionees", None) or (), key=lambda m: m.index, reverse=True):
+    for m in sorted(content.mentionees, key=lambda m: m.index, reverse=True):
         units = units[: m.index * 2] + units[(m.index + m.length) * 2:]
     return units.decode("utf-16-le", errors="ignore").strip()
 
@@ -70,9 +65,10 @@ def _short_name(ctx: Context) -> str:
 
 
 # -- handlers -----------------------------------------------------------------
-async def on_text(ctx: Context, event) -> Reply | None:
+async def on_text(ctx: Context, event: LineEvent) -> Reply | None:
     where, user = _source(event)
     content = event.message
+    assert content is not None
     text = safe_text(content.text or "")
     if where != "user":
         if not _mentions_bot(content, ctx.bot_user_id):
@@ -83,22 +79,22 @@ async def on_text(ctx: Context, event) -> Reply | None:
     if where == "user" and user:
         return await dialogue.converse(ctx, event, text, user)
     answer = await ctx.runtime.ask(ctx.council, text, channel="line")
-    origin = event.webhook_event_id
+    origin = event.webhook_event_id or ""
     entry = entry_for(answer, channel="line", text=text, user=user, event_id=origin)
     return Reply(await ctx.runtime.in_thread(render, answer, origin=origin), entry=entry,
                  alert=alert_for(answer, text=text, channel="line"))
 
 
-async def on_kind(ctx: Context, event) -> Reply | None:
+async def on_kind(ctx: Context, event: LineEvent) -> Reply | None:
     """Stickers, images, audio, video, files, locations: say only text is understood."""
-    if _source(event)[0] != "user":
+    if _source(event)[0] != "user" or event.message is None:
         return None
     kind = KIND_NAMES.get(event.message.type, "メッセージ")
     return Reply(_menu(ctx, lead=T.kind.format(kind=kind)))
 
 
-async def on_message(ctx: Context, event) -> Reply | None:
-    kind = getattr(event.message, "type", "")
+async def on_message(ctx: Context, event: LineEvent) -> Reply | None:
+    kind = event.message.type if event.message is not None else ""
     if kind == "text":
         return await on_text(ctx, event)
     if kind in KIND_NAMES:
@@ -106,13 +102,13 @@ async def on_message(ctx: Context, event) -> Reply | None:
     return None
 
 
-async def on_follow(ctx: Context, event) -> Reply | None:
+async def on_follow(ctx: Context, event: LineEvent) -> Reply | None:
     council = ctx.runtime.live.assistant.council(ctx.council)
     return Reply(_menu(ctx, lead=T.greeting.format(council=council.name)))
 
 
-async def on_postback(ctx: Context, event) -> Reply | None:
-    pb = decode(event.postback.data)
+async def on_postback(ctx: Context, event: LineEvent) -> Reply | None:
+    pb = decode(event.postback_data or "")
     assistant = ctx.runtime.live.assistant
     where, user = _source(event)
     user = user if where == "user" else None
@@ -125,7 +121,7 @@ async def on_postback(ctx: Context, event) -> Reply | None:
         if user:
             conversations, key = ctx.runtime.conversations, dialogue.state_key(ctx, user)
             await conversations.put(key, dialogue.state_after(answer, await conversations.get(key)))
-        origin = pb.origin or event.webhook_event_id
+        origin = pb.origin or event.webhook_event_id or ""
         entry = entry_for(answer, channel="line", user=user, event_id=event.webhook_event_id)
         return Reply(await ctx.runtime.in_thread(render, answer, origin=origin), entry=entry)
     if pb.action == "ho":
@@ -146,7 +142,7 @@ async def on_postback(ctx: Context, event) -> Reply | None:
     return Reply(messages, feedback=(pb.origin, value) if pb.origin else None)
 
 
-Handler = Callable[[Context, object], Awaitable[Reply | None]]
+Handler = Callable[[Context, LineEvent], Awaitable[Reply | None]]
 HANDLERS: dict[str, Handler] = {
     "message": on_message,
     "follow": on_follow,
@@ -157,26 +153,27 @@ HANDLERS: dict[str, Handler] = {
 
 def needs_answer(event: dict) -> bool:
     """Worth keeping in the outbox: a kind we answer, in active mode, with a reply token."""
-    return (event.get("type") in HANDLERS and event.get("mode", "active") != "standby"
+    kind = event.get("type")
+    return (isinstance(kind, str) and kind in HANDLERS and event.get("mode", "active") != "standby"
             and bool(event.get("replyToken")))
 
 
-async def handle(ctx: Context, event) -> Reply | None:
-    handler = HANDLERS.get(getattr(event, "type", ""))
-    if handler is None or getattr(event, "mode", "active") == "standby":
+async def handle(ctx: Context, event: LineEvent) -> Reply | None:
+    handler = HANDLERS.get(event.type)
+    if handler is None or event.mode == "standby":
         return None
     return await handler(ctx, event)
 
 
 # -- answering and recording ---------------------------------------------------
-async def handle_showing_progress(ctx: Context, client: LineClient, event) -> Reply | None:
+async def handle_showing_progress(ctx: Context, client: LineClient, event: LineEvent) -> Reply | None:
     """Handle the event; if no answer is ready within `loading_after` seconds, show LINE's loading animation.
 
     Only one-to-one chats can show it; a failure to show it never costs the answer.
     """
     task = asyncio.ensure_future(handle(ctx, event))
     where, user = _source(event)
-    if where != "user" or not user or getattr(event, "type", "") != "message":
+    if where != "user" or not user or event.type != "message":
         return await task
     done, _ = await asyncio.wait({task}, timeout=ctx.runtime.config.loading_after)
     if not done:

@@ -3,6 +3,8 @@
 The order is the platform's: the X-Line-Signature (HMAC-SHA256 of the raw
 body with the council's channel secret, compared in constant time by
 line-bot-sdk) is checked before the body is parsed or anything is done.
+The body is then parsed once (`adapters.line.inbound`), not into the SDK's
+models.
 Events that need an answer are committed to the outbox (`adapters.outbox`)
 before the 200, since LINE never redelivers an acknowledged event; the
 delivery workers (`adapters.line.delivery`) answer them. When more events
@@ -18,8 +20,7 @@ import json
 import logging
 import time
 
-from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.webhook import WebhookParser
+from linebot.v3.webhook import SignatureValidator
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -28,6 +29,7 @@ from adapters.config import LineChannel, env_suffix
 from adapters.line.client import LineClient
 from adapters.line.delivery import LineDelivery, Timing
 from adapters.line.events import needs_answer
+from adapters.line.inbound import webhook_events
 from adapters.line.relay import StaffRelay
 from adapters.outbox import Incoming, OutboxFull
 from adapters.runtime import Runtime
@@ -61,7 +63,7 @@ class LineWebhook:
     def __init__(self, runtime: Runtime, channel: LineChannel, *, delivery: LineDelivery) -> None:
         self.runtime = runtime
         self.council = channel.council
-        self.parser = WebhookParser(channel.secret)
+        self.signature = SignatureValidator(channel.secret)
         self.delivery = delivery
 
     async def endpoint(self, request: Request) -> Response:
@@ -86,17 +88,17 @@ class LineWebhook:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:  # LINE always sends UTF-8 JSON; this cannot carry a valid signature
             return "bad_signature", PlainTextResponse("invalid signature", status_code=401)
-        try:
-            payload = self.parser.parse(body, signature, as_payload=True)
-        except InvalidSignatureError:
+        if not self.signature.validate(body, signature):
             log.warning("line %s: invalid X-Line-Signature refused", self.council)
             return "bad_signature", PlainTextResponse("invalid signature", status_code=401)
-        except Exception as e:  # signed, but not a webhook body
+        try:
+            destination, events = webhook_events(json.loads(body))
+        except (ValueError, RecursionError) as e:  # signed, but not a webhook body (JSONDecodeError is a ValueError)
             log.warning("line %s: unreadable webhook body (%s)", self.council, type(e).__name__)
             return "bad_request", PlainTextResponse("bad request", status_code=400)
-        if not payload.events:  # the console's 「検証」 request
+        if not events:  # the console's 「検証」 request
             return "verify", PlainTextResponse("OK")
-        items = self._incoming(json.loads(body), destination=payload.destination)
+        items = self._incoming(events, destination=destination)
         metrics = self.runtime.metrics
         try:
             fresh = await self.runtime.open_outbox().add(items) if items else []
@@ -117,14 +119,14 @@ class LineWebhook:
             self.delivery.wake()
         return "ok", PlainTextResponse("OK")
 
-    def _incoming(self, body: dict, *, destination: str | None) -> list[Incoming]:
+    def _incoming(self, events: list[dict], *, destination: str | None) -> list[Incoming]:
         """The events worth answering, as outbox rows (the event's own JSON, as LINE sent it)."""
         items = []
         oldest = time.time() - self.runtime.config.max_event_age
-        for raw in body.get("events") or ():
-            if not isinstance(raw, dict) or not needs_answer(raw):
-                self.runtime.metrics.inc("madoguchi_line_events_total", type=str(raw.get("type") if isinstance(
-                    raw, dict) else "unknown")[:40], status="ignored")
+        for raw in events:
+            if not needs_answer(raw):
+                self.runtime.metrics.inc("madoguchi_line_events_total", type=str(raw.get("type"))[:40],
+                                         status="ignored")
                 continue
             text = json.dumps({"destination": destination, "event": raw})  # ASCII: lone surrogates escaped
             event_id = str(raw.get("webhookEventId") or hashlib.sha256(text.encode()).hexdigest())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.line.events import _without_mentions
 from adapters.line.flex import BUBBLE_MAX, bubble_bytes, cut, render, tel_uri, utf16_len
+from adapters.line.inbound import read_event
 from adapters.line.postback import DATA_MAX, Postback, decode, encode
 from bot.answer import Answer, Option, ServiceCard
 from bot.knowledge.model import Contact
@@ -69,7 +68,8 @@ def test_foreign_postback_data_is_not_ours():
 
 def test_mentions_are_cut_by_utf16_index():
     text = "😀@まどぐち 配食サービス"
-    content = SimpleNamespace(mention=SimpleNamespace(mentionees=[SimpleNamespace(index=2, length=5)]))
+    content = read_event({"message": {"type": "text", "text": text,
+                                      "mention": {"mentionees": [{"index": 2, "length": 5}]}}}).message
     assert _without_mentions(text, content) == "😀 配食サービス".strip()
 
 
