@@ -1,5 +1,10 @@
 """`python -m bot serve`: run the ASGI app with uvicorn (registered as a bot command).
 
+HTTP is parsed by httptools and the event loop is uvloop when they are
+installed (the `serve` extra; both in C, about a third of the web stack's
+CPU per event), else by the pure-Python h11 and asyncio: `--http` and
+`--loop` (MADOGUCHI_HTTP, MADOGUCHI_LOOP) choose.
+
 Stores come from the environment: REDIS_URL → duplicate-event memory in
 Redis, DATABASE_URL → query log and LINE outbox in PostgreSQL, else
 process memory and SQLite in MADOGUCHI_DATA_DIR. Logs are JSON lines on stderr. Knowledge is
@@ -16,7 +21,7 @@ import gc
 import logging
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -106,7 +111,7 @@ async def _serve_async(args: argparse.Namespace) -> int:
         watcher = KnowledgeWatcher(_knowledge_root(runtime), lambda: runtime.request_reload(via="watch").result(),
                                    interval=args.watch_interval).start()
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=args.access_log,
-                            proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                            http=args.http, proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
                             timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
     socket = None
@@ -122,7 +127,8 @@ async def _serve_async(args: argparse.Namespace) -> int:
         socket = socket_mode_handler(runtime)
         await socket.connect_async()
         log.info("Slack: connected in Socket Mode")
-    log.info("serving on %s:%d", args.host, args.port,
+    log.info("serving on %s:%d (%s, %s)", args.host, args.port, _http_name(args.http),
+             "uvloop" if type(loop).__module__.startswith("uvloop") else "asyncio",
              extra={"councils": sorted(runtime.live.assistant.knowledge.councils),
                     "line": sorted(runtime.config.line), "slack": bool(runtime.config.slack_bot_token)})
     # uvicorn restores these handlers after its graceful shutdown and re-raises the
@@ -159,6 +165,30 @@ class _DropBoltTokenNotice(logging.Filter):
         return record.getMessage() != self.notice
 
 
+def _http_name(choice: str) -> str:
+    """The HTTP parser uvicorn uses for `--http` ("auto": httptools when installed)."""
+    if choice != "auto":
+        return choice
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop for "uvloop", and for "auto" when it is installed; else asyncio's own."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise SystemExit("--loop uvloop: uvloop is not installed (pip install uvloop)") from None
+        return None
+    return uvloop.new_event_loop
+
+
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
     from adapters.logging import setup
 
@@ -166,7 +196,10 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     quiet = _DropBoltTokenNotice()
     for handler in logging.getLogger().handlers:
         handler.addFilter(quiet)
-    return asyncio.run(_serve_async(args))
+    if args.http == "httptools" and _http_name("auto") != "httptools":
+        raise SystemExit("--http httptools: httptools is not installed (pip install httptools)")
+    with asyncio.Runner(loop_factory=_loop_factory(args.loop)) as runner:
+        return runner.run(_serve_async(args))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -182,6 +215,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    choices=["debug", "info", "warning", "error"])
     p.add_argument("--slack-socket-mode", action="store_true",
                    help="receive Slack events over Socket Mode (SLACK_APP_TOKEN) instead of /slack/events")
+    p.add_argument("--http", choices=["auto", "httptools", "h11"], default=os.environ.get("MADOGUCHI_HTTP", "auto"),
+                   help="HTTP parser: httptools when installed (auto), or the pure-Python h11 (also MADOGUCHI_HTTP)")
+    p.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], default=os.environ.get("MADOGUCHI_LOOP", "auto"),
+                   help="event loop: uvloop when installed (auto), or asyncio's own (also MADOGUCHI_LOOP)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",
                    help="do not log one line per HTTP request")
     p.set_defaults(func=_serve)

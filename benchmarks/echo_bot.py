@@ -2,9 +2,10 @@
 
     python benchmarks/echo_bot.py --port 8001   # LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN, LINE_API_ENDPOINT
 
-The same stack as `python -m bot serve` (uvicorn with h11 and the proxy
-headers middleware, Starlette, aiohttp to the Messaging API, one keep-alive
-session), and nothing else: it checks X-Line-Signature, answers 200, and
+The same stack as `python -m bot serve` (uvicorn with the proxy headers
+middleware, httptools and uvloop when installed or h11 and asyncio as
+`--http`/`--loop` say, Starlette, aiohttp to the Messaging API, one
+keep-alive session), and nothing else: it checks X-Line-Signature, answers 200, and
 replies to each text event with its own text. No outbox, no dedupe, no core:
 what any bot on this stack pays per event.
 """
@@ -64,11 +65,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8001)
+    ap.add_argument("--http", choices=["auto", "httptools", "h11"], default="auto")
+    ap.add_argument("--loop", choices=["auto", "uvloop", "asyncio"], default="auto")
     args = ap.parse_args()
     app = create_app(os.environ["LINE_CHANNEL_SECRET"], os.environ["LINE_CHANNEL_ACCESS_TOKEN"],
                      os.environ["LINE_API_ENDPOINT"].rstrip("/"))
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1")
+                forwarded_allow_ips="127.0.0.1", http=args.http, loop=args.loop)
 
 
 if __name__ == "__main__":

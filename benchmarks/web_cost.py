@@ -1,6 +1,6 @@
 """The web stack's own CPU per answered LINE event, next to a bare echo bot on the same stack.
 
-    .venv/bin/python benchmarks/web_cost.py [--events 1000] [--concurrency 50] [--repeats 5] [--against main]
+    .venv/bin/python benchmarks/web_cost.py [--events 1000] [--concurrency 50] [--repeats 5] [--against main] [--pure]
 
 Starts the load benchmark's fake LINE Messaging API (aiohttp, 127.0.0.1,
 port 0) and, pointed at it, `python -m bot serve` (this tree; also
@@ -63,6 +63,18 @@ print((time.process_time() - started) / n)
 """
 
 
+def http_stack() -> str:
+    """What `--http auto --loop auto` runs on with this interpreter."""
+    names = []
+    for fast, slow in (("httptools", "h11"), ("uvloop", "asyncio")):
+        try:
+            __import__(fast)
+            names.append(fast)
+        except ImportError:
+            names.append(slow)
+    return " + ".join(names)
+
+
 def cpu_seconds(pid: int) -> tuple[float, float]:
     """(user, system) CPU seconds of a process so far (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -85,8 +97,9 @@ def core_alone(tree: Path, env: dict[str, str], n: int) -> float:
 
 
 class Server:
-    def __init__(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str], port: int) -> None:
-        self.name, self.port = name, port
+    def __init__(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str], port: int,
+                 tree: str | None = None) -> None:
+        self.name, self.port, self.tree = name, port, tree  # tree: whose core time to subtract
         self.log = tempfile.NamedTemporaryFile(prefix=f"web-cost-{name.replace('/', '_')}-", suffix=".log",
                                                delete=False)
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=self.log)
@@ -164,15 +177,19 @@ async def run(args: argparse.Namespace) -> int:
     if args.against:
         trees[args.against] = export(args.against, Path(tmp.name) / "tree")
     servers: list[Server] = []
+    pure = ["--http", "h11", "--loop", "asyncio"]
+    variants = [("", [])] + ([(", h11", pure)] if args.pure else [])
     for name, tree in trees.items():
-        data = Path(tmp.name) / f"data-{len(servers)}"
+        for suffix, flags in variants if name == "this" else variants[:1]:
+            data = Path(tmp.name) / f"data-{len(servers)}"
+            port = free_port()
+            servers.append(Server(name + suffix, [sys.executable, "-m", "bot", "serve", "--port", str(port),
+                                                  "--no-access-log", "--log-level", "warning", *flags], tree,
+                                  {**env, "PYTHONPATH": str(tree), "MADOGUCHI_DATA_DIR": str(data)}, port, tree=name))
+    for suffix, flags in variants:
         port = free_port()
-        servers.append(Server(name, [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-access-log",
-                                     "--log-level", "warning"], tree,
-                              {**env, "PYTHONPATH": str(tree), "MADOGUCHI_DATA_DIR": str(data)}, port))
-    port = free_port()
-    servers.append(Server("echo bot", [sys.executable, str(ROOT / "benchmarks" / "echo_bot.py"), "--port", str(port)],
-                          ROOT, env, port))
+        servers.append(Server("echo bot" + suffix, [sys.executable, str(ROOT / "benchmarks" / "echo_bot.py"),
+                                                    "--port", str(port), *flags], ROOT, env, port))
     rng = random.Random(args.seed)
     results: dict[str, list[dict[str, float]]] = {s.name: [] for s in servers}
     try:
@@ -203,15 +220,16 @@ async def run(args: argparse.Namespace) -> int:
 
     echo = med("echo bot", "cpu")
     print(f"{args.events} text events per round at concurrency {args.concurrency}, {args.repeats} rounds per server "
-          f"(alternating), medians; MADOGUCHI_ENCODER={args.encoder}")
-    print(f"{'':16}{'CPU/event':>11}{'(system)':>10}{'core alone':>12}{'web stack':>11}{'× echo':>8}{'ack p50':>10}{'ack p99':>10}"
+          f"(alternating), medians; MADOGUCHI_ENCODER={args.encoder}; HTTP {http_stack()}")
+    print(f"{'':18}{'CPU/event':>11}{'(system)':>10}{'core alone':>12}{'web stack':>11}{'× echo':>8}{'ack p50':>10}{'ack p99':>10}"
           f"{'replies/s':>11}")
     for s in servers:
         cpu = med(s.name, "cpu")
-        c = core.get(s.name)
+        c = core.get(s.tree) if s.tree else None
         own = cpu - c if c is not None else cpu
-        print(f"{s.name:16}{cpu * 1e3:>9.2f}ms{med(s.name, 'sys') * 1e3:>8.2f}ms{(f'{c * 1e3:.2f}ms' if c is not None else '-'):>12}"
-              f"{own * 1e3:>9.2f}ms{own / echo:>8.2f}{med(s.name, 'p50') * 1e3:>8.1f}ms"
+        peer = med("echo bot, h11" if s.name.endswith(", h11") else "echo bot", "cpu")  # the same HTTP stack
+        print(f"{s.name:18}{cpu * 1e3:>9.2f}ms{med(s.name, 'sys') * 1e3:>8.2f}ms{(f'{c * 1e3:.2f}ms' if c is not None else '-'):>12}"
+              f"{own * 1e3:>9.2f}ms{own / peer:>8.2f}{med(s.name, 'p50') * 1e3:>8.1f}ms"
               f"{med(s.name, 'p99') * 1e3:>8.1f}ms{med(s.name, 'rate'):>11.0f}")
     own = med("this", "cpu") - core["this"]
     print(f"target            web stack ≤ {TARGET_MS} ms per event: {'met' if own * 1e3 <= TARGET_MS else 'NOT met'} "
@@ -227,6 +245,7 @@ def main() -> int:
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--core-questions", type=int, default=2000)
     p.add_argument("--against", default="", help="git revision to measure too (e.g. main)")
+    p.add_argument("--pure", action="store_true", help="also this tree and the echo bot on h11 and asyncio")
     p.add_argument("--encoder", default="none", help="MADOGUCHI_ENCODER for the servers ('default': dense on)")
     p.add_argument("--seed", type=int, default=7)
     return asyncio.run(run(p.parse_args()))

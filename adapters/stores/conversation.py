@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Literal
 
 from adapters.stores.expiring import Expiring, MemoryExpiring
@@ -50,6 +50,7 @@ class Conversations:
             if state == ChatState():
                 await self.store.delete(key)
             else:
-                await self.store.put(key, json.dumps(asdict(state)).encode(), ttl=self.ttl)
+                data = {"service": state.service, "choices": state.choices, "step": state.step}  # not asdict: a
+                await self.store.put(key, json.dumps(data).encode(), ttl=self.ttl)  # deep copy on every turn
         except Exception as e:
             log.warning("conversation state not saved (%s)", type(e).__name__)

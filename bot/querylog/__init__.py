@@ -4,9 +4,10 @@
 PostgreSQL when DATABASE_URL is set (provided by the adapters, which own
 network drivers). Entries never hold a platform user id in plain text.
 
-Stores mask the question again (`mask.mask_text`) and key-hash `user_hash`
+Stores mask the question again (`clean_question`) and key-hash `user_hash`
 again with their salt when they write, so a caller that forgets either still
-stores nothing personal. Stores also offer `flush()`, `close()`, `recent()`
+stores nothing personal; a question `clean_question` itself returned (a
+`Cleaned` string) is not masked twice. Stores also offer `flush()`, `close()`, `recent()`
 and `stats()` besides the protocol.
 """
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from bot.answer import Answer
 
 __all__ = ["LogEntry", "UnansweredGroup", "QueryLog", "MAX_STORED_CHARS", "UNANSWERED_KINDS",
-           "NOT_QUESTIONS", "STAFF_CHANNELS", "hash_user", "clean_question", "entry_for"]
+           "NOT_QUESTIONS", "STAFF_CHANNELS", "hash_user", "clean_question", "Cleaned", "entry_for"]
 
 MAX_STORED_CHARS = 1_000  # the core reads no more of a question either
 UNANSWERED_KINDS = ("fallback", "choices")
@@ -75,12 +76,21 @@ def hash_user(user_id: str, *, salt: str) -> str:
     return hmac.new(salt.encode(), user_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+class Cleaned(str):
+    """A question as `clean_question` returned it. Masking is idempotent, so cleaning it again
+    is skipped; any other string (a slice or concatenation of this one too) is plain `str`."""
+
+    __slots__ = ()
+
+
 def clean_question(text: str) -> str:
     """Masked and cut to `MAX_STORED_CHARS`: what a store may keep of a question."""
+    if type(text) is Cleaned:
+        return text
     from bot.querylog.mask import mask_text
 
     # Mask a little beyond the cut, so a number straddling it is masked whole.
-    return mask_text(text[: MAX_STORED_CHARS + 64])[:MAX_STORED_CHARS]
+    return Cleaned(mask_text(text[: MAX_STORED_CHARS + 64])[:MAX_STORED_CHARS])
 
 
 def entry_for(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -44,6 +46,20 @@ def test_postback_data_round_trips_within_300(action, id_, page, value, origin):
     data = encode(pb)
     assert len(data) <= DATA_MAX
     assert decode(data) == pb
+
+
+@given(st.sampled_from(["svc", "cat", "menu", "fb", "ho"]), st.text(max_size=60), st.integers(0, 100),
+       st.text(max_size=5), st.text(max_size=30))
+def test_postback_data_is_what_urlencode_writes(action, id_, page, value, origin):
+    fields = {"a": action, "id": id_, "p": str(page) if page else "", "v": value, "e": origin}
+    full = urlencode({k: v for k, v in fields.items() if v})
+    short = urlencode({k: v for k, v in fields.items() if v and k != "e"})
+    expected = full if len(full) <= DATA_MAX else short if len(short) <= DATA_MAX else None
+    if expected is None:
+        with pytest.raises(ValueError):
+            encode(Postback(action, id_, page, value, origin))
+    else:
+        assert encode(Postback(action, id_, page, value, origin)) == expected
 
 
 def test_postback_drops_the_origin_rather_than_exceed_the_limit():

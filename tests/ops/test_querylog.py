@@ -83,6 +83,15 @@ def test_clean_question_masks_a_number_cut_at_the_limit() -> None:
     assert cleaned.endswith("***") and "090" not in cleaned
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789０-〒@.a山田太郎さん電話は北1条西2丁目です生まれ"), max_size=1100))
+def test_a_cleaned_question_is_not_cleaned_again_and_need_not_be(text: str) -> None:
+    cleaned = clean_question(text)
+    assert clean_question(cleaned) is cleaned  # the stores' second pass is skipped…
+    assert clean_question(str(cleaned)) == cleaned  # …because it would change nothing
+    assert type(cleaned[1:]) is str and type(cleaned + "x") is str  # a changed copy is cleaned again
+
+
 @pytest.fixture()
 def store(tmp_path):
     s = SqliteQueryLog.in_dir(tmp_path / "data", retention_days=90)
