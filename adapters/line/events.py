@@ -169,23 +169,32 @@ async def handle(ctx: Context, event: LineEvent) -> Reply | None:
 async def handle_showing_progress(ctx: Context, client: LineClient, event: LineEvent) -> Reply | None:
     """Handle the event; if no answer is ready within `loading_after` seconds, show LINE's loading animation.
 
-    Only one-to-one chats can show it; a failure to show it never costs the answer.
+    Only one-to-one chats can show it; a failure to show it never costs the answer. A timer, not
+    a task and `asyncio.wait` per event: nearly every answer is ready long before it fires. The
+    animation's request, once started, is awaited before the answer is returned (and sent), so
+    that the answer ends it.
     """
-    task = asyncio.ensure_future(handle(ctx, event))
     where, user = _source(event)
     if where != "user" or not user or event.type != "message":
-        return await task
-    done, _ = await asyncio.wait({task}, timeout=ctx.runtime.config.loading_after)
-    if not done:
-        try:
-            await client.loading(user, seconds=20)
-            ctx.runtime.metrics.inc("madoguchi_line_loading_total")
-        except SendFailed as e:
-            log.info("line %s: loading animation not shown: %s", ctx.council, e)
-    return await task
+        return await handle(ctx, event)
+    loop = asyncio.get_running_loop()
+    shown: list[asyncio.Task] = []
+    timer = loop.call_later(ctx.runtime.config.loading_after,
+                            lambda: shown.append(loop.create_task(_show_loading(ctx, client, user))))
+    try:
+        return await handle(ctx, event)
+    finally:
+        timer.cancel()
+        if shown:
+            await shown[0]
 
 
-_handle_showing_progress = handle_showing_progress
+async def _show_loading(ctx: Context, client: LineClient, user: str) -> None:
+    try:
+        await client.loading(user, seconds=20)
+        ctx.runtime.metrics.inc("madoguchi_line_loading_total")
+    except SendFailed as e:
+        log.info("line %s: loading animation not shown: %s", ctx.council, e)
 
 
 async def _now(fn, *args, **kwargs):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.ops.services import free_port
 from tests.ops.support import wait_for
@@ -18,7 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "knowledge"
 
 
-def test_serve_takes_knowledge_after_the_command_and_starts_without_sdk_noise(tmp_path: Path) -> None:
+def _installed(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+# auto: httptools and uvloop when installed (the lock files have them); h11 and asyncio: the pure-Python fallback
+@pytest.mark.parametrize(("http", "loop"), [("auto", "auto"), ("h11", "asyncio")])
+def test_serve_takes_knowledge_after_the_command_and_starts_without_sdk_noise(tmp_path: Path, http: str,
+                                                                             loop: str) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LINE_", "MADOGUCHI_", "REDIS_",
                                                                        "DATABASE_"))}
@@ -26,8 +38,8 @@ def test_serve_takes_knowledge_after_the_command_and_starts_without_sdk_noise(tm
     env.update(MADOGUCHI_ENCODER="none", MADOGUCHI_DATA_DIR=str(tmp_path), SLACK_BOT_TOKEN="xoxb-serve-cli-test",
                SLACK_SIGNING_SECRET="serve-cli-signing-secret", SLACK_API_URL="http://127.0.0.1:9/api/")
     err = open(tmp_path / "stderr", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--knowledge", str(FIXTURE), "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--knowledge", str(FIXTURE), "--port", str(port),
+                             "--http", http, "--loop", loop], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
     try:
         def health() -> dict | None:
             try:
@@ -43,7 +55,10 @@ def test_serve_takes_knowledge_after_the_command_and_starts_without_sdk_noise(tm
     assert code == 0
     err.seek(0)
     logs = [json.loads(line) for line in err.read().splitlines() if line.strip()]
-    assert any(o["msg"].startswith("serving on 127.0.0.1:") for o in logs)
+    parser = http if http != "auto" else "httptools" if _installed("httptools") else "h11"
+    runner = loop if loop != "auto" else "uvloop" if _installed("uvloop") else "asyncio"
+    assert any(o["msg"].startswith("serving on 127.0.0.1:") and o["msg"].endswith(f"({parser}, {runner})")
+               for o in logs), [o["msg"] for o in logs]
     assert not [o for o in logs if "will be unused" in o["msg"]], logs
     # nothing to act on at a normal start, apart from the dense retrieval this test switched off
     assert not [o for o in logs if o["level"] in ("warning", "error") and not o["msg"].startswith("dense retrieval off")]
