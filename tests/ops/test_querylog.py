@@ -17,6 +17,7 @@ from bot.querylog import LogEntry, clean_question, entry_for, hash_user
 from bot.querylog.mask import mask_text
 from bot.querylog.report import format_groups, parse_since, run
 from bot.querylog.sqlite import DB_NAME, SqliteQueryLog
+from bot.querylog.writer import BatchWriter
 
 DAY = 86_400.0
 
@@ -235,6 +236,18 @@ def test_format_groups_limits_lines() -> None:
     groups = [UnansweredGroup("kiyose", f"質問{i}", 10 - i, {"fallback": 10 - i}, (f"質問{i}",)) for i in range(5)]
     lines = format_groups(groups, limit=3)
     assert len(lines) == 4 and lines[-1] == "… ほか 2 グループ"
+
+
+def test_writer_writes_a_burst_in_one_batch_and_a_flush_does_not_wait_for_the_linger() -> None:
+    batches: list[list] = []
+    w = BatchWriter(batches.append, name="test-writer", linger=30.0)
+    for i in range(50):
+        w.put(i)
+    started = time.perf_counter()
+    assert w.flush(10)
+    assert time.perf_counter() - started < 5  # not the 30 s linger
+    assert [i for b in batches for i in b] == list(range(50)) and len(batches) <= 2
+    w.close()
 
 
 def test_writer_never_blocks_and_counts_drops(tmp_path) -> None:
