@@ -193,7 +193,9 @@ async def run(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     results: dict[str, list[dict[str, float]]] = {s.name: [] for s in servers}
     try:
-        connector = TCPConnector(limit=args.concurrency)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: with several servers,
+        # one waits through the others' rounds, and a connection the server closed fails the next POST.
+        connector = TCPConnector(limit=args.concurrency, keepalive_timeout=2.0)
         async with ClientSession(connector=connector, timeout=ClientTimeout(total=60)) as session:
             for s in servers:
                 await s.healthy(session)
