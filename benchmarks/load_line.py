@@ -143,8 +143,8 @@ async def run(args: argparse.Namespace) -> int:
     for key in ("REDIS_URL", "DATABASE_URL"):
         env.pop(key, None)
     log_path = Path(tmp.name) / "server.log"
-    cmd = [*args.server_prefix.split(), sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-           *args.server_args.split()]
+    cmd = [*args.server_prefix.split(), sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--no-access-log", *args.server_args.split()]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -249,9 +249,6 @@ async def run(args: argparse.Namespace) -> int:
                   if line.startswith("madoguchi_answers_total{"))
     print(f"server            {answers:.0f} answers counted in /metrics (warm-up included); log {log_path.stat().st_size} bytes")
     print(f"target            p99 < {TARGET_P99_MS:.0f} ms: {'met' if p99 < TARGET_P99_MS else 'NOT met'}")
-    if os.environ.get("BENCH_KEEP_LOG"):
-        import shutil
-        shutil.copy(log_path, os.environ["BENCH_KEEP_LOG"])
     tmp.cleanup()
     if trace:
         t0 = min(t for t, _ in trace)
