@@ -6,13 +6,19 @@ side for its meaning alone (sentence vectors, no wording), this prints:
 
 - leave-one-out over the whole corpus: how far danger and ordinary messages read
   as danger, and the thresholds that give 3 % and 15 % false alarms on look-alikes;
-- across writers: a detector built from one writer's files (plus the knowledge's
-  examples) judging another writer's, at its own leave-one-out threshold — the
-  nearest thing to messages nobody wrote the corpus for.
+- leave-writer-out: for each writer, a detector built from every other writer's
+  files (plus the knowledge's examples, always on the ordinary side) judges that
+  writer's files, with its emergency threshold set by leave-one-out on its own
+  training side (3 % of look-alikes) — the nearest thing to messages nobody wrote
+  the corpus for. Each row gives danger recall and look-alike false alarms of the
+  whole check (term rules and detector, as `DangerCheck` decides), the share of
+  those false alarms the term rules raised, and the detector alone; then the mean
+  over writers who wrote both danger and look-alikes.
 
-    .venv/bin/python benchmarks/danger_calibration.py [--writer danger_e.yaml,lookalike_b.yaml]
+    .venv/bin/python benchmarks/danger_calibration.py
 
-`--writer` names the files of one writer in `_common/crisis/`; the others are the rest.
+Each file of `_common/crisis/` names its writer (`writer:`); a file that names
+none is a writer of its own.
 """
 
 from __future__ import annotations
@@ -28,13 +34,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
 from bot.knowledge.model import CrisisExample  # noqa: E402
+from bot.knowledge.model import Knowledge  # noqa: E402
 from bot.knowledge.yamlfile import read_yaml  # noqa: E402
+from bot.language.analysis import Language  # noqa: E402
 from bot.language.normalize import fold  # noqa: E402
 from bot.retrieval.encoder import load_encoder  # noqa: E402
 from bot.retrieval.vectors import VectorCache, open_vectors  # noqa: E402
+from bot.safety.check import DangerCheck  # noqa: E402
 from bot.safety.detector import DangerDetector  # noqa: E402
 from bot.safety.wording import Wording  # noqa: E402
 from bot.settings import MatchSettings  # noqa: E402
+
+
+EVAL = Path(__file__).resolve().parents[1] / "tests" / "eval"
+HELD_OUT = ("crisis", "crisis2")  # held out from the corpus, yet used in tuning: extra checks only
 
 
 @dataclass(frozen=True)
@@ -62,16 +75,59 @@ def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> Da
                           wording_weight=settings.danger_wording, k=settings.danger_k, tau=settings.danger_tau)
 
 
-def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache) -> dict[str, np.ndarray]:
-    """Each corpus message's margin with itself left out, by level."""
+def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
+                  *, levels: tuple[str, ...] = ("danger", "concern", "calm", "example")) -> dict[str, np.ndarray]:
+    """Each corpus message's margin with itself left out, by level (only `levels`)."""
     danger = [r for r in rows if r.level == "danger"]
     ordinary = [r for r in rows if r.level != "danger"]
     out: dict[str, list[float]] = {}
-    for i, (r, v) in enumerate(zip(danger, cache.queries([r.text for r in danger]))):
-        out.setdefault("danger", []).append(det.read(v, fold(r.text), skip_danger=i).margin)
+    if "danger" in levels:
+        for i, (r, v) in enumerate(zip(danger, cache.queries([r.text for r in danger]))):
+            out.setdefault("danger", []).append(det.read(v, fold(r.text), skip_danger=i).margin)
     for i, (r, v) in enumerate(zip(ordinary, cache.queries([r.text for r in ordinary]))):
-        out.setdefault(r.level, []).append(det.read(v, fold(r.text), skip_ordinary=i).margin)
+        if r.level in levels:
+            out.setdefault(r.level, []).append(det.read(v, fold(r.text), skip_ordinary=i).margin)
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+def writers(files: list[Path]) -> dict[str, list[Path]]:
+    """The corpus files by the writer each names (`writer:`), else by their own name."""
+    out: dict[str, list[Path]] = {}
+    for path in files:
+        doc, _ = read_yaml(path)
+        data = (doc.data if doc else None) or {}
+        out.setdefault(str(data.get("writer") or path.stem), []).append(path)
+    return out
+
+
+@dataclass(frozen=True)
+class Judged:
+    recall: float  # danger messages answered as an emergency (terms and detector)
+    alarms: float  # look-alikes answered as an emergency
+    by_terms: float  # the share of those alarms a term rule raised
+    detector_recall: float  # the detector alone, at the same threshold
+    detector_alarms: float
+    ordinary: int  # look-alikes judged
+
+
+def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, knowledge: Knowledge,
+                 language: Language, cache: VectorCache, settings: MatchSettings) -> Judged:
+    """One left-out writer's messages through the whole check, as `DangerCheck` decides."""
+    check = DangerCheck(knowledge, language, detector=det, settings=replace(settings, danger_emergency=threshold))
+    hit: dict[str, list[bool]] = {}
+    alone: dict[str, list[bool]] = {}
+    terms = 0
+    for r, v in zip(rows, cache.queries([r.text for r in rows])):
+        verdict = check.check(language.analyze(r.text), v)
+        emergency = verdict is not None and verdict.level == "emergency"
+        hit.setdefault(r.level, []).append(emergency)
+        reading = verdict.reading if verdict is not None else None
+        alone.setdefault(r.level, []).append(reading is not None and reading.margin >= threshold and bool(reading.kinds))
+        terms += r.level == "calm" and emergency and verdict is not None and verdict.by_terms
+    calm = hit.get("calm", [])
+    mean = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
+    return Judged(mean(hit.get("danger", [])), mean(calm), terms / max(sum(calm), 1),
+                  mean(alone.get("danger", [])), mean(alone.get("calm", [])), len(calm))
 
 
 def judged(rows: list[Row], det: DangerDetector, cache: VectorCache) -> dict[str, np.ndarray]:
@@ -86,9 +142,7 @@ def rate(values: np.ndarray | None, threshold: float) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--writer", default="danger_e.yaml,lookalike_b.yaml")
-    args = ap.parse_args()
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     knowledge = load_knowledge(default_root())
     encoder = load_encoder()
     if not encoder.on:
@@ -98,8 +152,8 @@ def main() -> None:
     cache.path = None  # never rewrite the committed cache from here
     folder = Path(knowledge.root) / "_common" / "crisis"
     files = sorted(folder.glob("*.yaml"))
-    one = [f for f in files if f.name in args.writer.split(",")]
-    rest = [f for f in files if f not in one]
+    by_writer = writers(files)
+    language = Language(synonyms=knowledge.synonyms, ignore=knowledge.ignore_words, excluding=knowledge.excluding)
     examples = [Row(e, "example") for e in dict.fromkeys(
         e for s in knowledge.services.values() if s.audience == "resident" for e in s.examples)]
     configured = MatchSettings()
@@ -115,13 +169,29 @@ def main() -> None:
                          (t3, "3 % threshold")):
             print(f"  at {t:+.4f} ({label}): danger {rate(loo['danger'], t)}  look-alikes {rate(loo['calm'], t)}"
                   f"  concern {rate(loo.get('concern'), t)}  examples {rate(loo['example'], t)}")
-        for train, held, label in ((rest, one, "others → writer"), (one, rest, "writer → others")):
-            rows = rows_of(train) + examples
+        print("  leave-writer-out (whole check; detector alone), threshold by leave-one-out at 3 % of look-alikes:")
+        both = []
+        for writer, held in by_writer.items():
+            rows = rows_of([f for f in files if f not in held]) + examples
             det = detector(rows, cache, settings)
-            t = float(np.quantile(leave_one_out(rows, det, cache)["calm"], 0.97))
-            got = judged(rows_of(held), det, cache)
-            print(f"  across writers, {label}: threshold {t:+.4f}: danger recall {rate(got.get('danger'), t)}"
-                  f"  look-alike false alarms {rate(got.get('calm'), t)}  concern {rate(got.get('concern'), t)}")
+            t = float(np.quantile(leave_one_out(rows, det, cache, levels=("calm",))["calm"], 0.97))
+            j = judge_writer(rows_of(held), det, t, knowledge=knowledge, language=language, cache=cache,
+                             settings=settings)
+            if j.recall == j.recall and j.ordinary:  # wrote both danger and look-alikes
+                both.append(j)
+            print(f"    {writer:8s} ({len(held)} files) t {t:+.4f}  recall {j.recall:.3f}  look-alike alarms {j.alarms:.3f}"
+                  f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
+        if both:
+            print(f"    mean of {len(both)} writers              recall "
+                  f"{np.mean([j.recall for j in both]):.3f}  look-alike alarms {np.mean([j.alarms for j in both]):.3f}"
+                  f"        detector alone {np.mean([j.detector_recall for j in both]):.3f}"
+                  f" / {np.mean([j.detector_alarms for j in both]):.3f}")
+        full = detector(everything, cache, settings)
+        for held_out in HELD_OUT:  # by name: the lead's unseen sets lie beside these
+            j = judge_writer(rows_of(sorted((EVAL / held_out).glob("*.yaml"))), full, settings.danger_emergency,
+                             knowledge=knowledge, language=language, cache=cache, settings=settings)
+            print(f"  tests/eval/{held_out} at danger_emergency: recall {j.recall:.3f}  look-alike alarms {j.alarms:.3f}"
+                  f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
 
 
 if __name__ == "__main__":

@@ -227,6 +227,7 @@ CRISIS: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
+        "writer": {"type": "string"},  # who wrote the file (benchmarks/danger_calibration.py leaves one out)
         "danger": {"type": "array", "items": _CRISIS_ITEM},
         "concern": {"type": "array", "items": _CRISIS_ITEM},
         "lookalike": {"type": "array", "items": _CRISIS_ITEM},

@@ -3,9 +3,12 @@ the right lines per kind, and look-alikes that keep their plain answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.assistant import Assistant
+from bot.knowledge.yamlfile import read_yaml
 
 # Written for the crisis issue (not from any evaluation set).
 DANGER = {
@@ -70,3 +73,14 @@ def test_kb_check_lists_examples_read_as_danger(real_assistant: Assistant) -> No
     flagged = real_assistant.examples_read_as_danger()
     known = real_assistant.knowledge.services
     assert all(sid in known and example in known[sid].examples for sid, example, _ in flagged)
+
+
+def test_every_corpus_file_names_its_writer(real_assistant: Assistant) -> None:
+    """The calibration leaves one writer out at a time: a file without `writer:` would
+    count as a writer of its own and let its author's other files vouch for it."""
+    folder = Path(real_assistant.knowledge.root) / "_common" / "crisis"
+    files = sorted(folder.glob("*.yaml"))
+    assert files
+    for path in files:
+        doc, _ = read_yaml(path)
+        assert doc is not None and str(doc.data.get("writer") or "").strip(), path.name
