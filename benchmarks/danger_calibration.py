@@ -9,11 +9,14 @@ side for its meaning alone (sentence vectors, no wording), this prints:
 - leave-writer-out: for each writer, a detector built from every other writer's
   files (plus the knowledge's examples, always on the ordinary side) judges that
   writer's files, with its emergency threshold set by leave-one-out on its own
-  training side (3 % of look-alikes) — the nearest thing to messages nobody wrote
+  training side (3 % and 4 % of look-alikes) — the nearest thing to messages nobody wrote
   the corpus for. Each row gives danger recall and look-alike false alarms of the
   whole check (term rules and detector, as `DangerCheck` decides), the share of
-  those false alarms the term rules raised, and the detector alone; then the mean
-  over writers who wrote both danger and look-alikes.
+  those false alarms the term rules raised, the detector alone, and false alarms
+  on small talk (look-alikes of topic everyday, counted apart); then the mean
+  over writers who wrote both danger and look-alikes;
+- the whole check as configured on tests/eval/crisis and crisis2 (held out from
+  the corpus, but already used in tuning: an extra check, not the measure).
 
     .venv/bin/python benchmarks/danger_calibration.py
 
@@ -33,8 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
-from bot.knowledge.model import CrisisExample  # noqa: E402
-from bot.knowledge.model import Knowledge  # noqa: E402
+from bot.knowledge.model import CrisisExample, Knowledge  # noqa: E402
 from bot.knowledge.yamlfile import read_yaml  # noqa: E402
 from bot.language.analysis import Language  # noqa: E402
 from bot.language.normalize import fold  # noqa: E402
@@ -47,6 +49,7 @@ from bot.settings import MatchSettings  # noqa: E402
 
 
 EVAL = Path(__file__).resolve().parents[1] / "tests" / "eval"
+RATES = (0.03, 0.04)  # look-alike false alarms on the training side that set a left-out writer's threshold
 HELD_OUT = ("crisis", "crisis2")  # held out from the corpus, yet used in tuning: extra checks only
 
 
@@ -54,6 +57,7 @@ HELD_OUT = ("crisis", "crisis2")  # held out from the corpus, yet used in tuning
 class Row:
     text: str
     level: str  # danger | concern | calm | example
+    topic: str = ""  # of a look-alike: training, campaign … or everyday (small talk)
 
 
 def rows_of(files: list[Path]) -> list[Row]:
@@ -62,7 +66,7 @@ def rows_of(files: list[Path]) -> list[Row]:
         doc, _ = read_yaml(path)
         data = (doc.data if doc else None) or {}
         for section, level in (("danger", "danger"), ("concern", "concern"), ("lookalike", "calm")):
-            out += [Row(item["text"].strip(), level) for item in data.get(section) or ()]
+            out += [Row(item["text"].strip(), level, item.get("topic") or "") for item in data.get(section) or ()]
     return out
 
 
@@ -108,6 +112,7 @@ class Judged:
     detector_recall: float  # the detector alone, at the same threshold
     detector_alarms: float
     ordinary: int  # look-alikes judged
+    everyday: float  # small talk answered as an emergency
 
 
 def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, knowledge: Knowledge,
@@ -120,14 +125,15 @@ def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, know
     for r, v in zip(rows, cache.queries([r.text for r in rows])):
         verdict = check.check(language.analyze(r.text), v)
         emergency = verdict is not None and verdict.level == "emergency"
-        hit.setdefault(r.level, []).append(emergency)
+        level = "everyday" if r.level == "calm" and r.topic == "everyday" else r.level
+        hit.setdefault(level, []).append(emergency)
         reading = verdict.reading if verdict is not None else None
-        alone.setdefault(r.level, []).append(reading is not None and reading.margin >= threshold and bool(reading.kinds))
-        terms += r.level == "calm" and emergency and verdict is not None and verdict.by_terms
+        alone.setdefault(level, []).append(reading is not None and reading.margin >= threshold and bool(reading.kinds))
+        terms += level == "calm" and emergency and verdict is not None and verdict.by_terms
     calm = hit.get("calm", [])
     mean = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
     return Judged(mean(hit.get("danger", [])), mean(calm), terms / max(sum(calm), 1),
-                  mean(alone.get("danger", [])), mean(alone.get("calm", [])), len(calm))
+                  mean(alone.get("danger", [])), mean(alone.get("calm", [])), len(calm), mean(hit.get("everyday", [])))
 
 
 def judged(rows: list[Row], det: DangerDetector, cache: VectorCache) -> dict[str, np.ndarray]:
@@ -169,23 +175,26 @@ def main() -> None:
                          (t3, "3 % threshold")):
             print(f"  at {t:+.4f} ({label}): danger {rate(loo['danger'], t)}  look-alikes {rate(loo['calm'], t)}"
                   f"  concern {rate(loo.get('concern'), t)}  examples {rate(loo['example'], t)}")
-        print("  leave-writer-out (whole check; detector alone), threshold by leave-one-out at 3 % of look-alikes:")
-        both = []
-        for writer, held in by_writer.items():
-            rows = rows_of([f for f in files if f not in held]) + examples
-            det = detector(rows, cache, settings)
-            t = float(np.quantile(leave_one_out(rows, det, cache, levels=("calm",))["calm"], 0.97))
-            j = judge_writer(rows_of(held), det, t, knowledge=knowledge, language=language, cache=cache,
-                             settings=settings)
-            if j.recall == j.recall and j.ordinary:  # wrote both danger and look-alikes
-                both.append(j)
-            print(f"    {writer:8s} ({len(held)} files) t {t:+.4f}  recall {j.recall:.3f}  look-alike alarms {j.alarms:.3f}"
-                  f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
-        if both:
-            print(f"    mean of {len(both)} writers              recall "
-                  f"{np.mean([j.recall for j in both]):.3f}  look-alike alarms {np.mean([j.alarms for j in both]):.3f}"
-                  f"        detector alone {np.mean([j.detector_recall for j in both]):.3f}"
-                  f" / {np.mean([j.detector_alarms for j in both]):.3f}")
+        for share in RATES:
+            print(f"  leave-writer-out (whole check; detector alone), threshold by leave-one-out at {share:.0%}"
+                  " of look-alikes:")
+            both = []
+            for writer, held in by_writer.items():
+                rows = rows_of([f for f in files if f not in held]) + examples
+                det = detector(rows, cache, settings)
+                t = float(np.quantile(leave_one_out(rows, det, cache, levels=("calm",))["calm"], 1 - share))
+                j = judge_writer(rows_of(held), det, t, knowledge=knowledge, language=language, cache=cache,
+                                 settings=settings)
+                if j.recall == j.recall and j.ordinary:  # wrote both danger and look-alikes
+                    both.append(j)
+                print(f"    {writer:8s} ({len(held)} files) t {t:+.4f}  recall {j.recall:.3f}"
+                      f"  look-alike alarms {j.alarms:.3f} ({j.by_terms:.0%} by terms)"
+                      f"  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}  small talk {j.everyday:.3f}")
+            if both:
+                print(f"    mean of {len(both)} writers              recall {np.mean([j.recall for j in both]):.3f}"
+                      f"  look-alike alarms {np.mean([j.alarms for j in both]):.3f}"
+                      f"        detector alone {np.mean([j.detector_recall for j in both]):.3f}"
+                      f" / {np.mean([j.detector_alarms for j in both]):.3f}")
         full = detector(everything, cache, settings)
         for held_out in HELD_OUT:  # by name: the lead's unseen sets lie beside these
             j = judge_writer(rows_of(sorted((EVAL / held_out).glob("*.yaml"))), full, settings.danger_emergency,
