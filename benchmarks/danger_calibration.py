@@ -175,14 +175,18 @@ def main() -> None:
                          (t3, "3 % threshold")):
             print(f"  at {t:+.4f} ({label}): danger {rate(loo['danger'], t)}  look-alikes {rate(loo['calm'], t)}"
                   f"  concern {rate(loo.get('concern'), t)}  examples {rate(loo['example'], t)}")
+        built = {}  # each writer left out: the detector from the others, and their look-alikes left one out
+        for writer, held in by_writer.items():
+            rows = rows_of([f for f in files if f not in held]) + examples
+            det = detector(rows, cache, settings)
+            built[writer] = det, leave_one_out(rows, det, cache, levels=("calm",))["calm"]
         for share in RATES:
             print(f"  leave-writer-out (whole check; detector alone), threshold by leave-one-out at {share:.0%}"
                   " of look-alikes:")
             both = []
             for writer, held in by_writer.items():
-                rows = rows_of([f for f in files if f not in held]) + examples
-                det = detector(rows, cache, settings)
-                t = float(np.quantile(leave_one_out(rows, det, cache, levels=("calm",))["calm"], 1 - share))
+                det, calm = built[writer]
+                t = float(np.quantile(calm, 1 - share))
                 j = judge_writer(rows_of(held), det, t, knowledge=knowledge, language=language, cache=cache,
                                  settings=settings)
                 if j.recall == j.recall and j.ordinary:  # wrote both danger and look-alikes
