@@ -47,7 +47,6 @@ from bot.safety.detector import DangerDetector  # noqa: E402
 from bot.safety.wording import Wording  # noqa: E402
 from bot.settings import MatchSettings  # noqa: E402
 
-
 EVAL = Path(__file__).resolve().parents[1] / "tests" / "eval"
 RATES = (0.03, 0.04)  # look-alike false alarms on the training side that set a left-out writer's threshold
 HELD_OUT = ("crisis", "crisis2")  # held out from the corpus, yet used in tuning: extra checks only
@@ -115,6 +114,10 @@ class Judged:
     everyday: float  # small talk answered as an emergency
 
 
+def mean(xs: list[bool]) -> float:
+    return float(np.mean(xs)) if xs else float("nan")
+
+
 def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, knowledge: Knowledge,
                  language: Language, cache: VectorCache, settings: MatchSettings) -> Judged:
     """One left-out writer's messages through the whole check, as `DangerCheck` decides."""
@@ -131,7 +134,6 @@ def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, know
         alone.setdefault(level, []).append(reading is not None and reading.margin >= threshold and bool(reading.kinds))
         terms += level == "calm" and emergency and verdict is not None and verdict.by_terms
     calm = hit.get("calm", [])
-    mean = lambda xs: float(np.mean(xs)) if xs else float("nan")  # noqa: E731
     return Judged(mean(hit.get("danger", [])), mean(calm), terms / max(sum(calm), 1),
                   mean(alone.get("danger", [])), mean(alone.get("calm", [])), len(calm), mean(hit.get("everyday", [])))
 
