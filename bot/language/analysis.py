@@ -95,26 +95,27 @@ class Language:
         # Each council's index and the "everywhere" one share entry texts: work their keys out once.
         self._remembered = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._unit_keys)
         self.unit_keys = self._remembered
-        self.reading = self.tokenizer.reading
-        self._stored = Stored({}, {})  # keys and readings read from disk, while building
+        self._remembered_names = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._name_forms)
+        self.name_forms = self._remembered_names
+        self._stored = Stored({}, {})  # keys and name forms read from disk, while building
         self._built = Stored({}, {})  # those of this build's texts, to write back
         self._word_keys: dict[Token, tuple[str, ...]] = {}  # plain dict: reads and writes are atomic
 
     def use_stored(self, stored: Stored) -> None:
-        """While building indexes: take each entry text's keys and each name's reading from
+        """While building indexes: take each entry text's keys and each name's forms from
         `stored` (a `KeyStore`'s file) when it has them, and note them all for `stop_storing`."""
         self._stored, self._built = stored, Stored({}, {})
         self.unit_keys = self._unit_keys_stored
-        self.reading = self._reading_stored
+        self.name_forms = self._name_forms_stored
 
     def stop_storing(self) -> tuple[Stored, bool]:
-        """The keys and readings of every text analysed since `use_stored`, and whether they
+        """The keys and name forms of every text analysed since `use_stored`, and whether they
         differ from what was stored; memory of both is released."""
         built, stored = self._built, self._stored
         changed = any(len(b) != len(s) or any(t not in s for t in b) for b, s in zip(built, stored))
         self._stored, self._built = Stored({}, {}), Stored({}, {})
         self.unit_keys = self._remembered
-        self.reading = self.tokenizer.reading
+        self.name_forms = self._remembered_names
         return built, changed
 
     def _unit_keys_stored(self, text: str) -> Keys:
@@ -126,14 +127,20 @@ class Language:
             self._built.keys[text] = keys
         return keys
 
-    def _reading_stored(self, text: str) -> str:
-        reading = self._built.readings.get(text)
-        if reading is None:
-            reading = self._stored.readings.get(text)
-            if reading is None:
-                reading = self.tokenizer.reading(text)
-            self._built.readings[text] = reading
-        return reading
+    def _name_forms(self, text: str) -> tuple[str, str]:
+        """A title's or alias' reading and folded form, the forms names are compared in
+        (one string for both when they are the same, as for kana names)."""
+        reading, folded = self.tokenizer.reading(text), fold(text)
+        return (reading, reading) if folded == reading else (reading, folded)
+
+    def _name_forms_stored(self, text: str) -> tuple[str, str]:
+        forms = self._built.names.get(text)
+        if forms is None:
+            forms = self._stored.names.get(text)
+            if forms is None:
+                forms = self._remembered_names(text)
+            self._built.names[text] = forms
+        return forms
 
     def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
         """Synonym groups whose variant starts at token i, with the variant's length."""
@@ -195,4 +202,7 @@ class Language:
         if stem and stem != t.word and len(stem) <= 2:
             keys.append("t:" + stem)
         return tuple(keys)  # distinct: each kind has its own prefix
+
+    def reading(self, text: str) -> str:
+        return self.tokenizer.reading(text)
 

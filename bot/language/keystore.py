@@ -2,9 +2,9 @@
 
 Each distinct entry text is tokenised by Sudachi and turned into keys
 (`Language.unit_keys`), 40–80 µs a text, and each title and alias into its
-reading (`Language.reading`): about a third of the time it takes to build
-the indexes, and seconds at 100,000 services.
-The keys and readings depend only on the text, the dictionary, the synonyms
+reading and folded form (`Language.name_forms`): most of the time it takes
+to build the indexes, and seconds at 100,000 services.
+The keys and forms depend only on the text, the dictionary, the synonyms
 and ignored words, and the analysis code, so they are kept in one file per
 combination of those (`fingerprint`): any change to one of them is a new
 file, never a stale key. The file holds the texts of the last build only,
@@ -30,15 +30,15 @@ from typing import IO, NamedTuple
 __all__ = ["KeyStore", "Stored", "fingerprint", "default_folder", "open_keys", "write_atomically"]
 
 log = logging.getLogger("madoguchi.analysis")
-FORMAT = 2
+FORMAT = 3
 Keys = tuple[tuple[str, ...], ...]
 
 
 class Stored(NamedTuple):
-    """What one build analysed: each text's unit keys, and each name's reading."""
+    """What one build analysed: each text's unit keys, and each name's (reading, folded form)."""
 
     keys: dict[str, Keys]
-    readings: dict[str, str]
+    names: dict[str, tuple[str, str]]
 
 
 def write_atomically(folder: Path, name: str, write: Callable[[IO[bytes]], object], *, stale: str) -> bool:
@@ -129,14 +129,14 @@ class KeyStore:
             return empty
         if not (type(data) is tuple and len(data) == 2 and all(type(d) is dict for d in data)
                 and all(type(k) is str and type(v) is tuple for k, v in data[0].items())
-                and all(type(k) is str and type(v) is str for k, v in data[1].items())):
+                and all(type(k) is str and type(v) is tuple and len(v) == 2 for k, v in data[1].items())):
             log.warning("analysis cache %s is not a table of keys; analysing again", self._path(print_))
             return empty
         return Stored(*data)
 
     def save(self, print_: str, stored: Stored) -> None:
         """Replace the file with `stored`; other fingerprints' files unused for a week are removed."""
-        data = (stored.keys, stored.readings)
+        data = (stored.keys, stored.names)
         write_atomically(self.folder, self._path(print_).name, lambda f: marshal.dump(data, f),
                          stale="keys-*.marshal")
 

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.model import Category, Service
 from bot.language.analysis import Language
-from bot.language.normalize import fold
 from bot.settings import MatchSettings
 
 __all__ = ["Phrase", "Index", "FIELDS", "grams"]
@@ -36,12 +34,11 @@ __all__ = ["Phrase", "Index", "FIELDS", "grams"]
 FIELDS = ("title", "aliases", "examples", "summary", "who", "how_to_apply", "category")
 assert len(FIELDS) <= 8  # a field's rank takes three bits in `_forward`
 _MAX_TF = 0xFFFF  # occurrences of a key in one entry are counted up to this (array('H'))
-_fold = lru_cache(maxsize=1 << 14)(fold)  # titles and aliases recur in every index built from them
 
 
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """A title or alias of one service, in the forms the question is compared in."""
+class Phrase(NamedTuple):
+    """A title or alias of one service, in the forms the question is compared in
+    (a tuple: an index at national scale holds hundreds of thousands)."""
 
     doc: int
     text: str
@@ -169,17 +166,17 @@ class Index:
             bounds.append(len(occurrences))
 
     def _add_phrase(self, doc: int, text: str, gram_of: array, gram_pid: array) -> None:
-        reading = self.language.reading(text)
-        folded = _fold(text)
+        reading, folded = self.language.name_forms(text)
         if not reading and not folded:
             return
-        if folded == reading:
-            folded = reading  # one string for both (kana names)
         pid = len(self.phrases)
-        own = grams(reading) | grams(folded)
+        own = grams(reading) if folded is reading else grams(reading) | grams(folded)
         self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
         gram_ids = self.gram_ids
-        gram_of.extend([gram_ids.setdefault(g, len(gram_ids)) for g in own])
+        new = own.difference(gram_ids)
+        if new:
+            gram_ids.update(zip(new, range(len(gram_ids), len(gram_ids) + len(new))))
+        gram_of.extend(map(gram_ids.__getitem__, own))
         gram_pid.extend([pid] * len(own))
 
     # -- reading the arrays ------------------------------------------------------

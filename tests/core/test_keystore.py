@@ -57,7 +57,7 @@ def test_indexes_from_stored_keys_are_identical(knowledge, reference, tmp_path: 
     said = {t for r in knowledge.safety for t in (*r.terms, *r.context)}  # read by the danger check, not the index
     assert analysed == [] and not names & set(read) - said
     stored = store.load(fingerprint(synonyms=knowledge.synonyms, ignore=knowledge.ignore_words))
-    assert len(stored.keys) > 4000 and names <= set(stored.readings)
+    assert len(stored.keys) > 4000 and names <= set(stored.names)
     for built in (cold, warm):
         _same_indexes(reference, built)
         for council in sorted(knowledge.councils):
