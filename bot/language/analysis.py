@@ -205,4 +205,3 @@ class Language:
 
     def reading(self, text: str) -> str:
         return self.tokenizer.reading(text)
-

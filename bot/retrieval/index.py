@@ -19,7 +19,7 @@ import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -36,9 +36,9 @@ assert len(FIELDS) <= 8  # a field's rank takes three bits in `_forward`
 _MAX_TF = 0xFFFF  # occurrences of a key in one entry are counted up to this (array('H'))
 
 
-class Phrase(NamedTuple):
-    """A title or alias of one service, in the forms the question is compared in
-    (a tuple: an index at national scale holds hundreds of thousands)."""
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A title or alias of one service, in the forms the question is compared in."""
 
     doc: int
     text: str
