@@ -67,10 +67,10 @@ def _forward(occurrences: np.ndarray, bounds: np.ndarray, *, vocab: int, by_weig
     fields = len(by_weight)
     n, v = (len(bounds) - 1) // fields, max(vocab, 1)
     lengths = np.diff(bounds)
-    doc = np.repeat(np.repeat(np.arange(n, dtype=np.int64), fields), lengths)
-    rank = np.repeat(np.tile(np.arange(fields, dtype=np.int64), n), lengths)
-    # One number per occurrence that sorts by entry, then key, then field weight (8 fields at most).
-    order = ((doc * v + occurrences) << 3) | rank
+    # One number per occurrence, (entry·v + key)·8 + the field's rank (8 fields at most): sorted,
+    # it runs by entry, then key, then weightiest field first.
+    order = np.repeat((np.arange(n, dtype=np.int64)[:, None] * (v << 3) + np.arange(fields)).ravel(), lengths)
+    order += np.left_shift(occurrences, 3, dtype=np.int64)
     order.sort()
     pair = order >> 3
     first = np.flatnonzero(np.diff(pair, prepend=-1))
