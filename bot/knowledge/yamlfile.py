@@ -81,7 +81,7 @@ def _walk(node: yaml.Node, path: Path_, doc: YamlDoc, problems: list[Problem]) -
 
 
 _Stamp = tuple[int, int, int]
-_parsed: dict[tuple[str, str], tuple[_Stamp, YamlDoc | None, tuple[Problem, ...]]] = {}
+_parsed: dict[tuple[str, str], tuple[_Stamp, YamlDoc | None, tuple[Problem, ...], bytes]] = {}
 _PARSED_MAX = 8192  # files; far above one knowledge folder, so a reload finds every unchanged one
 _Kept = tuple[Any, dict[Path_, int], tuple[tuple[Any, ...], ...]]  # data, lines, problems
 
@@ -120,9 +120,11 @@ class ParsedStore:
             self._used[key] = found
         return found
 
-    def put(self, key: bytes, doc: YamlDoc, problems: list[Problem]) -> None:
+    def put(self, key: bytes, doc: YamlDoc, problems: list[Problem] | tuple[Problem, ...], *, new: bool = True) -> None:
+        """Keep what a file gave; `new=False` for one this process parsed already (a reload),
+        so that the next `save` still holds every file of the load."""
         self._used[key] = (doc.data, doc.lines, tuple(astuple(p) for p in problems))
-        self._new = True
+        self._new = self._new or new
 
     def save(self) -> None:
         if not self._new:
@@ -153,29 +155,36 @@ def read_yaml(path: Path, *, display: str | None = None,
     key = (str(path), name)
     hit = _parsed.get(key)
     if stamp is not None and hit is not None and hit[0] == stamp:
+        if store is not None and hit[1] is not None and hit[3]:
+            store.put(hit[3], hit[1], hit[2], new=False)
         return hit[1], list(hit[2])
-    doc, problems = _parse(path, name) if store is None else _parse_kept(path, name, store)
+    digest = b""
+    if store is None:
+        doc, problems = _parse(path, name)
+    else:
+        doc, problems, digest = _parse_kept(path, name, store)
     if stamp is not None:
         if len(_parsed) >= _PARSED_MAX:
             _parsed.clear()
-        _parsed[key] = (stamp, doc, tuple(problems))
+        _parsed[key] = (stamp, doc, tuple(problems), digest)
     return doc, problems
 
 
-def _parse_kept(path: Path, name: str, store: ParsedStore) -> tuple[YamlDoc | None, list[Problem]]:
+def _parse_kept(path: Path, name: str, store: ParsedStore) -> tuple[YamlDoc | None, list[Problem], bytes]:
+    """`_parse` through `store`, with the key the file is kept under."""
     try:
         raw = path.read_bytes()
     except OSError:
-        return _parse(path, name)  # says why
+        return *_parse(path, name), b""  # says why
     key = hashlib.blake2b(name.encode("utf-8", "surrogatepass") + b"\x00" + raw, digest_size=16).digest()
     kept = store.get(key)
     if kept is None:
         doc, problems = _parse(path, name, raw=raw)
         if doc is not None:  # a file that does not parse is parsed again, to say why
             store.put(key, doc, problems)
-        return doc, problems
+        return doc, problems, key
     data, lines, kept_problems = kept
-    return YamlDoc(name, data, lines), [Problem(*p) for p in kept_problems]
+    return YamlDoc(name, data, lines), [Problem(*p) for p in kept_problems], key
 
 
 def _parse(path: Path, name: str, *, raw: bytes | None = None) -> tuple[YamlDoc | None, list[Problem]]:

@@ -109,3 +109,19 @@ def test_a_changed_or_damaged_file_is_parsed_again(kb_copy: Path, tmp_path: Path
         monkeypatch.setattr(yamlfile, "_parsed", {})
         assert result == check_knowledge(kb_copy)
         assert any(s.title.startswith("新しい") for s in result.knowledge.services.values())
+
+
+def test_a_reload_keeps_every_file_not_only_the_edited_one(kb_copy: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(yamlfile, "_parsed", {})
+    check_knowledge(kb_copy, cache=cache)
+    entry = next((kb_copy / "minato" / "services").glob("*.yaml"))
+    entry.write_text(entry.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    check_knowledge(kb_copy, cache=cache)  # a reload: only the edited file is parsed
+    parsed: list[str] = []
+    real = yamlfile._parse
+    monkeypatch.setattr(yamlfile, "_parse", lambda path, name, **kw: parsed.append(name) or real(path, name, **kw))
+    monkeypatch.setattr(yamlfile, "_parsed", {})  # the next start
+    assert check_knowledge(kb_copy, cache=cache).knowledge is not None
+    assert parsed == []
