@@ -200,7 +200,7 @@ def test_built_arrays_match_a_plain_recount(fixture_assistant: Assistant, entrie
     index = Index(docs, language=language, categories=k.categories)
     weights = index.weights
     order = sorted(range(len(FIELDS)), key=lambda code: (-weights[code], code))
-    names = {key: i for key, i in index.vocab.items()}
+    names = index.vocab
     for d, s in enumerate(docs):
         texts = ([s.title], s.aliases, s.examples, [s.summary], [s.who or ""], [s.how_to_apply or ""],
                  k.categories[s.category].terms if s.category in k.categories else ())
@@ -216,9 +216,9 @@ def test_built_arrays_match_a_plain_recount(fixture_assistant: Assistant, entrie
         assert list(index.fwd_key[a:b]) == sorted(best)
         assert list(index.fwd_tf[a:b]) == [counts[key] for key in sorted(best)]
         assert index.doc_len[d] == sum(counts.values())
-        for key in best:
+        for key, code in best.items():
             docs_of, codes = index.postings(key)
-            assert codes[list(docs_of).index(d)] == best[key]
+            assert codes[list(docs_of).index(d)] == code
         phrases = [index.phrases[p] for p in index.names_of(d)]
         assert [p.text for p in phrases] == [t for t in (s.title, *s.aliases) if language.reading(t) or fold(t)]
         for p in phrases:
