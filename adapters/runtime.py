@@ -12,18 +12,20 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from adapters.config import Config
 from adapters.dedupe import Dedupe, MemoryDedupe
 from adapters.metrics import Metrics
 from adapters.reloader import Reloader
 from adapters.stores.conversation import Conversations
-from adapters.stores.handoffs import Handoffs
 from bot.answer import Answer
 from bot.assistant import Assistant
 from bot.knowledge.live import LiveKnowledge, ReloadResult
 from bot.querylog import QueryLog
+
+if TYPE_CHECKING:  # cryptography's import costs a start 20 ms; handoffs are opened on first use
+    from adapters.stores.handoffs import Handoffs
 
 __all__ = ["Runtime", "log_reload", "safe_text"]
 
@@ -125,6 +127,7 @@ class Runtime:
         """The handoff store, made on first use when MADOGUCHI_HANDOFF_KEY is set."""
         if self.handoffs is None and self.config.handoff_key:
             from adapters.stores.expiring import open_expiring
+            from adapters.stores.handoffs import Handoffs
 
             store = open_expiring(self.config.redis_url, prefix="madoguchi:handoff:")
             self.handoffs = Handoffs(self.config.handoff_key, days=self.config.handoff_days, store=store)

@@ -22,6 +22,7 @@ import gc
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -157,14 +158,10 @@ class _DropBoltTokenNotice(logging.Filter):
     that very token: a warning at every start that no operator can act on.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-
-        self.notice = warning_client_prioritized_and_token_skipped()
-
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != self.notice
+        # Bolt is imported after /healthz answers; until then none of its notices can come.
+        messages = sys.modules.get("slack_bolt.logger.messages")
+        return messages is None or record.getMessage() != messages.warning_client_prioritized_and_token_skipped()
 
 
 def _http_name(choice: str) -> str:

@@ -15,7 +15,7 @@ a temporary folder) in the same run and prints the ratios side by side
 - p50/p99: milliseconds per question (analysis + lexical ranking), one core.
 
 The first row is the five councils' real knowledge (`Assistant`, every index).
-`--keys` also measures this tree as after a restart: the same texts' analysis
+`--keys` also measures each tree as after a restart: the same texts' analysis
 keys on disk from the previous build (`bot.language.keystore`), the 100k
 targets then read from that row. `--dense` adds the semantic layer's cost at each size, from the bundled
 encoder's measured speed: passage count, vector memory, encode-once time.
@@ -110,7 +110,7 @@ def worker(size: int, queries: int) -> dict[str, float]:
     k = load_knowledge()
     questions = _questions(queries)
     store = None
-    if os.environ.get("BENCH_KEYSTORE"):  # keys from the last build, on disk (this tree only)
+    if os.environ.get("BENCH_KEYSTORE"):  # keys from the last build, on disk
         from bot.language.keystore import KeyStore, fingerprint
 
         store, stamp = KeyStore(os.environ["BENCH_KEYSTORE"]), fingerprint(synonyms=k.synonyms,
@@ -229,14 +229,23 @@ def main() -> None:
         if args.against:
             trees[args.against] = _export(args.against, Path(tmp))
         results: dict[str, dict[int, dict[str, float]]] = {name: {} for name in trees}
-        warm: dict[int, dict[str, float]] = {}
+        warm: dict[str, dict[int, dict[str, float]]] = {name: {} for name in trees}
         for size in sizes:
-            for name, tree in trees.items():  # interleaved, so both see the same machine load
-                results[name][size] = _median([_run(tree, size, args.queries) for _ in range(args.repeats)])
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+            for _ in range(args.repeats):
+                for name, tree in trees.items():  # interleaved, so both see the same machine load
+                    runs[name].append(_run(tree, size, args.queries))
+            for name in trees:
+                results[name][size] = _median(runs[name])
             if args.keys:  # a restart: the keys of the same texts are on disk from the previous build
-                keys = str(Path(tmp) / f"keys-{size}")
-                _run(ROOT, size, args.queries, keys)  # writes them
-                warm[size] = _median([_run(ROOT, size, args.queries, keys) for _ in range(args.repeats)])
+                runs = {name: [] for name in trees}
+                for name, tree in trees.items():
+                    _run(tree, size, args.queries, str(Path(tmp) / f"keys-{name}-{size}"))  # writes them
+                for _ in range(args.repeats):
+                    for name, tree in trees.items():
+                        runs[name].append(_run(tree, size, args.queries, str(Path(tmp) / f"keys-{name}-{size}")))
+                for name in trees:
+                    warm[name][size] = _median(runs[name])
     print(f"core, medians of {args.repeats} fresh processes; one core; "
           f"lexical ranking incl. analysis; {args.queries} questions")
     head = f"{'services':>10}{'build s':>9}{'held MB':>9}{'peak MB':>9}{'p50 ms':>8}{'p99 ms':>8}"
@@ -251,15 +260,20 @@ def main() -> None:
             line += (f"   {n}: {b['build']:.2f} s {b['held']:.0f} MB {b['p99']:.2f} ms → "
                      f"×{r['build'] / b['build']:.2f} ×{r['held'] / max(b['held'], 1):.2f} ×{r['p99'] / b['p99']:.2f}")
         print(line)
-    if warm:
-        print("this tree again, with the analysis keys of the previous build on disk (a restart):")
-        for size, r in warm.items():
+    if args.keys:
+        print("again, with the analysis keys of the previous build on disk (a restart):")
+        for size, r in warm["this"].items():
             c = results["this"][size]
-            print(f"{'real' if size == 0 else '':6}{r['services']:>10,}{r['build']:>9.2f}{r['held']:>9.0f}"
-                  f"{r['peak']:>9.0f}{r['p50']:>8.2f}{r['p99']:>8.2f}   build ×{r['build'] / c['build']:.2f} "
-                  f"of analysing every text")
+            line = (f"{'real' if size == 0 else '':6}{r['services']:>10,}{r['build']:>9.2f}{r['held']:>9.0f}"
+                    f"{r['peak']:>9.0f}{r['p50']:>8.2f}{r['p99']:>8.2f}   build ×{r['build'] / c['build']:.2f} "
+                    f"of analysing every text")
+            for n in other:
+                b = warm[n][size]
+                line += (f"; {n}: {b['build']:.2f} s {b['held']:.0f} MB {b['p99']:.2f} ms → ×{r['build'] / b['build']:.2f}"
+                         f" ×{r['held'] / max(b['held'], 1):.2f} ×{r['p99'] / b['p99']:.2f}")
+            print(line)
     if 100_000 in results["this"]:
-        r = warm.get(100_000) or results["this"][100_000]
+        r = warm["this"].get(100_000) or results["this"][100_000]
         print("100k targets: " + ", ".join(f"{key} {r[key]:.2f} (≤ {t:g}, ×{r[key] / t:.2f})"
                                            for key, t in TARGET_100K.items()))
     if args.dense:

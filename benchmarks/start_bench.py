@@ -117,8 +117,8 @@ def measure(trees: dict[str, Path], encoders: list[str], repeats: int, data: str
                      for e in encoders} for t in trees}
     ask = [sys.executable, "-m", "bot", "ask", "--council", "tomakomai", "かぎを預けたい"]
     for enc in encoders:  # a first start of each fills the data dir (analysis keys), as a deployment's has
-        for name, tree in trees.items():
-            serve_once(enc, tree, data=f"{data}-{name}")
+        for name, tree in trees.items():  # and encodes what the tree's vector cache lacks (saved for the next)
+            serve_once(enc, tree, data=f"{data}-{name}", timeout=900)
             timed(ask, _env(enc, f"{data}-{name}", tree), tree)
     for _ in range(repeats):
         for enc in encoders:

@@ -25,6 +25,7 @@ from bot.retrieval.index import Index
 from bot.retrieval.matcher import named_exactly, rank
 from bot.retrieval.vectors import VectorCache
 from bot.safety.check import DangerCheck, Verdict
+from bot.safety.corpus import CorpusCache
 from bot.safety.detector import DangerDetector
 from bot.safety.wording import Wording
 from bot.settings import MatchSettings
@@ -47,7 +48,8 @@ class Assistant:
     settings: MatchSettings = field(default_factory=MatchSettings)
     # Passage vectors (and the encoder behind them); None answers lexically only.
     vectors: VectorCache | None = None
-    # Entry texts' index keys from the last build, on disk (`bot.language.keystore`); None analyses all.
+    # Entry texts' index keys from the last build, on disk (`bot.language.keystore`), and in the same
+    # folder what the danger detector reads of its corpus (`bot.safety.corpus`); None works all out.
     keys: KeyStore | None = None
     language: Language = field(init=False)
     indexes: dict[str, Index] = field(init=False)
@@ -103,10 +105,13 @@ class Assistant:
         if self.vectors is None or not danger:
             return None
         s = self.settings
-        wording = Wording([fold(e.text) for e in danger], [fold(t) for t in self._ordinary])
-        return DangerDetector(danger, self.vectors.queries([e.text for e in danger]),
-                              self.vectors.queries(self._ordinary), wording=wording,
-                              wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau)
+        corpus = CorpusCache(self.vectors, folder=self.keys.folder if self.keys is not None else None)
+        texts = [e.text for e in danger]
+        wording = Wording.from_counts(corpus.grams(texts), corpus.grams(self._ordinary))
+        detector = DangerDetector(danger, corpus.queries(texts), corpus.queries(self._ordinary), wording=wording,
+                                  wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau)
+        corpus.save()
+        return detector
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

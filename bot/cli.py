@@ -54,10 +54,11 @@ def answer_json(answer: Answer) -> dict:
 
 
 def _assistant(args: argparse.Namespace) -> Assistant:
-    knowledge = load_knowledge(args.knowledge)
+    keys = open_keys()
+    knowledge = load_knowledge(args.knowledge, cache=None if keys is None else keys.folder)
     if getattr(args, "council", "") is None:  # before the indexes are built: a usage error comes at once
         args.council = _default_council(knowledge, command=args.command)
-    return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder), keys=open_keys())
+    return Assistant(knowledge, vectors=open_vectors(knowledge.root, _encoder().encoder), keys=keys)
 
 
 def _default_council(knowledge: Knowledge, *, command: str) -> str:

@@ -42,17 +42,22 @@ class LiveKnowledge:
         self.settings = settings or MatchSettings()
         self.encoder = encoder if encoder is not None else load_encoder()
         self._lock = threading.Lock()  # one reload at a time; readers never wait
-        result = check_knowledge(root)
+        self.keys: KeyStore | None = open_keys(keys)  # entry texts' analysis keys, kept between runs
+        result = check_knowledge(root, cache=self._cache)
         if result.knowledge is None:
             raise KnowledgeError(list(result.problems))
         # One cache for the life of the process: a reload encodes only the texts that changed.
         self.vectors: VectorCache | None = open_vectors(result.knowledge.root, self.encoder.encoder)
-        self.keys: KeyStore | None = open_keys(keys)  # entry texts' analysis keys, kept between runs
         self._assistant = self._build(result.knowledge)
         self.last = ReloadResult(True, time.time(), result.problems, len(result.knowledge.services))
         self.last_good = self.last
         self.reloads = 0
         self.failures = 0
+
+    @property
+    def _cache(self) -> Path | None:
+        """Where parsed YAML is kept between runs: beside the analysis keys."""
+        return None if self.keys is None else self.keys.folder
 
     @property
     def assistant(self) -> Assistant:
@@ -61,7 +66,7 @@ class LiveKnowledge:
     def reload(self) -> ReloadResult:
         """Re-read the folder; swap only if it is entirely valid."""
         with self._lock:
-            result = check_knowledge(self.root)
+            result = check_knowledge(self.root, cache=self._cache)
             if result.knowledge is None:
                 self.failures += 1
                 self.last = ReloadResult(False, time.time(), result.problems)

@@ -30,7 +30,7 @@ from bot.knowledge.model import (
 from bot.knowledge.consistency import gap_problems, related_problems, window_problems
 from bot.knowledge.contacts import phone_problem, url_problem
 from bot.knowledge.problems import KnowledgeError, Problem, Problems
-from bot.knowledge.yamlfile import YamlDoc, read_yaml
+from bot.knowledge.yamlfile import ParsedStore, YamlDoc, read_yaml
 
 __all__ = ["LoadResult", "load_knowledge", "check_knowledge", "default_root"]
 
@@ -50,9 +50,9 @@ class LoadResult(Problems):
     problems: tuple[Problem, ...]
 
 
-def load_knowledge(root: Path | str | None = None) -> Knowledge:
+def load_knowledge(root: Path | str | None = None, *, cache: Path | None = None) -> Knowledge:
     """Load `root`, raising `KnowledgeError` with every error if any."""
-    result = check_knowledge(root)
+    result = check_knowledge(root, cache=cache)
     if result.knowledge is None:
         raise KnowledgeError(list(result.problems))
     return result.knowledge
@@ -84,9 +84,10 @@ def _contact(data: dict[str, Any], *, name: str) -> Contact:
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, cache: Path | None = None) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.store = None if cache is None else ParsedStore(cache, root)
 
     def rel(self, path: Path) -> str:
         try:
@@ -95,7 +96,7 @@ class _Loader:
             return str(path)
 
     def read(self, path: Path, shape: dict[str, Any]) -> YamlDoc | None:
-        doc, problems = read_yaml(path, display=self.rel(path))
+        doc, problems = read_yaml(path, display=self.rel(path), store=self.store)
         self.problems += problems
         if doc is None:
             return None
@@ -348,8 +349,11 @@ class _Loader:
         )
 
 
-def check_knowledge(root: Path | str | None = None) -> LoadResult:
-    """Load `root` (default: the bundled knowledge) and report every problem."""
-    loader = _Loader(Path(root) if root else default_root())
+def check_knowledge(root: Path | str | None = None, *, cache: Path | None = None) -> LoadResult:
+    """Load `root` (default: the bundled knowledge) and report every problem. `cache` is a
+    folder where parsed files are kept between runs (`yamlfile.ParsedStore`)."""
+    loader = _Loader(Path(root) if root else default_root(), cache=cache)
     knowledge = loader.load()
+    if loader.store is not None:
+        loader.store.save()
     return LoadResult(knowledge, tuple(sorted(set(loader.problems))))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.knowledge.model import SynonymGroup
+from bot.language.keystore import Keys, Stored
 from bot.language.normalize import fold, is_kanji
 from bot.language.tokens import Token, Tokenizer, default_tokenizer
 
@@ -94,33 +95,52 @@ class Language:
         # Each council's index and the "everywhere" one share entry texts: work their keys out once.
         self._remembered = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._unit_keys)
         self.unit_keys = self._remembered
-        self._stored: dict[str, tuple[tuple[str, ...], ...]] = {}  # keys read from disk, while building
-        self._built: dict[str, tuple[tuple[str, ...], ...]] = {}  # the texts of this build, to write back
+        self._remembered_names = lru_cache(maxsize=_REMEMBERED_TEXTS)(self._name_forms)
+        self.name_forms = self._remembered_names
+        self._stored = Stored({}, {})  # keys and name forms read from disk, while building
+        self._built = Stored({}, {})  # those of this build's texts, to write back
         self._word_keys: dict[Token, tuple[str, ...]] = {}  # plain dict: reads and writes are atomic
 
-    def use_stored(self, stored: dict[str, tuple[tuple[str, ...], ...]]) -> None:
-        """While building indexes: take each entry text's keys from `stored` (a `KeyStore`'s file)
-        when it has them, and note every text's keys for `stop_storing`."""
-        self._stored, self._built = stored, {}
+    def use_stored(self, stored: Stored) -> None:
+        """While building indexes: take each entry text's keys and each name's forms from
+        `stored` (a `KeyStore`'s file) when it has them, and note them all for `stop_storing`."""
+        self._stored, self._built = stored, Stored({}, {})
         self.unit_keys = self._unit_keys_stored
+        self.name_forms = self._name_forms_stored
 
-    def stop_storing(self) -> tuple[dict[str, tuple[tuple[str, ...], ...]], bool]:
-        """The keys of every text analysed since `use_stored`, and whether they differ from what
-        was stored; memory of both is released."""
+    def stop_storing(self) -> tuple[Stored, bool]:
+        """The keys and name forms of every text analysed since `use_stored`, and whether they
+        differ from what was stored; memory of both is released."""
         built, stored = self._built, self._stored
-        changed = len(built) != len(stored) or any(t not in stored for t in built)
-        self._stored, self._built = {}, {}
+        changed = any(len(b) != len(s) or any(t not in s for t in b) for b, s in zip(built, stored))
+        self._stored, self._built = Stored({}, {}), Stored({}, {})
         self.unit_keys = self._remembered
+        self.name_forms = self._remembered_names
         return built, changed
 
-    def _unit_keys_stored(self, text: str) -> tuple[tuple[str, ...], ...]:
-        keys = self._built.get(text)
+    def _unit_keys_stored(self, text: str) -> Keys:
+        keys = self._built.keys.get(text)
         if keys is None:
-            keys = self._stored.get(text)
+            keys = self._stored.keys.get(text)
             if keys is None:
                 keys = self._remembered(text)
-            self._built[text] = keys
+            self._built.keys[text] = keys
         return keys
+
+    def _name_forms(self, text: str) -> tuple[str, str]:
+        """A title's or alias' reading and folded form, the forms names are compared in
+        (one string for both when they are the same, as for kana names)."""
+        reading, folded = self.tokenizer.reading(text), fold(text)
+        return (reading, reading) if folded == reading else (reading, folded)
+
+    def _name_forms_stored(self, text: str) -> tuple[str, str]:
+        forms = self._built.names.get(text)
+        if forms is None:
+            forms = self._stored.names.get(text)
+            if forms is None:
+                forms = self._remembered_names(text)
+            self._built.names[text] = forms
+        return forms
 
     def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
         """Synonym groups whose variant starts at token i, with the variant's length."""
@@ -140,7 +160,7 @@ class Language:
         return Analysis(text=text, folded=folded, reading=reading, units=self._units(tokens),
                         starts=_word_starts(folded, tokens), lemmas=lemmas(tokens))
 
-    def _unit_keys(self, text: str) -> tuple[tuple[str, ...], ...]:
+    def _unit_keys(self, text: str) -> Keys:
         """The keys of each unit of `text`: all an index needs of an entry's field
         (without the whole-text forms only a question needs)."""
         return tuple(u.keys for u in self._units(self.tokenizer.tokenize(text)))

@@ -1,9 +1,10 @@
 """Entry texts' index keys kept on disk between runs, so a start or a reload analyses only new texts.
 
 Each distinct entry text is tokenised by Sudachi and turned into keys
-(`Language.unit_keys`), 40–80 µs a text: about 0.2 of the 0.5 s it takes
-to build the bundled knowledge's indexes, and seconds at 100,000 services.
-The keys depend only on the text, the dictionary, the synonyms
+(`Language.unit_keys`), 40–80 µs a text, and each title and alias into its
+reading and folded form (`Language.name_forms`): most of the time it takes
+to build the indexes, and seconds at 100,000 services.
+The keys and forms depend only on the text, the dictionary, the synonyms
 and ignored words, and the analysis code, so they are kept in one file per
 combination of those (`fingerprint`): any change to one of them is a new
 file, never a stale key. The file holds the texts of the last build only,
@@ -22,13 +23,54 @@ import marshal
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO, NamedTuple
 
-__all__ = ["KeyStore", "fingerprint", "default_folder", "open_keys"]
+__all__ = ["KeyStore", "Stored", "fingerprint", "default_folder", "open_keys", "write_atomically"]
 
 log = logging.getLogger("madoguchi.analysis")
-FORMAT = 1
+FORMAT = 3
+Keys = tuple[tuple[str, ...], ...]
+
+
+class Stored(NamedTuple):
+    """What one build analysed: each text's unit keys, and each name's (reading, folded form)."""
+
+    keys: dict[str, Keys]
+    names: dict[str, tuple[str, str]]
+
+
+def write_atomically(folder: Path, name: str, write: Callable[[IO[bytes]], object], *, stale: str) -> bool:
+    """Replace `folder/name` with what `write` writes (a temporary file, then a rename), in an
+    owner-only folder; files matching `stale` unused for a week are removed. False when the
+    folder cannot be written (a cache must not stop a start)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        week_ago = time.time() - 7 * 86_400
+        for old in folder.glob(stale):
+            if old.name != name and old.stat().st_mtime < week_ago:
+                old.unlink(missing_ok=True)
+        return True
+    except OSError as exc:
+        log.warning("analysis cache not written to %s (%s)", folder, exc)
+        return False
+
+
+def touch(path: Path) -> None:
+    """Mark a cache file as in use, so another knowledge's save does not remove it as stale."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 _CODE = ("analysis.py", "tokens.py", "normalize.py")  # the code that makes the keys
 
 
@@ -74,42 +116,29 @@ class KeyStore:
     def _path(self, print_: str) -> Path:
         return self.folder / f"keys-{print_}.marshal"
 
-    def load(self, print_: str) -> dict[str, tuple[tuple[str, ...], ...]]:
-        try:
-            os.utime(self._path(print_))  # in use: not removed as stale by another knowledge's save
-        except OSError:
-            pass
+    def load(self, print_: str) -> Stored:
+        touch(self._path(print_))
+        empty = Stored({}, {})
         try:
             with open(self._path(print_), "rb") as f:
                 data = marshal.load(f)
         except FileNotFoundError:
-            return {}
+            return empty
         except (OSError, EOFError, ValueError, TypeError) as exc:
             log.warning("analysis cache %s unreadable (%s); analysing again", self._path(print_), exc)
-            return {}
-        if not isinstance(data, dict) or not all(type(k) is str and type(v) is tuple for k, v in data.items()):
+            return empty
+        if not (type(data) is tuple and len(data) == 2 and all(type(d) is dict for d in data)
+                and all(type(k) is str and type(v) is tuple for k, v in data[0].items())
+                and all(type(k) is str and type(v) is tuple and len(v) == 2 for k, v in data[1].items())):
             log.warning("analysis cache %s is not a table of keys; analysing again", self._path(print_))
-            return {}
-        return data
+            return empty
+        return Stored(*data)
 
-    def save(self, print_: str, keys: dict[str, tuple[tuple[str, ...], ...]]) -> None:
-        """Replace the file with `keys`; other fingerprints' files unused for a week are removed."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".keys-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    marshal.dump(keys, f)
-                os.replace(tmp, self._path(print_))
-            except BaseException:
-                os.unlink(tmp)
-                raise
-            week_ago = time.time() - 7 * 86_400
-            for old in self.folder.glob("keys-*.marshal"):
-                if old != self._path(print_) and old.stat().st_mtime < week_ago:
-                    old.unlink(missing_ok=True)
-        except OSError as exc:
-            log.warning("analysis cache not written to %s (%s)", self.folder, exc)
+    def save(self, print_: str, stored: Stored) -> None:
+        """Replace the file with `stored`; other fingerprints' files unused for a week are removed."""
+        data = (stored.keys, stored.names)
+        write_atomically(self.folder, self._path(print_).name, lambda f: marshal.dump(data, f),
+                         stale="keys-*.marshal")
 
 
 def open_keys(folder: Path | str | None = None) -> KeyStore | None:

@@ -17,25 +17,23 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.model import Category, Service
 from bot.language.analysis import Language
-from bot.language.normalize import fold
 from bot.settings import MatchSettings
 
 __all__ = ["Phrase", "Index", "FIELDS", "grams"]
 
 # The fields of an entry that are indexed, in the order of their weight codes.
 FIELDS = ("title", "aliases", "examples", "summary", "who", "how_to_apply", "category")
+assert len(FIELDS) <= 8  # a field's rank takes three bits in `_forward`
 _MAX_TF = 0xFFFF  # occurrences of a key in one entry are counted up to this (array('H'))
-_fold = lru_cache(maxsize=1 << 14)(fold)  # titles and aliases recur in every index built from them
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +56,30 @@ def grams(text: str) -> set[str]:
 
 def _ints(values: np.ndarray | Sequence[int], code: str) -> array:
     return array(code, np.asarray(values, dtype={"i": np.int32, "B": np.uint8, "H": np.uint16}[code]).tobytes())
+
+
+def _forward(occurrences: np.ndarray, bounds: np.ndarray, *, vocab: int, by_weight: Sequence[int]
+             ) -> tuple[array, np.ndarray, array, array, array]:
+    """(keys, field codes, counts, starts, lengths) of the forward index, from every key occurrence of
+    every entry field by field, weightiest first (`bounds[d·F + r]` ends entry d's r-th weightiest field):
+    each entry's distinct keys ascending, with the code of the weightiest field holding it and how
+    often it occurs, done as one sort rather than a dictionary per entry."""
+    fields = len(by_weight)
+    n, v = (len(bounds) - 1) // fields, max(vocab, 1)
+    lengths = np.diff(bounds)
+    # One number per occurrence, (entry·v + key)·8 + the field's rank (8 fields at most): sorted,
+    # it runs by entry, then key, then weightiest field first.
+    order = np.repeat((np.arange(n, dtype=np.int64)[:, None] * (v << 3) + np.arange(fields)).ravel(), lengths)
+    order += np.left_shift(occurrences, 3, dtype=np.int64)
+    order.sort()
+    pair = order >> 3
+    first = np.flatnonzero(np.diff(pair, prepend=-1))
+    pairs = pair[first]
+    tf = np.diff(np.append(first, len(pair)))
+    return (_ints(pairs % v, "i"), np.asarray(by_weight, dtype=np.uint8)[order[first] & 7],
+            _ints(np.minimum(tf, _MAX_TF), "H"),
+            _ints(np.concatenate(([0], np.cumsum(np.bincount(pairs // v, minlength=n)))), "i"),
+            _ints(lengths.reshape(n, fields).sum(axis=1), "i"))
 
 
 class Index:
@@ -86,34 +108,31 @@ class Index:
         self.gram_ids: dict[str, int] = {}
         gram_of, gram_pid = array("i"), array("i")  # (n-gram, phrase) pairs, grouped by n-gram below
         categories = categories or {}
-        fwd_key, fwd_code, fwd_tf, fwd_start, doc_len = array("i"), array("B"), array("H"), array("i", [0]), array("i")
         self._by_weight = sorted(range(len(FIELDS)), key=lambda code: -self.weights[code])
+        # Every key occurrence of every entry, field by field in weight order; bounds[d·F + r]
+        # is where entry d's r-th weightiest field begins (F fields).
+        occurrences, bounds = array("i"), array("q", [0])
         ids: dict[str, tuple[int, ...]] = {}
         for d, s in enumerate(self.docs):
-            best, counts = self._entry_keys(s, categories, ids)
-            ks = sorted(best)
-            fwd_key.extend(ks)
-            fwd_code.extend([best[k] for k in ks])
-            tfs = [counts[k] for k in ks]
-            fwd_tf.extend(tfs if not tfs or max(tfs) <= _MAX_TF else [min(t, _MAX_TF) for t in tfs])
-            fwd_start.append(len(fwd_key))
-            doc_len.append(sum(counts.values()))
+            self._entry_keys(s, categories, ids, occurrences, bounds)
             for text in (s.title, *s.aliases):
                 self._add_phrase(d, text, gram_of, gram_pid)
             self.phrase_start.append(len(self.phrases))
-        self.fwd_key, self.fwd_tf, self.fwd_start, self.doc_len = fwd_key, fwd_tf, fwd_start, doc_len
+        self.fwd_key, fwd_code, self.fwd_tf, self.fwd_start, self.doc_len = _forward(
+            np.frombuffer(occurrences, dtype=np.int32), np.frombuffer(bounds, dtype=np.int64),
+            vocab=len(self.vocab), by_weight=self._by_weight)
         # The inverted index is the forward one sorted by key (stably, so services stay in order).
-        keys = np.frombuffer(fwd_key, dtype=np.int32)
+        keys = np.frombuffer(self.fwd_key, dtype=np.int32)
         order = np.argsort(keys, kind="stable")
-        owners = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(np.frombuffer(fwd_start, dtype=np.int32)))
+        owners = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(np.frombuffer(self.fwd_start, dtype=np.int32)))
         df = np.bincount(keys, minlength=len(self.vocab))
         self.post_doc = _ints(owners[order], "i")
         self.post_doc_np = np.frombuffer(self.post_doc, dtype=np.int32)  # a view, for searching many at once
-        self.post_code = _ints(np.frombuffer(fwd_code, dtype=np.uint8)[order], "B")
+        self.post_code = _ints(fwd_code[order], "B")
         self.post_start = _ints(np.concatenate(([0], np.cumsum(df))), "i")
         self.idf = array("d", [math.log(1 + self.n / c) for c in df.tolist()])  # every key has c ≥ 1
         self.unknown_idf = math.log(1 + self.n) + 0.5
-        self.avg_len = sum(doc_len) / max(1, self.n)
+        self.avg_len = sum(self.doc_len) / max(1, self.n)
         self.max_df = self.settings.max_postings
         by_gram = np.argsort(np.frombuffer(gram_of, dtype=np.int32), kind="stable")
         self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[by_gram], "i")
@@ -125,9 +144,10 @@ class Index:
             if kind in ("r", "w") and len(term) >= 3:
                 self.buckets[(kind, term[0], len(term))].append(term)
 
-    def _entry_keys(self, s: Service, categories: dict[str, Category], ids: dict[str, tuple[int, ...]]
-                    ) -> tuple[dict[int, int], Counter[int]]:
-        """(key → code of its weightiest field, key → occurrences) of one entry.
+    def _entry_keys(self, s: Service, categories: dict[str, Category], ids: dict[str, tuple[int, ...]],
+                    occurrences: array, bounds: array) -> None:
+        """Append the key numbers of one entry's fields, weightiest field first, to `occurrences`,
+        and where each field ends to `bounds`.
 
         `ids` remembers each text's key numbers for the rest of the build (texts
         such as category terms and shared examples recur across entries)."""
@@ -135,34 +155,29 @@ class Index:
             [s.title], s.aliases, s.examples, [s.summary], [s.who or ""], [s.how_to_apply or ""],
             categories[s.category].terms if s.category in categories else (),
         )
-        best: dict[int, int] = {}
-        counts: Counter[int] = Counter()
-        for code in self._by_weight:  # weightiest field first: the first to claim a key keeps it
+        vocab = self.vocab
+        for code in self._by_weight:
             for text in fields[code]:
                 keys = ids.get(text)
                 if keys is None:
-                    vocab = self.vocab
                     keys = ids[text] = tuple(vocab.setdefault(k, len(vocab)) for u in self.language.unit_keys(text)
                                              for k in u)
-                counts.update(keys)
-                for k in keys:
-                    best.setdefault(k, code)
-        return best, counts
+                occurrences.extend(keys)
+            bounds.append(len(occurrences))
 
     def _add_phrase(self, doc: int, text: str, gram_of: array, gram_pid: array) -> None:
-        reading = self.language.reading(text)
-        folded = _fold(text)
+        reading, folded = self.language.name_forms(text)
         if not reading and not folded:
             return
-        if folded == reading:
-            folded = reading  # one string for both (kana names)
         pid = len(self.phrases)
-        own = grams(reading) | grams(folded)
+        own = grams(reading) if folded is reading else grams(reading) | grams(folded)
         self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
         gram_ids = self.gram_ids
-        for g in own:
-            gram_of.append(gram_ids.setdefault(g, len(gram_ids)))
-            gram_pid.append(pid)
+        new = own.difference(gram_ids)
+        if new:
+            gram_ids.update(zip(new, range(len(gram_ids), len(gram_ids) + len(new))))
+        gram_of.extend(map(gram_ids.__getitem__, own))
+        gram_pid.extend([pid] * len(own))
 
     # -- reading the arrays ------------------------------------------------------
     def df(self, k: int) -> int:

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
 
-__all__ = ["Wording", "grams"]
+__all__ = ["Wording", "grams", "gram_counts"]
 
 Side = Literal["danger", "ordinary"]
 
@@ -28,18 +28,31 @@ def grams(folded: str) -> set[str]:
     return {*map("".join, zip(folded, folded[1:])), *map("".join, zip(folded, folded[1:], folded[2:]))}
 
 
+def gram_counts(folded: Iterable[str]) -> Counter[str]:
+    """How many of the folded texts hold each gram: all the model reads of a side's corpus
+    (kept between runs by `bot.safety.corpus`)."""
+    counts: Counter[str] = Counter()
+    for text in folded:
+        counts.update(grams(text))
+    return counts
+
+
 class Wording:
     """Log-count ratios of grams in danger messages against ordinary ones (add-one smoothed)."""
 
     def __init__(self, danger: Iterable[str], ordinary: Iterable[str], *, min_count: int = 2) -> None:
         """`danger` and `ordinary` are folded texts; grams seen fewer than `min_count` times
         in all are dropped (they are mostly names and numbers, and cost memory)."""
-        d: Counter[str] = Counter()
-        o: Counter[str] = Counter()
-        for text in danger:
-            d.update(grams(text))
-        for text in ordinary:
-            o.update(grams(text))
+        self._fit(gram_counts(danger), gram_counts(ordinary), min_count=min_count)
+
+    @classmethod
+    def from_counts(cls, danger: Counter[str], ordinary: Counter[str], *, min_count: int = 2) -> Wording:
+        """The model of two sides already counted (`gram_counts`)."""
+        self = cls.__new__(cls)
+        self._fit(danger, ordinary, min_count=min_count)
+        return self
+
+    def _fit(self, d: Counter[str], o: Counter[str], *, min_count: int) -> None:
         counts = {g: (n, o.get(g, 0)) for g, n in d.items()}
         counts.update((g, (0, n)) for g, n in o.items() if g not in counts)
         self.counts: dict[str, tuple[int, int]] = (

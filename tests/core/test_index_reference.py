@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.assistant import Assistant
 from bot.retrieval.index import Index
 from bot.language.analysis import KEY_FACTORS, Analysis
+from bot.language.normalize import fold
 from bot.retrieval.matcher import coverage_scores, phrase_scores
 from bot.settings import MatchSettings
 
@@ -177,3 +178,51 @@ def test_similar_terms_match_a_scan_of_the_whole_vocabulary(fixture_assistant: A
     fast = index.similar_terms(kind, term, limit=1000, cutoff=cutoff)
     scan = [t for t in known if len(term) >= 3 and t[0] == term[0] and abs(len(t) - len(term)) <= 2 and t != term]
     assert dict(fast) == {t: fuzz.ratio(term, t) / 100 for t in scan if fuzz.ratio(term, t) >= cutoff}
+
+
+TEXTS = st.lists(st.sampled_from(WORDS), min_size=0, max_size=4).map("".join)
+
+
+@given(st.lists(st.tuples(TEXTS, st.lists(TEXTS, max_size=3), st.lists(TEXTS, max_size=3), TEXTS,
+                          st.sampled_from([None, "母", "困って"]), st.booleans()), min_size=0, max_size=8))
+@settings(max_examples=80, deadline=None)
+def test_built_arrays_match_a_plain_recount(fixture_assistant: Assistant, entries: list[tuple]) -> None:
+    """Occurrences, weightiest fields, lengths, names and their n-grams, counted entry by entry."""
+    from bot.retrieval.index import FIELDS, grams
+
+    k = fixture_assistant.knowledge
+    base = k.services_of("minato")[0]
+    category = next(iter(k.categories))
+    docs = [replace(base, id=f"minato/p{i}", title=title, aliases=tuple(aliases), examples=tuple(examples),
+                    summary=summary, who=who, category=category if in_category else "none")
+            for i, (title, aliases, examples, summary, who, in_category) in enumerate(entries)]
+    language = fixture_assistant.language
+    index = Index(docs, language=language, categories=k.categories)
+    weights = index.weights
+    order = sorted(range(len(FIELDS)), key=lambda code: (-weights[code], code))
+    names = index.vocab
+    for d, s in enumerate(docs):
+        texts = ([s.title], s.aliases, s.examples, [s.summary], [s.who or ""], [s.how_to_apply or ""],
+                 k.categories[s.category].terms if s.category in k.categories else ())
+        best: dict[int, int] = {}
+        counts: dict[int, int] = {}
+        for code in order:
+            for text in texts[code]:
+                for unit in language.analyze(text).units:
+                    for key in unit.keys:
+                        best.setdefault(names[key], code)
+                        counts[names[key]] = counts.get(names[key], 0) + 1
+        a, b = index.fwd_start[d], index.fwd_start[d + 1]
+        assert list(index.fwd_key[a:b]) == sorted(best)
+        assert list(index.fwd_tf[a:b]) == [counts[key] for key in sorted(best)]
+        assert index.doc_len[d] == sum(counts.values())
+        for key, code in best.items():
+            docs_of, codes = index.postings(key)
+            assert codes[list(docs_of).index(d)] == code
+        phrases = [index.phrases[p] for p in index.names_of(d)]
+        assert [p.text for p in phrases] == [t for t in (s.title, *s.aliases) if language.reading(t) or fold(t)]
+        for p in phrases:
+            assert p.reading == language.reading(p.text) and p.folded == fold(p.text)
+    for gram, g in index.gram_ids.items():
+        holders = list(index.gram_pids[index.gram_start[g]:index.gram_start[g + 1]])
+        assert holders == [i for i, p in enumerate(index.phrases) if gram in grams(p.reading) | grams(p.folded)]

@@ -12,6 +12,7 @@ from bot.knowledge.loader import default_root, load_knowledge
 from bot.knowledge.model import SynonymGroup
 from bot.language.analysis import Language
 from bot.language.keystore import KeyStore, fingerprint
+from bot.language.tokens import Tokenizer
 
 QUESTIONS = ["かぎを預けたい", "給食サビース", "せいねんこうけん", "お金を借りたい", "くるまいす かりたい",
              "ボランティアをしてみたい", "ｸﾙﾏｲｽ", "死にたい", "こんにちは", "子ども食堂はありますか"]
@@ -43,13 +44,20 @@ def test_indexes_from_stored_keys_are_identical(knowledge, reference, tmp_path: 
     analysed: list[str] = []
     real = Language._unit_keys
     monkeypatch.setattr(Language, "_unit_keys", lambda self, text: analysed.append(text) or real(self, text))
+    read: list[str] = []
+    real_reading = Tokenizer.reading
+    monkeypatch.setattr(Tokenizer, "reading", lambda self, text: read.append(text) or real_reading(self, text))
+    names = {n for s in knowledge.services.values() for n in (s.title, *s.aliases)}
     cold = Assistant(knowledge, keys=store)  # analyses everything, writes the file
     [written] = tmp_path.glob("keys-*.marshal")
-    assert len(analysed) > 4000
+    assert len(analysed) > 4000 and names <= set(read)
     analysed.clear()
-    warm = Assistant(knowledge, keys=store)  # every entry text's keys come from the file
-    assert analysed == []
-    assert len(store.load(fingerprint(synonyms=knowledge.synonyms, ignore=knowledge.ignore_words))) > 4000
+    read.clear()
+    warm = Assistant(knowledge, keys=store)  # every entry text's keys and every name's reading come from the file
+    said = {t for r in knowledge.safety for t in (*r.terms, *r.context)}  # read by the danger check, not the index
+    assert analysed == [] and not names & set(read) - said
+    stored = store.load(fingerprint(synonyms=knowledge.synonyms, ignore=knowledge.ignore_words))
+    assert len(stored.keys) > 4000 and names <= set(stored.names)
     for built in (cold, warm):
         _same_indexes(reference, built)
         for council in sorted(knowledge.councils):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.knowledge import yamlfile
-from bot.knowledge.loader import default_root
+from bot.knowledge.loader import check_knowledge, default_root
 
 needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 
@@ -30,6 +30,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch):
     out = []
     for loader in (yaml.CSafeLoader, yaml.SafeLoader):
         monkeypatch.setattr(yamlfile, "_Loader", loader)
+        monkeypatch.setattr(yamlfile, "_parsed", {})  # parsed again, not remembered
         doc, problems = yamlfile.read_yaml(path)
         out.append((doc and (doc.data, doc.lines), [(p.line, p.field) for p in problems]))
     return out
@@ -72,3 +73,55 @@ def test_an_unchanged_file_is_not_parsed_again_and_a_changed_one_is(tmp_path: Pa
     path.write_text("x: [\n", encoding="utf-8")  # edited in place, longer: a syntax error, reported
     broken, problems = yamlfile.read_yaml(path)
     assert broken is None and problems and problems[0].line >= 1
+
+
+@pytest.mark.parametrize("root", [default_root(), Path(__file__).parents[1] / "fixtures" / "knowledge"])
+def test_files_kept_between_runs_give_the_same_knowledge(root: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    real = yamlfile._parse
+    monkeypatch.setattr(yamlfile, "_parse", lambda path, name, **kw: parsed.append(name) or real(path, name, **kw))
+    monkeypatch.setattr(yamlfile, "_parsed", {})
+    reference = check_knowledge(root)
+    results = []
+    for _ in range(2):  # a first start parses and keeps every file, a second reads them back
+        monkeypatch.setattr(yamlfile, "_parsed", {})  # a fresh process
+        parsed.clear()
+        results.append(check_knowledge(root, cache=tmp_path))
+    cold, warm = results
+    assert len(parsed) == 0 and next(tmp_path.glob("parsed-*.marshal")).stat().st_size > 0
+    for result in (cold, warm):
+        assert result.knowledge == reference.knowledge and result.problems == reference.problems
+
+
+def test_a_changed_or_damaged_file_is_parsed_again(kb_copy: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(yamlfile, "_parsed", {})
+    check_knowledge(kb_copy, cache=cache)
+    entry = next((kb_copy / "minato" / "services").glob("*.yaml"))
+    entry.write_text(entry.read_text(encoding="utf-8").replace("title:", "title: 新しい", 1), encoding="utf-8")
+    [kept] = cache.glob("parsed-*.marshal")
+    kept.write_bytes(kept.read_bytes()[:500])  # cut short, as by a full disk
+    for _ in range(2):
+        monkeypatch.setattr(yamlfile, "_parsed", {})
+        result = check_knowledge(kb_copy, cache=cache)
+        monkeypatch.setattr(yamlfile, "_parsed", {})
+        assert result == check_knowledge(kb_copy)
+        assert any(s.title.startswith("新しい") for s in result.knowledge.services.values())
+
+
+def test_a_reload_keeps_every_file_not_only_the_edited_one(kb_copy: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(yamlfile, "_parsed", {})
+    check_knowledge(kb_copy, cache=cache)
+    entry = next((kb_copy / "minato" / "services").glob("*.yaml"))
+    entry.write_text(entry.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    check_knowledge(kb_copy, cache=cache)  # a reload: only the edited file is parsed
+    parsed: list[str] = []
+    real = yamlfile._parse
+    monkeypatch.setattr(yamlfile, "_parse", lambda path, name, **kw: parsed.append(name) or real(path, name, **kw))
+    monkeypatch.setattr(yamlfile, "_parsed", {})  # the next start
+    assert check_knowledge(kb_copy, cache=cache).knowledge is not None
+    assert parsed == []

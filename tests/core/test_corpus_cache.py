@@ -1,0 +1,103 @@
+"""The detector's corpus kept on disk between runs: detectors and answers are exactly those built without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.assistant import Assistant
+from bot.language.keystore import KeyStore
+from bot.language.normalize import fold
+from bot.retrieval.vectors import VectorCache
+from bot.safety import corpus as corpus_module
+from bot.safety.corpus import CorpusCache
+from bot.safety.detector import DangerDetector
+from bot.safety.wording import gram_counts
+
+MESSAGES = ["もう死にたい", "橋の上にいます。みんな今までありがとう", "夫に殴られて家に帰れない", "かぎを預けたい",
+            "今日のお昼ご飯", "三日何も食べてない", "こんにちは", "子どもがご飯をもらえていないみたい"]
+
+
+def _same_detectors(a: DangerDetector, b: DangerDetector) -> None:
+    for side in ("danger", "ordinary"):
+        x, y = getattr(a, side), getattr(b, side)
+        assert x.dtype == y.dtype and np.array_equal(x, y), side
+    assert a.wording is not None and b.wording is not None
+    assert a.wording.counts == b.wording.counts and vars(a.wording) == vars(b.wording)
+    assert (a.texts, a.kinds) == (b.texts, b.kinds)
+
+
+@pytest.fixture()
+def vectors(real_assistant: Assistant) -> VectorCache:
+    assert real_assistant.vectors is not None
+    return real_assistant.vectors
+
+
+def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant, vectors: VectorCache,
+                                                      tmp_path: Path, monkeypatch) -> None:
+    counted: list[int] = []
+    looked_up: list[int] = []
+    monkeypatch.setattr(corpus_module, "gram_counts", lambda folded: counted.append(1) or gram_counts(folded))
+    real_queries = VectorCache.queries
+    monkeypatch.setattr(VectorCache, "queries", lambda self, texts, **kw: looked_up.append(len(texts))
+                        or real_queries(self, texts, **kw))
+    knowledge, store = real_assistant.knowledge, KeyStore(tmp_path)
+    cold = Assistant(knowledge, vectors=vectors, keys=store)  # counts and stacks, writes the file
+    [written] = tmp_path.glob("corpus-*.npz")
+    assert len(counted) == 2 and sum(looked_up) > 7000
+    counted.clear()
+    looked_up.clear()
+    warm = Assistant(knowledge, vectors=vectors, keys=store)  # reads them back
+    assert counted == [] and looked_up == []
+    reference = real_assistant._safety.detector
+    assert reference is not None
+    for built in (cold, warm):
+        detector = built._safety.detector
+        assert detector is not None
+        _same_detectors(reference, detector)
+        for message in MESSAGES:
+            vector = built.encode(message)
+            assert vector is not None
+            assert detector.read(vector, fold(message)) == reference.read(vector, fold(message)), message
+            assert built.ask("tomakomai", message) == real_assistant.ask("tomakomai", message), message
+    assert written.stat().st_size > 7000 * 384 * 4
+
+
+def test_another_corpus_is_counted_again(vectors: VectorCache, tmp_path: Path) -> None:
+    texts = ["助けて", "もう無理", "ボランティアをしたい"]
+    first = CorpusCache(vectors, folder=tmp_path)
+    assert first.grams(texts) == gram_counts(map(fold, texts))
+    first.queries(texts)
+    first.save()
+    edited = [*texts[:2], "ボランティアをしたいです"]
+    second = CorpusCache(vectors, folder=tmp_path)
+    assert second.grams(edited) == gram_counts(map(fold, edited))
+    assert np.array_equal(second.queries(edited), vectors.queries(edited))
+    second.save()
+    kept = np.load(next(tmp_path.glob("corpus-*.npz")))
+    assert len(kept.files) == 3  # only the last build's lists: grams, counts and vectors of `edited`
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:1000], lambda b: b"not a zip at all", lambda b: b""])
+def test_a_damaged_file_is_counted_again(vectors: VectorCache, tmp_path: Path, damage) -> None:
+    texts = ["家に帰りたくない", "ご飯を食べていない", "サロンに行きたい"]
+    cache = CorpusCache(vectors, folder=tmp_path)
+    cache.grams(texts), cache.queries(texts)
+    cache.save()
+    [path] = tmp_path.glob("corpus-*.npz")
+    path.write_bytes(damage(path.read_bytes()))
+    again = CorpusCache(vectors, folder=tmp_path)
+    assert again.grams(texts) == gram_counts(map(fold, texts))
+    assert np.array_equal(again.queries(texts), vectors.queries(texts))
+    again.save()
+    assert path.stat().st_size > 1000  # written again, whole
+
+
+def test_an_unwritable_folder_only_costs_the_work(vectors: VectorCache, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the folder should be")
+    cache = CorpusCache(vectors, folder=blocker / "analysis")
+    assert cache.grams(["助けて"]) == gram_counts([fold("助けて")])
+    cache.save()  # logs, never raises
