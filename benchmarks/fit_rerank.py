@@ -1,0 +1,168 @@
+"""Fit the reranker (`bot/retrieval/rerank.json`) on the knowledge's own examples.
+
+Each entry's `examples` are labelled questions for their own service. They are
+split into K folds; for each fold, both indexes are built without that fold's
+examples and each of its examples is asked as an unseen question would be
+(its text out of the lexical index, its passage out of the dense one). The
+first fused candidates of each are described by `bot.retrieval.rerank.features`
+and a logistic regression (L2, Newton steps, numpy only) learns which one is
+the service meant. No evaluation question is read.
+
+Prints, for the chosen L2 and its neighbours, top-1 over the examples by the
+fused order and by the model (grouped cross-validation over the examples),
+then writes the model stamped with the knowledge's hash.
+
+    .venv/bin/python benchmarks/fit_rerank.py [--folds 10] [--l2 1.0] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.assistant import Assistant  # noqa: E402
+from bot.knowledge.loader import load_knowledge  # noqa: E402
+from bot.knowledge.model import Knowledge  # noqa: E402
+from bot.language.normalize import normalize  # noqa: E402
+from bot.retrieval.encoder import load_encoder  # noqa: E402
+from bot.retrieval.rerank import WEIGHTS_PATH, Reranker, candidates_of, features, knowledge_stamp  # noqa: E402
+from bot.retrieval.vectors import VectorCache, open_vectors  # noqa: E402
+from bot.settings import MatchSettings  # noqa: E402
+
+
+def fold_of(service_id: str, example: str, folds: int) -> int:
+    """A stable fold per (service, example): the same split on every run."""
+    digest = hashlib.blake2b(f"{service_id}\x00{example}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % folds
+
+
+def without_fold(k: Knowledge, fold: int, folds: int) -> Knowledge:
+    services = {sid: replace(s, examples=tuple(e for e in s.examples if fold_of(sid, e, folds) != fold))
+                for sid, s in k.services.items()}
+    return replace(k, services=services)
+
+
+def examples(k: Knowledge, folds: int) -> list[tuple[int, str, str, str]]:
+    """(fold, council, service id, text) of every resident example, once each."""
+    out = []
+    for sid, s in k.services.items():
+        if s.audience != "resident" or not s.offered:
+            continue
+        for e in dict.fromkeys(e for e in s.examples if e.strip()):
+            out.append((fold_of(sid, e, folds), s.council_id, sid, e))
+    return out
+
+
+def collect(k: Knowledge, vectors: VectorCache, *, folds: int, candidates: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and question number of every candidate of every example."""
+    settings = replace(MatchSettings(), rerank=False)
+    xs, ys, gs = [], [], []
+    asked = examples(k, folds)
+    for f in range(folds):
+        t0 = time.perf_counter()
+        a = Assistant(without_fold(k, f, folds), vectors=vectors, settings=settings)
+        for g, (fold, council, sid, text) in enumerate(asked):
+            if fold != f:
+                continue
+            vector = vectors.queries([a._excerpt(normalize(text))])[0]
+            ranking, lexical, rows = a.fused(council, a.analyze(text), vector, "resident")
+            picked = candidates_of(ranking, limit=candidates)
+            if not picked:
+                continue
+            xs.append(features(picked, lexical_order={m.doc: m.order for m in lexical}, rows=rows,
+                               start=a.dense[council].start))
+            ys.append(np.array([m.service.id == sid for m in picked], dtype=np.float64))
+            gs.append(np.full(len(picked), g))
+        print(f"fold {f}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(gs)
+
+
+def fit(x: np.ndarray, y: np.ndarray, *, l2: float, steps: int = 30) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton steps, on standardised features;
+    returns weights and bias on the raw features. The bias is not penalised."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))
+        grad = z.T @ (p - y) + penalty * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    weights = w[:-1] / std
+    return weights, float(w[-1] - (weights * mean).sum())
+
+
+def top1(scores: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
+    """Share of questions whose best-scored candidate is the right one (a question
+    whose service is not among the candidates counts as a miss)."""
+    hits = total = 0
+    for q in np.unique(g):
+        at = g == q
+        total += 1
+        hits += bool(y[at][np.argmax(scores[at])])
+    return hits / max(1, total)
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, g: np.ndarray, *, l2: float, folds: int = 5) -> float:
+    """Top-1 of the model fitted on the other questions' candidates, question-grouped."""
+    part = g % folds
+    scores = np.empty(len(y))
+    for f in range(folds):
+        w, b = fit(x[part != f], y[part != f], l2=l2)
+        scores[part == f] = x[part == f] @ w + b
+    return top1(scores, y, g)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--candidates", type=int, default=10)
+    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--knowledge", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    args = parser.parse_args()
+    k = load_knowledge(args.knowledge)
+    status = load_encoder()
+    if status.encoder is None:
+        print(f"no encoder: {status.reason}", file=sys.stderr)
+        return 1
+    vectors = open_vectors(k.root, status.encoder)
+    x, y, g = collect(k, vectors, folds=args.folds, candidates=args.candidates)
+    questions = len(np.unique(g))
+    starts = np.r_[True, g[1:] != g[:-1]]  # each question's candidates are together, fused order
+    fused_order = -(np.arange(len(g)) - np.maximum.accumulate(np.where(starts, np.arange(len(g)), 0)))
+    print(f"{questions} examples asked as unseen, {len(y)} candidates, right one among them: "
+          f"{y.sum() / questions:.3f}")
+    print(f"top-1 by the fused order: {top1(fused_order.astype(float), y, g):.3f}")
+    for l2 in sorted({args.l2 / 10, args.l2, args.l2 * 10}):
+        print(f"top-1 by the reranker, L2 {l2:g} (5-fold over examples): {cross_validate(x, y, g, l2=l2):.3f}")
+    weights, bias = fit(x, y, l2=args.l2)
+    model = Reranker(tuple(float(w) for w in weights), bias, candidates=args.candidates,
+                     stamp=knowledge_stamp(k.services.values()))
+    for name, w in zip(model.features, weights):
+        print(f"  {name:<14}{w:+.3f}")
+    if not args.dry_run:
+        model.save(args.out, l2=args.l2, folds=args.folds, examples=questions)
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
