@@ -5,8 +5,8 @@ split into K folds; for each fold, both indexes are built without that fold's
 examples and each of its examples is asked as an unseen question would be
 (its text out of the lexical index, its passage out of the dense one). The
 first fused candidates of each are described by `bot.retrieval.rerank.features`
-and a logistic regression (L2, Newton steps, numpy only) learns which one is
-the service meant. No evaluation question is read.
+and a softmax over them (a conditional logit, L2, Newton steps, numpy only)
+learns which one is the service meant. No evaluation question is read.
 
 Prints, for the chosen L2 and its neighbours, top-1 over the examples by the
 fused order and by the model (grouped cross-validation over the examples),
@@ -87,25 +87,46 @@ def collect(k: Knowledge, vectors: VectorCache, *, folds: int, candidates: int
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(gs)
 
 
-def fit(x: np.ndarray, y: np.ndarray, *, l2: float, steps: int = 30) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by Newton steps, on standardised features;
-    returns weights and bias on the raw features. The bias is not penalised."""
+def _loss(z: np.ndarray, w: np.ndarray, y: np.ndarray, gid: np.ndarray, groups: int, l2: float
+          ) -> tuple[np.ndarray, float]:
+    """Each candidate's softmax probability within its question, and the penalised log loss."""
+    s = z @ w
+    top = np.full(groups, -np.inf)
+    np.maximum.at(top, gid, s)
+    e = np.exp(s - top[gid])
+    total = np.bincount(gid, e, groups)
+    p = e / total[gid]
+    return p, float(-np.sum(y * (s - top[gid] - np.log(total[gid]))) + l2 / 2 * w @ w)
+
+
+def fit(x: np.ndarray, y: np.ndarray, g: np.ndarray, *, l2: float, steps: int = 50) -> np.ndarray:
+    """A conditional logit (softmax over each question's candidates), L2-penalised, by
+    Newton steps with step halving, on standardised features; weights on the raw ones.
+    Questions whose service is not among their candidates teach nothing and are left out."""
+    keep = np.bincount(g, y)[g] > 0
+    x, y = x[keep], y[keep]
+    gid = np.unique(g[keep], return_inverse=True)[1]
+    groups = int(gid.max()) + 1
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std < 1e-9] = 1.0
-    z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
+    z = (x - mean) / std
     w = np.zeros(z.shape[1])
-    penalty = np.full(z.shape[1], l2)
-    penalty[-1] = 0.0
+    p, loss = _loss(z, w, y, gid, groups, l2)
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -30, 30)))
-        grad = z.T @ (p - y) + penalty * w
-        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
+        grad = z.T @ (p - y) + l2 * w
+        mean_z = np.zeros((groups, z.shape[1]))
+        np.add.at(mean_z, gid, p[:, None] * z)
+        hess = (z * p[:, None]).T @ z - mean_z.T @ mean_z + l2 * np.eye(len(w))
+        step, t = np.linalg.solve(hess, grad), 1.0
+        while True:
+            p_next, next_loss = _loss(z, w - t * step, y, gid, groups, l2)
+            if next_loss <= loss or t < 1e-4:
+                break
+            t /= 2
+        w, p, gain, loss = w - t * step, p_next, loss - next_loss, next_loss
+        if gain < 1e-7:
             break
-    weights = w[:-1] / std
-    return weights, float(w[-1] - (weights * mean).sum())
+    return w / std
 
 
 def top1(scores: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
@@ -124,8 +145,8 @@ def cross_validate(x: np.ndarray, y: np.ndarray, g: np.ndarray, *, l2: float, fo
     part = g % folds
     scores = np.empty(len(y))
     for f in range(folds):
-        w, b = fit(x[part != f], y[part != f], l2=l2)
-        scores[part == f] = x[part == f] @ w + b
+        w = fit(x[part != f], y[part != f], g[part != f], l2=l2)
+        scores[part == f] = x[part == f] @ w
     return top1(scores, y, g)
 
 
@@ -133,7 +154,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--candidates", type=int, default=10)
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=100.0)
     parser.add_argument("--knowledge", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
@@ -153,8 +174,8 @@ def main() -> int:
     print(f"top-1 by the fused order: {top1(fused_order.astype(float), y, g):.3f}")
     for l2 in sorted({args.l2 / 10, args.l2, args.l2 * 10}):
         print(f"top-1 by the reranker, L2 {l2:g} (5-fold over examples): {cross_validate(x, y, g, l2=l2):.3f}")
-    weights, bias = fit(x, y, l2=args.l2)
-    model = Reranker(tuple(float(w) for w in weights), bias, candidates=args.candidates,
+    weights = fit(x, y, g, l2=args.l2)
+    model = Reranker(tuple(float(w) for w in weights), candidates=args.candidates,
                      stamp=knowledge_stamp(k.services.values()))
     for name, w in zip(model.features, weights):
         print(f"  {name:<14}{w:+.3f}")

@@ -1,12 +1,12 @@
-"""Rerank the fused candidates with a small logistic model, and say how sure it is.
+"""Rerank the fused candidates with a small softmax model, and say how sure it is.
 
 The linear fusion weighs a lexical and a dense score by hand; it cannot see
 that a name typed in full, a clear lead on both sides, or an example written
 in the resident's own words are worth more than the sum of two scores. Here
 each of the first few fused candidates is described by a handful of features
 (both scores, the evidence behind them, each side's rank and each candidate's
-lead over the others) and a logistic regression gives the probability that it
-is the service meant. The model is data: `rerank.json` beside this module,
+lead over the others) and a softmax over the candidates (a conditional logit)
+gives the probability that each is the service meant. The model is data: `rerank.json` beside this module,
 fitted by `benchmarks/fit_rerank.py` on the knowledge's own examples (each one
 asked as if unseen, its fold of examples left out of both indexes), never on
 evaluation questions, and stamped with a hash of the knowledge it was fitted
@@ -27,7 +27,7 @@ from bot.knowledge.model import Service
 from bot.retrieval.fusion import Ranking
 from bot.retrieval.matcher import Match
 
-__all__ = ["FEATURES", "Reranker", "features", "rerank", "knowledge_stamp", "WEIGHTS_PATH"]
+__all__ = ["FEATURES", "Reranker", "features", "rerank", "knowledge_stamp", "stale", "candidates_of", "WEIGHTS_PATH"]
 
 WEIGHTS_PATH = Path(__file__).with_name("rerank.json")
 
@@ -48,6 +48,12 @@ def knowledge_stamp(services: Iterable[Service]) -> str:
         h.update(json.dumps([s.id, s.council_id, s.audience, s.status, s.title, list(s.aliases), s.summary,
                              list(s.examples)], ensure_ascii=False).encode())
     return h.hexdigest()[:16]
+
+
+def stale(services: Iterable[Service], *, path: Path = WEIGHTS_PATH) -> bool:
+    """Whether the shipped model was fitted on other knowledge than these services
+    (it still works, on features any knowledge has, but was not fitted to it)."""
+    return path.is_file() and Reranker.load(path).stamp != knowledge_stamp(services)
 
 
 def _lead(values: np.ndarray) -> np.ndarray:
@@ -117,17 +123,19 @@ def features(
 
 @dataclass(frozen=True, slots=True)
 class Reranker:
-    """A logistic model over `FEATURES`: p = σ(x·weights + bias)."""
+    """A conditional logit over `FEATURES`: p = softmax over the candidates of x·weights."""
 
     weights: tuple[float, ...]
-    bias: float
     candidates: int = 10  # how many fused candidates it reorders
     stamp: str = ""  # `knowledge_stamp` of the knowledge it was fitted on
     features: tuple[str, ...] = FEATURES
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
-        z = x @ np.asarray(self.weights) + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        if not len(x):
+            return np.zeros(0)
+        z = x @ np.asarray(self.weights)
+        e = np.exp(z - z.max())
+        return e / e.sum()
 
     @classmethod
     def load(cls, path: Path | str = WEIGHTS_PATH) -> Reranker:
@@ -135,12 +143,11 @@ class Reranker:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path}: fitted on other features; run benchmarks/fit_rerank.py")
-        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]),
-                   candidates=int(data["candidates"]), stamp=str(data["stamp"]))
+        return cls(tuple(float(w) for w in data["weights"]), candidates=int(data["candidates"]), stamp=str(data["stamp"]))
 
     def save(self, path: Path | str, **about: object) -> None:
         body = {"features": list(self.features), "weights": [round(w, 6) for w in self.weights],
-                "bias": round(self.bias, 6), "candidates": self.candidates, "stamp": self.stamp, **about}
+                "candidates": self.candidates, "stamp": self.stamp, **about}
         Path(path).write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
