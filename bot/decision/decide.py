@@ -132,7 +132,8 @@ def _named_gap(ranked: Sequence[Match], top: Match) -> Service | None:
 
 def agreed(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
     """Both retrievers put this service first, and it leads the fused ranking clearly;
-    with the reranker, its probability is what says so."""
+    with the reranker, its probability says so instead (it weighs both sides' evidence,
+    where the agreement rule only compared their first places)."""
     if top.p is not None:
         return top.p >= settings.rerank_answer
     lead = top.score - max((m.score for m in others), default=0.0)
@@ -200,7 +201,7 @@ def _decide(
         maybe = options([m for m in ranked if m.score >= settings.maybe], limit=settings.max_choices - 1)
         return _fallback(council, query, M.no_match, reason="no_match", results=results, maybe=maybe)
     others = ranked[1:]
-    if (top.p is None and _clear_winner(ranking, top, others, settings)) or agreed(ranking, top, others, settings):
+    if _clear_winner(ranking, top, others, settings) or agreed(ranking, top, others, settings):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)
