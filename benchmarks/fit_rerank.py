@@ -140,14 +140,27 @@ def top1(scores: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
     return hits / max(1, total)
 
 
-def cross_validate(x: np.ndarray, y: np.ndarray, g: np.ndarray, *, l2: float, folds: int = 5) -> float:
-    """Top-1 of the model fitted on the other questions' candidates, question-grouped."""
+def cross_validate(x: np.ndarray, y: np.ndarray, g: np.ndarray, *, l2: float, folds: int = 5) -> np.ndarray:
+    """Each candidate's score by the model fitted on the other questions' candidates."""
     part = g % folds
     scores = np.empty(len(y))
     for f in range(folds):
         w = fit(x[part != f], y[part != f], g[part != f], l2=l2)
         scores[part == f] = x[part == f] @ w
-    return top1(scores, y, g)
+    return scores
+
+
+def calibration(scores: np.ndarray, y: np.ndarray, g: np.ndarray, cuts: tuple[float, ...]) -> list[str]:
+    """Share answered and precision if the first candidate were answered at p ≥ each cut
+    (the probability is a softmax within each question, as `Reranker.probabilities`)."""
+    top, right = [], []
+    for q in np.unique(g):
+        s = scores[g == q]
+        p = np.exp(s - s.max())
+        top.append(p.max() / p.sum())
+        right.append(bool(y[g == q][np.argmax(s)]))
+    top_p, ok = np.array(top), np.array(right)
+    return [f"p ≥ {c:.2f}: answered {(top_p >= c).mean():.3f}, precision {ok[top_p >= c].mean():.3f}" for c in cuts]
 
 
 def main() -> int:
@@ -171,16 +184,21 @@ def main() -> int:
     fused_order = -(np.arange(len(g)) - np.maximum.accumulate(np.where(starts, np.arange(len(g)), 0)))
     print(f"{questions} examples asked as unseen, {len(y)} candidates, right one among them: "
           f"{y.sum() / questions:.3f}")
-    print(f"top-1 by the fused order: {top1(fused_order.astype(float), y, g):.3f}")
-    for l2 in sorted({args.l2 / 10, args.l2, args.l2 * 10}):
-        print(f"top-1 by the reranker, L2 {l2:g} (5-fold over examples): {cross_validate(x, y, g, l2=l2):.3f}")
+    figures = {"top1_fused": round(top1(fused_order.astype(float), y, g), 4)}
+    print(f"top-1 by the fused order: {figures['top1_fused']:.3f}")
+    for l2 in sorted({args.l2 / 100, args.l2, args.l2 * 10}):
+        scores = cross_validate(x, y, g, l2=l2)
+        print(f"top-1 by the reranker, L2 {l2:g} (5-fold over examples): {top1(scores, y, g):.3f}")
+        if l2 == args.l2:
+            figures["top1_reranked"] = round(top1(scores, y, g), 4)
+            print("  " + "\n  ".join(calibration(scores, y, g, (0.6, 0.7, 0.8, 0.9))))
     weights = fit(x, y, g, l2=args.l2)
     model = Reranker(tuple(float(w) for w in weights), candidates=args.candidates,
                      stamp=knowledge_stamp(k.services.values()))
     for name, w in zip(model.features, weights):
         print(f"  {name:<14}{w:+.3f}")
     if not args.dry_run:
-        model.save(args.out, l2=args.l2, folds=args.folds, examples=questions)
+        model.save(args.out, l2=args.l2, folds=args.folds, examples=questions, **figures)
         print(f"wrote {args.out}")
     return 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,3 +127,13 @@ def test_a_file_fitted_on_other_features_is_refused(tmp_path) -> None:
     path.write_text(path.read_text().replace('"lexical"', '"other"', 1))
     with pytest.raises(ValueError, match="other features"):
         Reranker.load(path)
+
+
+def test_kb_check_says_when_the_model_was_fitted_on_other_knowledge() -> None:
+    from bot.cli import main
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "knowledge"
+    for folder, stale_here in ((fixture, True), (default_root(), False)):
+        out = io.StringIO()
+        assert main(["kb", "check", "--quiet", "--lang", "en", str(folder)], out=out) == 0
+        assert ("reranker fitted on other knowledge" in out.getvalue()) is stale_here, folder
