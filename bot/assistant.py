@@ -77,7 +77,10 @@ class Assistant:
         self.dense = {}
         if self.vectors is not None:
             self.dense = {cid: DenseIndex(docs, cache=self.vectors) for cid, docs in entries.items()}
-            self.reranker = Reranker.load() if self.settings.rerank and WEIGHTS_PATH.is_file() else None
+            if self.settings.rerank and WEIGHTS_PATH.is_file():
+                self.reranker = Reranker.load()
+            elif self.settings.rerank:
+                log.warning("no reranker at %s: the linear fusion decides", WEIGHTS_PATH)
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
         self.everywhere = Index(residents, language=self.language, settings=self.settings)
         if self.keys is not None:
