@@ -37,9 +37,10 @@ from bot.language.tokens import default_tokenizer  # noqa: E402
 from bot.retrieval.encoder import load_encoder  # noqa: E402
 from bot.retrieval.vectors import open_vectors  # noqa: E402
 
+# The project's own sets only: the held-out ones are opened by their measuring run alone.
+SETS = ("questions.yaml", "holdout.yaml", "fresh.yaml", "final.yaml", "unseen.yaml")
 # Peak RSS from the process's own memory map (VmHWM): ru_maxrss would carry over the
 # parent's size from the fork that started it, which here holds two assistants.
-SETS = ("questions.yaml", "holdout.yaml", "fresh.yaml", "final.yaml", "unseen.yaml")
 RSS = """
 from bot.knowledge.live import LiveKnowledge
 live = LiveKnowledge()
@@ -104,7 +105,6 @@ def main() -> int:
     fused = Assistant(k, vectors=open_vectors(k.root, status.encoder))
     linear = Assistant(k, vectors=fused.vectors, settings=replace(fused.settings, rerank=False))
     lexical = Assistant(k)
-    # The project's own sets only: the held-out ones are opened by their measuring run alone.
     pool = [q for f in SETS for q in load_questions(ROOT / "tests" / "eval" / f)]
     random.Random(7).shuffle(pool)
     questions = pool[: args.questions]
