@@ -22,7 +22,8 @@ from bot.messages import M
 from bot.retrieval.dense import DenseIndex
 from bot.retrieval.fusion import Ranking, fuse, lexical_only
 from bot.retrieval.index import Index
-from bot.retrieval.matcher import named_exactly, rank
+from bot.retrieval.matcher import Match, named_exactly, rank
+from bot.retrieval.rerank import WEIGHTS_PATH, Reranker, rerank
 from bot.retrieval.vectors import VectorCache
 from bot.safety.check import DangerCheck, Verdict
 from bot.safety.corpus import CorpusCache
@@ -54,6 +55,8 @@ class Assistant:
     language: Language = field(init=False)
     indexes: dict[str, Index] = field(init=False)
     dense: dict[str, DenseIndex] = field(init=False)
+    # The fitted reranker over the fused candidates (`settings.rerank`), when dense is on.
+    reranker: Reranker | None = field(init=False, default=None)
     everywhere: Index = field(init=False)
     _safety: DangerCheck = field(init=False)
     _ordinary: list[str] = field(init=False)  # the detector's ordinary messages, in row order
@@ -76,6 +79,10 @@ class Assistant:
         self.dense = {}
         if self.vectors is not None:
             self.dense = {cid: DenseIndex(docs, cache=self.vectors) for cid, docs in entries.items()}
+            if self.settings.rerank and WEIGHTS_PATH.is_file():
+                self.reranker = Reranker.load()
+            elif self.settings.rerank:
+                log.warning("no reranker at %s: the linear fusion decides", WEIGHTS_PATH)
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
         self.everywhere = Index(residents, language=self.language, settings=self.settings)
         if self.keys is not None:
@@ -155,15 +162,25 @@ class Assistant:
         head = n * 2 // 3
         return text[:head] + "…" + text[-(n - head):]
 
-    def _rank(self, council_id: str, q: Analysis, vector: np.ndarray | None, audience: Audience) -> Ranking:
-        index = self.indexes[council_id]
+    def fused(self, council_id: str, q: Analysis, vector: np.ndarray, audience: Audience
+              ) -> tuple[Ranking, list[Match], np.ndarray]:
+        """The fused ranking, the lexical one it came from, and the cosine to every passage."""
+        index, dense = self.indexes[council_id], self.dense[council_id]
         lexical = rank(index, q, audience=audience)
-        if vector is None:
-            return lexical_only(lexical)
+        rows = dense.passage_similarities(vector)
         resident = index.resident
-        return fuse(lexical, self.dense[council_id].similarities(vector), index.docs,
-                    eligible=(lambda d: True) if audience == "staff" else resident.__getitem__,
-                    settings=self.settings)
+        ranking = fuse(lexical, dense.similarities(vector, rows=rows), index.docs,
+                       eligible=(lambda d: True) if audience == "staff" else resident.__getitem__,
+                       settings=self.settings)
+        return ranking, lexical, rows
+
+    def _rank(self, council_id: str, q: Analysis, vector: np.ndarray | None, audience: Audience) -> Ranking:
+        if vector is None:
+            return lexical_only(rank(self.indexes[council_id], q, audience=audience))
+        ranking, lexical, rows = self.fused(council_id, q, vector, audience)
+        if self.reranker is None:
+            return ranking
+        return rerank(ranking, self.reranker, lexical=lexical, rows=rows, start=self.dense[council_id].start)
 
     def _asks_for_a_service(self, verdict: Verdict, ranking: Ranking) -> bool:
         """A story of hardship that plainly asks for one service (both retrievers agree on it,

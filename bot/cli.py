@@ -29,6 +29,7 @@ from bot.knowledge.loader import check_knowledge, default_root, load_knowledge
 from bot.knowledge.model import Knowledge
 from bot.knowledge.problems import KnowledgeError
 from bot.retrieval.encoder import EncoderStatus, load_encoder
+from bot.retrieval.rerank import stale as rerank_stale
 from bot.language.keystore import open_keys
 from bot.retrieval.vectors import open_vectors
 from bot.render import to_text
@@ -179,6 +180,9 @@ def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
     else:
         summary += "\n意味での検索: " + ("使えます（" + encoder.model + "）" if encoder.on
                                      else f"使えません。言葉の一致だけで答えます（{encoder.reason}）")
+    if k is not None and encoder.on and rerank_stale(k.services.values()):
+        summary += ("; reranker fitted on other knowledge (refit: benchmarks/fit_rerank.py)" if args.lang == "en"
+                    else "。候補の並べ替えモデルは今の知識と別の内容で作られています（benchmarks/fit_rerank.py で作り直せます）")
     if k is not None and encoder.on and not args.quiet:
         for sid, example, margin in Assistant(k, vectors=open_vectors(k.root, encoder.encoder)).examples_read_as_danger():
             file = k.services[sid].path

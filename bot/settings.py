@@ -90,6 +90,11 @@ class MatchSettings:
     # The lexical rules alone answer only when no other candidate is closer in
     # meaning (cosine) than theirs by more than this.
     dense_veto: float = 0.05
+    # Reorder the first fused candidates by the fitted reranker (`bot/retrieval/rerank.json`,
+    # docs/reranker.md). Its probability replaces the agreement rule (`agree_*`): the first
+    # is answered at `rerank_answer`; the lexical rules still answer what they find clear.
+    rerank: bool = True
+    rerank_answer: float = 0.8
     # Below `choice`, candidates at least this good are still offered as "もしかして".
     maybe: float = 0.25
     # The danger detector: a message read as danger by at least `danger_emergency` is an

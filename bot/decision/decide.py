@@ -131,7 +131,11 @@ def _named_gap(ranked: Sequence[Match], top: Match) -> Service | None:
 
 
 def agreed(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
-    """Both retrievers put this service first, and it leads the fused ranking clearly."""
+    """Both retrievers put this service first, and it leads the fused ranking clearly;
+    with the reranker, its probability says so instead (it weighs both sides' evidence,
+    where the agreement rule only compared their first places)."""
+    if top.p is not None:
+        return top.p >= settings.rerank_answer
     lead = top.score - max((m.score for m in others), default=0.0)
     return ranking.agree and top.score >= settings.agree_answer and lead >= settings.agree_margin
 

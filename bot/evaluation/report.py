@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -52,6 +53,9 @@ def run(*, knowledge: Path | None, questions: Path | None, baselines: bool, out:
         out.write(f"dense retrieval off: {encoder.reason}\n")
     fused = Assistant(k, vectors=open_vectors(k.root, encoder.encoder))
     systems: dict[str, Callable[[Question], Outcome]] = {"madoguchi": madoguchi_system(fused)}
+    if fused.reranker is not None:  # the same bot with the linear fusion's order and rules: before and after
+        systems["fusion"] = madoguchi_system(Assistant(k, vectors=fused.vectors,
+                                                       settings=replace(fused.settings, rerank=False)))
     if baselines:
         from bot.evaluation.baselines import BM25Baseline, DenseBaseline, WRatioBaseline
 

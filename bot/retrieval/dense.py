@@ -42,10 +42,17 @@ class DenseIndex:
         self.texts = texts
         self.matrix = cache.passages(texts)
         self.owner = np.asarray(owner, dtype=np.int32)
+        # Service d's passages are rows start[d]:start[d + 1], its head (names) first.
+        self.start = np.searchsorted(self.owner, np.arange(self.n + 1)).astype(np.int32)
 
-    def similarities(self, query: np.ndarray) -> np.ndarray:
-        """Cosine of the message to each service (its best passage); −inf for none."""
+    def passage_similarities(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of the message to every passage (rows of `matrix`)."""
+        return self.matrix @ query
+
+    def similarities(self, query: np.ndarray, *, rows: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of the message to each service (its best passage); −inf for none.
+        `rows` are the `passage_similarities` when already worked out."""
         best = np.full(self.n, -np.inf, dtype=np.float32)
         if len(self.owner):
-            np.maximum.at(best, self.owner, self.matrix @ query)
+            np.maximum.at(best, self.owner, self.passage_similarities(query) if rows is None else rows)
         return best

@@ -40,6 +40,7 @@ class Match:
     order: float = 0.0  # the lexical order key (score, name closeness, BM25)
     lexical: float = 0.0  # the lexical score alone (== score before fusion)
     dense: float | None = None  # cosine of the message to its closest passage, when dense is on
+    p: float | None = None  # the reranker's probability that it is the service meant (`bot.retrieval.rerank`)
 
 
 def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, float]]:

@@ -111,3 +111,28 @@ def test_a_not_offered_topic_named_more_fully_than_the_top_service_wins(
               Match(gap, 0.5, gap_phrase, 0.5, True, doc=1, lexical=0.5)]
     a = decide(knowledge=k, council=council, query="q", ranking=lexical_only(ranked), settings=S)
     assert (a.kind if a.kind != "fallback" else f"fallback:{a.reason}") == kind
+
+
+def _reranked(assistant: Assistant, rows: list[tuple[str, float, float]]):
+    """rows: (service, fused score, the reranker's probability); the lexical rules alone find none clear."""
+    k = assistant.knowledge
+    matches = tuple(Match(k.services[f"minato/{sid}"], score, 0.0, score, False, doc=i, lexical=score, dense=0.9, p=p)
+                    for i, (sid, score, p) in enumerate(rows))
+    ranking = Ranking(matches, lexical_top=0, dense_top=0, dense=True)
+    return decide(knowledge=k, council=k.councils["minato"], query="q", ranking=ranking, settings=S)
+
+
+@pytest.mark.parametrize(
+    ("rows", "kind"),
+    [
+        ([("kyushoku", 0.6, S.rerank_answer), ("salon", 0.5, 0.2)], "answer"),
+        # both retrievers agree with a lead the agreement rule would answer, but the model is not sure
+        ([("kyushoku", 0.6, S.rerank_answer - 0.01), ("salon", 0.5, 0.2)], "choices"),
+        # the model is not sure, but the lexical rules find it clear (a high score, a wide lead)
+        ([("kyushoku", 0.95, S.rerank_answer - 0.01), ("salon", 0.3, 0.2)], "answer"),
+        # the model is sure, but nothing reaches `choice`: not an answer
+        ([("kyushoku", S.choice - 0.01, 0.99), ("salon", 0.1, 0.01)], "fallback"),
+    ],
+)
+def test_with_the_reranker_its_probability_decides(fixture_assistant: Assistant, rows: list, kind: str) -> None:
+    assert _reranked(fixture_assistant, rows).kind == kind
