@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,10 +80,8 @@ class Assistant:
         self.dense = {}
         if self.vectors is not None:
             self.dense = {cid: DenseIndex(docs, cache=self.vectors) for cid, docs in entries.items()}
-            if self.settings.rerank and WEIGHTS_PATH.is_file():
-                self.reranker = Reranker.load()
-            elif self.settings.rerank:
-                log.warning("no reranker at %s: the linear fusion decides", WEIGHTS_PATH)
+            if self.settings.rerank:
+                self.reranker = _load_reranker(WEIGHTS_PATH)
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
         self.everywhere = Index(residents, language=self.language, settings=self.settings)
         if self.keys is not None:
@@ -289,3 +288,13 @@ class Assistant:
             return self.menu(council_id, audience=audience)
         return Answer("choices", council.id, council.name, "", M.category_menu.format(category=cat.label),
                       council.window, "menu", choices=members)
+
+
+def _load_reranker(path: Path) -> Reranker | None:
+    """The fitted reranker, or None (the linear fusion decides) when its file is
+    missing or unusable: a bad file must not stop the bot from answering."""
+    try:
+        return Reranker.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("no usable reranker at %s (%s): the linear fusion decides", path, exc)
+        return None

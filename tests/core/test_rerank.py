@@ -137,3 +137,29 @@ def test_kb_check_says_when_the_model_was_fitted_on_other_knowledge() -> None:
         out = io.StringIO()
         assert main(["kb", "check", "--quiet", "--lang", "en", str(folder)], out=out) == 0
         assert ("reranker fitted on other knowledge" in out.getvalue()) is stale_here, folder
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"features": ["other"], "weights": [], "candidates": 10, "stamp": ""}', None])
+def test_a_missing_or_broken_model_leaves_the_linear_fusion_answering(tmp_path, monkeypatch, body) -> None:
+    """A bad rerank.json must not stop the bot: it answers by the linear fusion and says why in the log."""
+    import bot.assistant as assistant_module
+    from bot.knowledge.loader import load_knowledge
+    from bot.retrieval.encoder import load_encoder
+    from bot.retrieval.vectors import open_vectors
+
+    path = tmp_path / "rerank.json"
+    if body is not None:
+        path.write_text(body, encoding="utf-8")
+    monkeypatch.setattr(assistant_module, "WEIGHTS_PATH", path)
+    knowledge = load_knowledge(Path(__file__).parents[1] / "fixtures" / "knowledge")
+    vectors = open_vectors(knowledge.root, load_encoder().encoder)
+    assert vectors is not None
+    vectors.path = None
+    bot = assistant_module.Assistant(knowledge, vectors=vectors)
+    assert bot.reranker is None and bot.dense
+    from bot.settings import MatchSettings
+
+    linear = assistant_module.Assistant(knowledge, vectors=vectors, settings=replace(MatchSettings(), rerank=False))
+    council = next(iter(knowledge.councils))
+    for question in ("車いすを借りたい", "ボランティアをしてみたい", "お金を少し借りたい"):
+        assert bot.ask(council, question) == linear.ask(council, question)
