@@ -251,27 +251,23 @@ def main() -> None:
     head = f"{'services':>10}{'build s':>9}{'held MB':>9}{'peak MB':>9}{'p50 ms':>8}{'p99 ms':>8}"
     other = [n for n in trees if n != "this"]
     print(f"{'':6}{head}" + "".join(f"   ratio this/{n}: build held  p99" for n in other))
+    def row(size: int, r: dict) -> str:
+        return (f"{'real' if size == 0 else '':6}{r['services']:>10,}{r['build']:>9.2f}{r['held']:>9.0f}"
+                f"{r['peak']:>9.0f}{r['p50']:>8.2f}{r['p99']:>8.2f}")
+
+    def versus(n: str, r: dict, b: dict) -> str:
+        return (f"{n}: {b['build']:.2f} s {b['held']:.0f} MB {b['p99']:.2f} ms → "
+                f"×{r['build'] / b['build']:.2f} ×{r['held'] / max(b['held'], 1):.2f} ×{r['p99'] / b['p99']:.2f}")
+
     for size in sizes:
         r = results["this"][size]
-        line = (f"{'real' if size == 0 else '':6}{r['services']:>10,}{r['build']:>9.2f}{r['held']:>9.0f}"
-                f"{r['peak']:>9.0f}{r['p50']:>8.2f}{r['p99']:>8.2f}")
-        for n in other:
-            b = results[n][size]
-            line += (f"   {n}: {b['build']:.2f} s {b['held']:.0f} MB {b['p99']:.2f} ms → "
-                     f"×{r['build'] / b['build']:.2f} ×{r['held'] / max(b['held'], 1):.2f} ×{r['p99'] / b['p99']:.2f}")
-        print(line)
+        print(row(size, r) + "".join(f"   {versus(n, r, results[n][size])}" for n in other))
     if args.keys:
         print("again, with the analysis keys of the previous build on disk (a restart):")
         for size, r in warm["this"].items():
             c = results["this"][size]
-            line = (f"{'real' if size == 0 else '':6}{r['services']:>10,}{r['build']:>9.2f}{r['held']:>9.0f}"
-                    f"{r['peak']:>9.0f}{r['p50']:>8.2f}{r['p99']:>8.2f}   build ×{r['build'] / c['build']:.2f} "
-                    f"of analysing every text")
-            for n in other:
-                b = warm[n][size]
-                line += (f"; {n}: {b['build']:.2f} s {b['held']:.0f} MB {b['p99']:.2f} ms → ×{r['build'] / b['build']:.2f}"
-                         f" ×{r['held'] / max(b['held'], 1):.2f} ×{r['p99'] / b['p99']:.2f}")
-            print(line)
+            print(row(size, r) + f"   build ×{r['build'] / c['build']:.2f} of analysing every text"
+                  + "".join(f"; {versus(n, r, warm[n][size])}" for n in other))
     if 100_000 in results["this"]:
         r = warm["this"].get(100_000) or results["this"][100_000]
         print("100k targets: " + ", ".join(f"{key} {r[key]:.2f} (≤ {t:g}, ×{r[key] / t:.2f})"

@@ -9,13 +9,17 @@ both sides, so normalisation can never drift between them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from bot.knowledge.model import SynonymGroup
 from bot.language.keystore import Keys, Stored
 from bot.language.normalize import fold, is_kanji
 from bot.language.tokens import Token, Tokenizer, default_tokenizer
+
+T = TypeVar("T")
 
 __all__ = ["Unit", "Analysis", "Language", "KEY_FACTORS", "lemmas"]
 
@@ -54,6 +58,18 @@ class Analysis:
 def lemmas(tokens: tuple[Token, ...]) -> str:
     """The dictionary forms between bars, so a substring test matches whole words only."""
     return "|" + "".join(t.word + "|" for t in tokens)
+
+
+def _kept(text: str, built: dict[str, T], stored: dict[str, T], work_out: Callable[[str], T]) -> T:
+    """What this build already has for `text`, else what was stored, else worked out;
+    noted in `built` either way, to be written back."""
+    found = built.get(text)
+    if found is None:
+        found = stored.get(text)
+        if found is None:
+            found = work_out(text)
+        built[text] = found
+    return found
 
 
 def _word_starts(folded: str, tokens: tuple[Token, ...]) -> frozenset[int] | None:
@@ -119,13 +135,7 @@ class Language:
         return built, changed
 
     def _unit_keys_stored(self, text: str) -> Keys:
-        keys = self._built.keys.get(text)
-        if keys is None:
-            keys = self._stored.keys.get(text)
-            if keys is None:
-                keys = self._remembered(text)
-            self._built.keys[text] = keys
-        return keys
+        return _kept(text, self._built.keys, self._stored.keys, self._remembered)
 
     def _name_forms(self, text: str) -> tuple[str, str]:
         """A title's or alias' reading and folded form, the forms names are compared in
@@ -134,13 +144,7 @@ class Language:
         return (reading, reading) if folded == reading else (reading, folded)
 
     def _name_forms_stored(self, text: str) -> tuple[str, str]:
-        forms = self._built.names.get(text)
-        if forms is None:
-            forms = self._stored.names.get(text)
-            if forms is None:
-                forms = self._remembered_names(text)
-            self._built.names[text] = forms
-        return forms
+        return _kept(text, self._built.names, self._stored.names, self._remembered_names)
 
     def _synonyms_at(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
         """Synonym groups whose variant starts at token i, with the variant's length."""
