@@ -61,6 +61,7 @@ class Assistant:
     everywhere: Index = field(init=False)
     _safety: DangerCheck = field(init=False)
     _ordinary: list[str] = field(init=False)  # the detector's ordinary messages, in row order
+    _out_of_scope: np.ndarray = field(init=False)  # vectors of the questions no council handles
 
     def __post_init__(self) -> None:
         k = self.knowledge
@@ -88,7 +89,15 @@ class Assistant:
             built, changed = self.language.stop_storing()
             if changed:
                 self.keys.save(stamp, built)
-        self._safety = DangerCheck(k, self.language, detector=self._detector(), settings=self.settings)
+        corpus = None
+        if self.vectors is not None:
+            corpus = CorpusCache(self.vectors, folder=self.keys.folder if self.keys is not None else None)
+        self._safety = DangerCheck(k, self.language, detector=self._detector(corpus), settings=self.settings)
+        self._out_of_scope = np.zeros((0, 1), dtype=np.float32)
+        if corpus is not None:
+            if k.out_of_scope:
+                self._out_of_scope = corpus.queries(list(k.out_of_scope))
+            corpus.save()
 
     # -- lookups --------------------------------------------------------------
     def council(self, council_id: str) -> Council:
@@ -102,27 +111,27 @@ class Assistant:
         # A lone surrogate (\ud800) can be neither tokenised nor encoded: it becomes U+FFFD.
         return self.language.analyze(_SURROGATE.sub("\ufffd", text[:MAX_QUESTION_CHARS]))
 
-    def _detector(self) -> DangerDetector | None:
+    def _detector(self, corpus: CorpusCache | None) -> DangerDetector | None:
         """The danger corpus and the knowledge's own examples (ordinary questions), encoded."""
         k = self.knowledge
         danger = [e for e in k.crisis if e.level == "danger"]
         self._ordinary = [e.text for e in k.crisis if e.level != "danger"] + list(dict.fromkeys(
             e for s in k.services.values() if s.audience == "resident" for e in s.examples))
-        if self.vectors is None or not danger:
+        if corpus is None or not danger:
             return None
         s = self.settings
-        corpus = CorpusCache(self.vectors, folder=self.keys.folder if self.keys is not None else None)
         texts = [e.text for e in danger]
         wording = Wording.from_counts(corpus.grams(texts), corpus.grams(self._ordinary))
         detector = DangerDetector(danger, corpus.queries(texts), corpus.queries(self._ordinary), wording=wording,
                                   wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau)
-        corpus.save()
         return detector
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""
         detector = self._safety.detector
         queries = [] if detector is None else [*detector.texts, *self._ordinary]
+        if self.vectors is not None:
+            queries += self.knowledge.out_of_scope
         return [("passage", t) for d in self.dense.values() for t in d.texts] + [("query", t) for t in queries]
 
     def examples_read_as_danger(self) -> list[tuple[str, str, float]]:
@@ -173,13 +182,18 @@ class Assistant:
                        settings=self.settings)
         return ranking, lexical, rows
 
+    def out_of_scope(self, vector: np.ndarray) -> float:
+        """The message's best cosine to the questions no council handles (0 with none)."""
+        return float((self._out_of_scope @ vector).max()) if len(self._out_of_scope) else 0.0
+
     def _rank(self, council_id: str, q: Analysis, vector: np.ndarray | None, audience: Audience) -> Ranking:
         if vector is None:
             return lexical_only(rank(self.indexes[council_id], q, audience=audience))
         ranking, lexical, rows = self.fused(council_id, q, vector, audience)
         if self.reranker is None:
             return ranking
-        return rerank(ranking, self.reranker, lexical=lexical, rows=rows, start=self.dense[council_id].start)
+        return rerank(ranking, self.reranker, lexical=lexical, rows=rows, start=self.dense[council_id].start,
+                      out_of_scope=self.out_of_scope(vector))
 
     def _asks_for_a_service(self, verdict: Verdict, ranking: Ranking) -> bool:
         """A story of hardship that plainly asks for one service (both retrievers agree on it,

@@ -180,7 +180,7 @@ def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
     else:
         summary += "\n意味での検索: " + ("使えます（" + encoder.model + "）" if encoder.on
                                      else f"使えません。言葉の一致だけで答えます（{encoder.reason}）")
-    if k is not None and encoder.on and rerank_stale(k.services.values()):
+    if k is not None and encoder.on and rerank_stale(k):
         summary += ("; reranker fitted on other knowledge (refit: benchmarks/fit_rerank.py)" if args.lang == "en"
                     else "。候補の並べ替えモデルは今の知識と別の内容で作られています（benchmarks/fit_rerank.py で作り直せます）")
     if k is not None and encoder.on and not args.quiet:

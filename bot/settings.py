@@ -95,6 +95,10 @@ class MatchSettings:
     # is answered at `rerank_answer`; the lexical rules still answer what they find clear.
     rerank: bool = True
     rerank_answer: float = 0.8
+    # When the reranker's "none of these" (a question no service here fits) is at least
+    # this likely, the bot says it found nothing sure and offers the candidates as
+    # "もしかして", unless the lexical rules find a clear winner.
+    rerank_decline: float = 0.5
     # Below `choice`, candidates at least this good are still offered as "もしかして".
     maybe: float = 0.25
     # The danger detector: a message read as danger by at least `danger_emergency` is an

@@ -201,7 +201,11 @@ def _decide(
         maybe = options([m for m in ranked if m.score >= settings.maybe], limit=settings.max_choices - 1)
         return _fallback(council, query, M.no_match, reason="no_match", results=results, maybe=maybe)
     others = ranked[1:]
-    if _clear_winner(ranking, top, others, settings) or agreed(ranking, top, others, settings):
+    clear = _clear_winner(ranking, top, others, settings)
+    if not clear and ranking.p_none is not None and ranking.p_none >= settings.rerank_decline:
+        maybe = options([m for m in ranked if m.score >= settings.maybe], limit=settings.max_choices - 1)
+        return _fallback(council, query, M.no_match, reason="no_match", results=results, maybe=maybe)
+    if clear or agreed(ranking, top, others, settings):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
     floor = max(settings.choice, best - settings.choice_window)

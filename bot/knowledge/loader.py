@@ -145,7 +145,15 @@ class _Loader:
         doc = self.read(path, schema.OTHER_OFFICES) if path.exists() else None
         if doc is None:
             return ()
-        return tuple(NotOffered(t["topic"], _texts(t["terms"]), t["message"].strip()) for t in doc.data["topics"])
+        return tuple(NotOffered(t["topic"], _texts(t["terms"]), t["message"].strip(), _texts(t.get("examples"))) for t in doc.data["topics"])
+
+    def out_of_scope(self) -> tuple[str, ...]:
+        """Questions no council here handles, for the reranker's "none of these"."""
+        path = self.root / COMMON / "out_of_scope.yaml"
+        doc = self.read(path, schema.OUT_OF_SCOPE) if path.exists() else None
+        if doc is None:
+            return ()
+        return tuple(dict.fromkeys(q["text"].strip() for q in doc.data["questions"] if q["text"].strip()))
 
     def safety(self) -> tuple[dict[str, Hotline], tuple[SafetyRule, ...], dict[str, DangerKind], tuple[str, ...]]:
         """Hotlines, term rules, kinds of danger and calm words, from `safety.yaml`."""
@@ -217,7 +225,7 @@ class _Loader:
         if window_data.get("department") and window_data["department"] not in departments:
             self.error(doc, ("window", "department"), f"unknown department {window_data['department']!r}")
         not_offered = tuple(
-            NotOffered(n["topic"], _texts(n["terms"]), _opt(n.get("message"))) for n in d.get("not_offered") or ()
+            NotOffered(n["topic"], _texts(n["terms"]), _opt(n.get("message")), _texts(n.get("examples"))) for n in d.get("not_offered") or ()
         )
         return Council(
             id=d["id"],
@@ -325,6 +333,7 @@ class _Loader:
         self.problems += related_problems(self.root.parent, services, broken=broken)
         self.problems += window_problems(self.root.parent, councils, services)
         other_offices = self.other_offices()
+        out_of_scope = self.out_of_scope()
         self.problems += gap_problems(self.root.parent, councils, services, other_offices,
                                       other_offices_file=self.rel(self.root / COMMON / "other_offices.yaml"))
         if not councils:
@@ -344,6 +353,7 @@ class _Loader:
             calm_words=calm,
             crisis=crisis,
             other_offices=other_offices,
+            out_of_scope=out_of_scope,
             drafts=drafts,
             root=str(self.root),
         )

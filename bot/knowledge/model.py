@@ -56,6 +56,8 @@ class NotOffered:
     topic: str
     terms: tuple[str, ...]
     message: str | None = None
+    # How residents ask for it, so both retrievers can tell it from the services offered.
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ class Service:
             category="",
             audience="resident",
             summary=entry.message or "",
+            examples=entry.examples,
             contact=council.window,
             department_id="",
             path=council.path,
@@ -200,6 +203,8 @@ class Knowledge:
     crisis: tuple[CrisisExample, ...] = ()  # the detector's labelled corpus
     # Topics for another office (city hall, tax office), "not offered" in every council.
     other_offices: tuple[NotOffered, ...] = ()
+    # Questions no council here handles (`_common/out_of_scope.yaml`): what "none of these" looks like.
+    out_of_scope: tuple[str, ...] = ()
     # Entries staff started (`status: draft`): validated, shown to staff, never answered.
     drafts: dict[str, Service] = field(default_factory=dict)
     root: str = ""

@@ -12,7 +12,7 @@ from typing import Any
 from bot.knowledge.problems import Problem
 from bot.knowledge.yamlfile import Path_, YamlDoc
 
-__all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "OTHER_OFFICES", "bundle", "validate"]
+__all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "OTHER_OFFICES", "OUT_OF_SCOPE", "bundle", "validate"]
 
 _TEXT = {"type": ["string", "null"]}
 _WORDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
@@ -21,7 +21,7 @@ _GAP: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["topic", "terms"],
-    "properties": {"topic": {"type": "string"}, "terms": _WORDS, "message": _TEXT},
+    "properties": {"topic": {"type": "string"}, "terms": _WORDS, "message": _TEXT, "examples": _WORDS},
 }
 
 CONTACT_FIELDS: dict[str, Any] = {
@@ -235,6 +235,23 @@ CRISIS: dict[str, Any] = {
 }
 
 
+OUT_OF_SCOPE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["questions"],
+    "properties": {
+        "writer": {"type": "string"},
+        "questions": {"type": "array", "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["text"],
+            "properties": {"text": {"type": "string", "minLength": 1}, "topic": {"type": "string"},
+                           "style": {"type": "string"}},
+        }},
+    },
+}
+
+
 def bundle() -> dict[str, Any]:
     """All schemas in one document, as `kb schema` prints it."""
     return {
@@ -248,6 +265,7 @@ def bundle() -> dict[str, Any]:
             "safety": SAFETY,
             "crisis": CRISIS,
             "other_offices": OTHER_OFFICES,
+            "out_of_scope": OUT_OF_SCOPE,
         },
         "oneOf": [{"$ref": f"#/$defs/{k}"} for k in ("service", "council")],
     }

@@ -30,6 +30,8 @@ class Ranking:
     lexical_top: int = -1
     dense_top: int = -1
     dense: bool = False  # whether a dense ranking took part
+    # The reranker's probability that none of the candidates is what was asked (None: no reranker).
+    p_none: float | None = None
 
     @property
     def agree(self) -> bool:

@@ -6,7 +6,11 @@ in the resident's own words are worth more than the sum of two scores. Here
 each of the first few fused candidates is described by a handful of features
 (both scores, the evidence behind them, each side's rank and each candidate's
 lead over the others) and a softmax over the candidates (a conditional logit)
-gives the probability that each is the service meant. The model is data: `rerank.json` beside this module,
+gives the probability that each is the service meant. One more row stands for
+"none of these": its features describe the question as a whole (how well the
+best candidates match, and how close the message is to questions no council
+handles, `_common/out_of_scope.yaml`), so the model can say that nothing
+offered fits instead of spreading its certainty over look-alikes. The model is data: `rerank.json` beside this module,
 fitted by `benchmarks/fit_rerank.py` on the knowledge's own examples (each one
 asked as if unseen, its fold of examples left out of both indexes), never on
 evaluation questions, and stamped with a hash of the knowledge it was fitted
@@ -17,17 +21,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.model import Service
+from bot.knowledge.model import Knowledge
 from bot.retrieval.fusion import Ranking
 from bot.retrieval.matcher import Match
 
-__all__ = ["FEATURES", "Reranker", "features", "rerank", "knowledge_stamp", "stale", "candidates_of", "WEIGHTS_PATH"]
+__all__ = ["FEATURES", "NONE_FEATURES", "Reranker", "features", "none_row", "with_none", "rerank", "knowledge_stamp",
+           "stale", "candidates_of", "WEIGHTS_PATH"]
 
 WEIGHTS_PATH = Path(__file__).with_name("rerank.json")
 
@@ -39,21 +44,30 @@ FEATURES: tuple[str, ...] = (
     "lexical_first", "dense_first", "lexical_rank", "dense_rank",
     "inactive", "lexical_found",
 )
+# What describes "none of these" (the question as a whole); zero on candidates' rows, and the
+# candidates' features are zero on its row, so one weight vector scores both.
+NONE_FEATURES: tuple[str, ...] = (
+    "none", "none_lexical", "none_coverage", "none_phrase", "none_cos", "none_cos_lead", "none_fused",
+    "none_found", "none_oos", "none_oos_margin",
+)
 
 
-def knowledge_stamp(services: Iterable[Service]) -> str:
-    """A hash of what the model was fitted on: each service's names, summary and examples."""
+def knowledge_stamp(knowledge: Knowledge) -> str:
+    """A hash of what the model was fitted on: each service's names, summary and examples,
+    and the questions no council handles."""
     h = hashlib.sha256()
-    for s in sorted(services, key=lambda s: s.id):
+    if knowledge.out_of_scope:
+        h.update(json.dumps(list(knowledge.out_of_scope), ensure_ascii=False).encode())
+    for s in sorted(knowledge.services.values(), key=lambda s: s.id):
         h.update(json.dumps([s.id, s.council_id, s.audience, s.status, s.title, list(s.aliases), s.summary,
                              list(s.examples)], ensure_ascii=False).encode())
     return h.hexdigest()[:16]
 
 
-def stale(services: Iterable[Service], *, path: Path = WEIGHTS_PATH) -> bool:
-    """Whether the shipped model was fitted on other knowledge than these services
+def stale(knowledge: Knowledge, *, path: Path = WEIGHTS_PATH) -> bool:
+    """Whether the shipped model was fitted on other knowledge than this
     (it still works, on features any knowledge has, but was not fitted to it)."""
-    return path.is_file() and Reranker.load(path).stamp != knowledge_stamp(services)
+    return path.is_file() and Reranker.load(path).stamp != knowledge_stamp(knowledge)
 
 
 def _lead(values: np.ndarray) -> np.ndarray:
@@ -121,14 +135,36 @@ def features(
     return x
 
 
+def none_row(x: np.ndarray, *, out_of_scope: float) -> np.ndarray:
+    """The `NONE_FEATURES` of a question from its candidates' `features` and its best
+    cosine to the out-of-scope questions (0 when there are none)."""
+    col = {name: j for j, name in enumerate(FEATURES)}
+
+    def best(name: str) -> float:
+        return float(x[:, col[name]].max()) if len(x) else 0.0
+
+    cos = best("cos_best")
+    return np.array([1.0, best("lexical"), best("coverage"), best("phrase"), cos, best("cos_lead"), best("fused"),
+                     best("lexical_found"), out_of_scope, out_of_scope - cos if out_of_scope else 0.0])
+
+
+def with_none(x: np.ndarray, none: np.ndarray) -> np.ndarray:
+    """The candidates' rows and the "none of these" row, as one matrix (the none row last)."""
+    full = np.zeros((len(x) + 1, len(FEATURES) + len(NONE_FEATURES)))
+    full[: len(x), : len(FEATURES)] = x
+    full[-1, len(FEATURES):] = none
+    return full
+
+
 @dataclass(frozen=True, slots=True)
 class Reranker:
-    """A conditional logit over `FEATURES`: p = softmax over the candidates of x·weights."""
+    """A conditional logit over `FEATURES` and `NONE_FEATURES`: p = softmax, over the
+    candidates and "none of these", of x·weights."""
 
     weights: tuple[float, ...]
     candidates: int = 10  # how many fused candidates it reorders
     stamp: str = ""  # `knowledge_stamp` of the knowledge it was fitted on
-    features: tuple[str, ...] = FEATURES
+    features: tuple[str, ...] = FEATURES + NONE_FEATURES
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         if not len(x):
@@ -141,7 +177,7 @@ class Reranker:
     def load(cls, path: Path | str = WEIGHTS_PATH) -> Reranker:
         """The fitted model; a file fitted on other features is refused (refit it)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
+        if tuple(data["features"]) != FEATURES + NONE_FEATURES or len(data["weights"]) != len(data["features"]):
             raise ValueError(f"{path}: fitted on other features; run benchmarks/fit_rerank.py")
         return cls(tuple(float(w) for w in data["weights"]), candidates=int(data["candidates"]), stamp=str(data["stamp"]))
 
@@ -163,16 +199,20 @@ def rerank(
     lexical: Sequence[Match],
     rows: np.ndarray,
     start: np.ndarray,
+    out_of_scope: float = 0.0,
 ) -> Ranking:
     """The ranking with its first offered candidates reordered by the model's
-    probability (kept on each match as `p`); topics not offered keep their places."""
+    probability (kept on each match as `p`, and "none of these" as `p_none`);
+    topics not offered keep their places. `out_of_scope` is the message's best
+    cosine to the questions no council handles."""
     picked = candidates_of(ranking, limit=model.candidates)
     if not picked:
         return ranking
     x = features(picked, lexical_order={m.doc: m.order for m in lexical}, rows=rows, start=start)
-    p = model.probabilities(x)
+    p_all = model.probabilities(with_none(x, none_row(x, out_of_scope=out_of_scope)))
+    p, p_none = p_all[:-1], float(p_all[-1])
     order = sorted(range(len(picked)), key=lambda i: -p[i])  # stable: the fused order breaks ties
     reordered = iter([replace(picked[i], p=round(float(p[i]), 4)) for i in order])
     slots = {id(m) for m in picked}
     matches = tuple(next(reordered) if id(m) in slots else m for m in ranking.matches)
-    return replace(ranking, matches=matches)
+    return replace(ranking, matches=matches, p_none=round(p_none, 4))

@@ -14,7 +14,7 @@ from bot.assistant import Assistant
 from bot.knowledge.loader import default_root, load_knowledge
 from bot.retrieval.fusion import Ranking
 from bot.retrieval.matcher import Match
-from bot.retrieval.rerank import FEATURES, Reranker, candidates_of, features, knowledge_stamp, rerank, stale
+from bot.retrieval.rerank import FEATURES, NONE_FEATURES, Reranker, candidates_of, features, knowledge_stamp, rerank, stale
 
 
 def _reference(cands: list[Match], order: dict[int, float], rows: np.ndarray, start: np.ndarray) -> list[dict]:
@@ -91,14 +91,15 @@ def test_rerank_orders_offered_candidates_by_probability_and_keeps_gaps_in_place
     scored = offered[: model.candidates]
     assert all(m.p is not None for m in scored) and all(m.p is None for m in offered[model.candidates:])
     assert [m.p for m in scored] == sorted((m.p for m in scored), reverse=True)
-    assert sum(m.p for m in scored) == pytest.approx(1.0, abs=1e-3)
+    assert out.p_none is not None and 0.0 <= out.p_none <= 1.0
+    assert sum(m.p for m in scored) + out.p_none == pytest.approx(1.0, abs=1e-3)
     assert {m.doc for m in scored} == {m.doc for m in candidates_of(ranking, limit=model.candidates)}
 
 
 def test_a_model_that_weighs_one_feature_follows_it(real_assistant: Assistant) -> None:
     ranking, lexical, rows, start = _ranking(real_assistant)
     j = FEATURES.index("cos_head")
-    model = Reranker(tuple(100.0 if i == j else 0.0 for i in range(len(FEATURES))))
+    model = Reranker(tuple(100.0 if i == j else 0.0 for i in range(len(FEATURES) + len(NONE_FEATURES))))
     out = rerank(ranking, model, lexical=lexical, rows=rows, start=start)
     heads = [float(rows[start[m.doc]]) for m in out.matches if m.service.offered][: model.candidates]
     assert heads == sorted(heads, reverse=True)
@@ -108,23 +109,28 @@ def test_the_shipped_model_was_fitted_on_the_bundled_knowledge() -> None:
     """Refit with `benchmarks/fit_rerank.py` after editing names, summaries or examples."""
     k = load_knowledge(default_root())
     model = Reranker.load()
-    assert model.stamp == knowledge_stamp(k.services.values())
-    assert not stale(k.services.values())
-    assert len(model.weights) == len(FEATURES) and all(np.isfinite(model.weights))
+    assert model.stamp == knowledge_stamp(k)
+    assert not stale(k)
+    assert len(model.weights) == len(FEATURES) + len(NONE_FEATURES) and all(np.isfinite(model.weights))
 
 
 def test_an_edited_example_makes_the_model_stale() -> None:
     k = load_knowledge(default_root())
     sid, service = next(iter(k.services.items()))
     edited = {**k.services, sid: replace(service, examples=(*service.examples, "新しい例文"))}
-    assert stale(edited.values())
+    assert stale(replace(k, services=edited))
+    assert stale(replace(k, out_of_scope=(*k.out_of_scope, "新しい問い")))
 
 
 def test_a_file_fitted_on_other_features_is_refused(tmp_path) -> None:
     path = tmp_path / "rerank.json"
-    Reranker((1.0,) * len(FEATURES)).save(path)
-    assert Reranker.load(path).weights == (1.0,) * len(FEATURES)
+    width = len(FEATURES) + len(NONE_FEATURES)
+    Reranker((1.0,) * width).save(path)
+    assert Reranker.load(path).weights == (1.0,) * width
     path.write_text(path.read_text().replace('"lexical"', '"other"', 1))
+    with pytest.raises(ValueError, match="other features"):
+        Reranker.load(path)
+    Reranker((1.0,) * len(FEATURES)).save(path)  # a weight missing
     with pytest.raises(ValueError, match="other features"):
         Reranker.load(path)
 
