@@ -113,12 +113,12 @@ def test_a_not_offered_topic_named_more_fully_than_the_top_service_wins(
     assert (a.kind if a.kind != "fallback" else f"fallback:{a.reason}") == kind
 
 
-def _reranked(assistant: Assistant, rows: list[tuple[str, float, float]]):
+def _reranked(assistant: Assistant, rows: list[tuple[str, float, float]], p_none: float | None = None):
     """rows: (service, fused score, the reranker's probability); the lexical rules alone find none clear."""
     k = assistant.knowledge
     matches = tuple(Match(k.services[f"minato/{sid}"], score, 0.0, score, False, doc=i, lexical=score, dense=0.9, p=p)
                     for i, (sid, score, p) in enumerate(rows))
-    ranking = Ranking(matches, lexical_top=0, dense_top=0, dense=True)
+    ranking = Ranking(matches, lexical_top=0, dense_top=0, dense=True, p_none=p_none)
     return decide(knowledge=k, council=k.councils["minato"], query="q", ranking=ranking, settings=S)
 
 
@@ -136,3 +136,16 @@ def _reranked(assistant: Assistant, rows: list[tuple[str, float, float]]):
 )
 def test_with_the_reranker_its_probability_decides(fixture_assistant: Assistant, rows: list, kind: str) -> None:
     assert _reranked(fixture_assistant, rows).kind == kind
+
+
+def test_when_none_of_the_candidates_fits_the_bot_says_so_and_offers_them_as_maybe(
+        fixture_assistant: Assistant) -> None:
+    rows = [("kyushoku", 0.6, 0.3), ("salon", 0.5, 0.1)]
+    assert _reranked(fixture_assistant, rows, p_none=S.rerank_decline - 0.01).kind == "choices"
+    a = _reranked(fixture_assistant, rows, p_none=S.rerank_decline)
+    assert (a.kind, a.reason) == ("fallback", "no_match")
+    assert [o.id for o in a.choices] == ["minato/kyushoku", "minato/salon"]
+
+
+def test_a_clear_lexical_winner_is_answered_whatever_none_says(fixture_assistant: Assistant) -> None:
+    assert _reranked(fixture_assistant, [("kyushoku", 0.95, 0.5), ("salon", 0.3, 0.0)], p_none=0.5).kind == "answer"

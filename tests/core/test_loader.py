@@ -120,3 +120,22 @@ def test_not_offered_term_that_names_an_own_service_is_flagged(kb_copy: Path) ->
     _edit(kb_copy / "minato/council.yaml", "not_offered:\n", "not_offered:\n  - topic: 車いす\n    terms: [車椅子貸出]\n")
     warnings = [str(w) for w in check_knowledge(kb_copy).warnings]
     assert any("council.yaml" in w and "車椅子貸出" in w and "minato/kuruma-isu" in w for w in warnings), warnings
+
+
+def test_out_of_scope_questions_load_and_a_bad_one_is_named_with_its_line(kb_copy: Path) -> None:
+    path = kb_copy / "_common/out_of_scope.yaml"
+    path.write_text("writer: t\nquestions:\n  - {text: 明日の天気}\n  - {text: 明日の天気}\n  - {txt: 駅はどこ}\n",
+                    encoding="utf-8")
+    assert any("out_of_scope.yaml:5" in e and "txt" in e for e in _errors(kb_copy))
+    path.write_text("questions:\n  - {text: 明日の天気}\n  - {text: 明日の天気}\n  - {text: 駅はどこ, topic: x}\n",
+                    encoding="utf-8")
+    assert load_knowledge(kb_copy).out_of_scope == ("明日の天気", "駅はどこ")
+
+
+def test_a_not_offered_topic_carries_its_examples_into_its_entry(kb_copy: Path) -> None:
+    from bot.knowledge.model import Service
+
+    _edit(kb_copy / "minato/council.yaml", "    terms: [かぎ預かり, 鍵を預ける, 合鍵を預け]\n",
+          "    terms: [かぎ預かり, 鍵を預ける, 合鍵を預け]\n    examples: [留守の間の鍵を社協で預かってほしい]\n")
+    council = load_knowledge(kb_copy).councils["minato"]
+    assert Service.gap(council, 0, council.not_offered[0]).examples == ("留守の間の鍵を社協で預かってほしい",)
