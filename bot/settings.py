@@ -97,8 +97,10 @@ class MatchSettings:
     rerank_answer: float = 0.8
     # When the reranker's "none of these" (a question no service here fits) is at least
     # this likely, the bot says it found nothing sure and offers the candidates as
-    # "もしかして", unless the lexical rules find a clear winner.
-    rerank_decline: float = 0.5
+    # "もしかして", unless the lexical rules find a clear winner. Cross-validated by
+    # benchmarks/fit_rerank.py, 0.4 declines 68 % of the out-of-scope questions and 0.9 % of
+    # the knowledge's examples.
+    rerank_decline: float = 0.4
     # Below `choice`, candidates at least this good are still offered as "もしかして".
     maybe: float = 0.25
     # The danger detector: a message read as danger by at least `danger_emergency` is an
@@ -115,5 +117,9 @@ class MatchSettings:
     # …and a message that plainly asks for one service needs this much more margin.
     danger_asking: float = 0.006
     danger_emergency: float = 0.011
+    # A term rule's emergency becomes a worry when the detector reads the message below this
+    # (leave-writer-out over the corpus: no danger message with a term fell below −0.02;
+    # two thirds of the look-alikes a term fired on did fall below −0.03).
+    danger_term_floor: float = -0.03
     danger_concern: float = 0.005
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -63,7 +63,10 @@ class DangerCheck:
             also = reading.kinds if sure and reading is not None else ()
             kinds = tuple(dict.fromkeys([*(r.kind or r.id for r in alert.rules), *also]))
             calm = any(w in q.folded for w in self._calm)
-            level: Level = "concern" if calm and not sure else "emergency"
+            # A term in a message the detector reads as plainly ordinary (a past that is over, a
+            # game, an idiom) is a worry: the answer still carries the kind line and its number.
+            plainly_ordinary = reading is not None and reading.margin < s.danger_term_floor
+            level: Level = "concern" if (calm and not sure) or plainly_ordinary else "emergency"
             return replace(self._verdict(level, kinds, alert.message, alert.hotlines, reading), by_terms=True)
         if reading is None or not reading.kinds:
             return None
