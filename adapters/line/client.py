@@ -120,7 +120,8 @@ class LineClient:
         """Push ≤5 messages to a user, group or room without a reply token (a reply past its
         window, a staff answer); raises `SendFailed`. With `retry_key` (X-Line-Retry-Key) LINE
         accepts one push per key and answers 409 to a repeat, so a retried push is never doubled."""
-        await self._post("/v2/bot/message/push", b'{"to":%s,"messages":%s}' % (_json(to), encoded or encode_messages(messages)),
+        body = b'{"to":%s,"messages":%s}' % (_json(to), encoded or encode_messages(messages))
+        await self._post("/v2/bot/message/push", body,
                          headers={"X-Line-Retry-Key": retry_key} if retry_key else None)
 
     async def loading(self, user_id: str, *, seconds: int = 20) -> None:

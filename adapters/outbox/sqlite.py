@@ -20,6 +20,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -146,23 +147,24 @@ class SqliteOutbox:
             while queue:
                 calls.append(queue.popleft())
             batch = _Batch()
-
-            def write_all(db: sqlite3.Connection) -> list:
-                outcomes: list = []
-                for write, arg, _ in calls:
-                    try:
-                        outcomes.append(write(db, arg, batch))
-                    except OutboxFull as exc:  # this call's own refusal; the others go on
-                        outcomes.append(exc)
-                return outcomes
-
             try:
-                outcomes = self._tx(write_all)
+                outcomes = self._tx(partial(self._write, calls=calls, batch=batch))
             except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
                 outcomes = [exc] * len(calls)
             loop.call_soon_threadsafe(_settle, [(f, o) for (_, _, f), o in zip(calls, outcomes)])
             if batch.idle and not queue:
                 self._checkpoint()
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, *, calls: list, batch: _Batch) -> list:
+        """Each call's write in order, in one transaction: its result, or its own `OutboxFull`."""
+        outcomes: list = []
+        for write, arg, _ in calls:
+            try:
+                outcomes.append(write(db, arg, batch))
+            except OutboxFull as exc:  # this call's own refusal; the others go on
+                outcomes.append(exc)
+        return outcomes
 
     # -- the Outbox protocol -------------------------------------------------------
     async def add(self, items: list[Incoming]) -> list[bool]:
