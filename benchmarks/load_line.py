@@ -15,7 +15,9 @@ reply; the p99 target (100 ms) is reported, not enforced (`--strict` does).
 BENCH_TRACE=1 also lists the slowest requests with when they were sent.
 `--large 5` also sends five 100 KB messages with the first requests, each
 on its own connection: acknowledgements must stay fast while they are
-being answered (their own acks are reported apart).
+being answered (their own acks are reported apart). `--echo` sends the same
+load to `benchmarks/echo_bot.py` instead (the same HTTP stack, no outbox, no
+core, no dedupe: redeliveries are echoed again), the floor for the figures.
 """
 
 from __future__ import annotations
@@ -143,8 +145,9 @@ async def run(args: argparse.Namespace) -> int:
     for key in ("REDIS_URL", "DATABASE_URL"):
         env.pop(key, None)
     log_path = Path(tmp.name) / "server.log"
-    cmd = [*args.server_prefix.split(), sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--no-access-log", *args.server_args.split()]
+    serve = [str(ROOT / "benchmarks" / "echo_bot.py")] if args.echo else ["-m", "bot", "serve", "--no-access-log"]
+    cmd = [*args.server_prefix.split(), sys.executable, *serve, "--host", "127.0.0.1", "--port", str(port),
+           *args.server_args.split()]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -221,7 +224,7 @@ async def run(args: argparse.Namespace) -> int:
             replied_in = time.perf_counter() - started
             await asyncio.sleep(0.5)  # a late duplicate reply would show up here
             async with session.get(f"{url}/metrics") as r:
-                metrics = await r.text()
+                metrics = await r.text() if r.status == 200 else ""
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -230,9 +233,10 @@ async def run(args: argparse.Namespace) -> int:
             proc.kill()
         await runner.cleanup()
     answered = sum(1 for t in expected if fake.tokens[t] >= 1)
-    duplicates = sum(n - 1 for n in fake.tokens.values() if n > 1)
+    duplicates = 0 if args.echo else sum(n - 1 for n in fake.tokens.values() if n > 1)
     unexpected = sum(n for t, n in fake.tokens.items() if t not in expected)
     p50, p99 = pct(latencies, 50) * 1000, pct(latencies, 99) * 1000
+    print(f"server            {'echo bot (the floor)' if args.echo else 'python -m bot serve'}")
     print(f"requests          {args.requests} ({unique} distinct events, {args.requests - unique} redeliveries), "
           f"concurrency {args.concurrency}, after {args.warmup} warm-up requests")
     print(f"throughput        {args.requests / sent_in:.0f} requests/s (all acknowledged in {sent_in:.2f}s)")
@@ -275,6 +279,7 @@ def main() -> int:
                    help='run the server under CMD, e.g. "py-spy record -o profile.txt --format raw --"')
     p.add_argument("--server-args", default="", metavar="ARGS",
                    help="more `bot serve` options, e.g. '--http h11 --loop asyncio' (the pure-Python fallback)")
+    p.add_argument("--echo", action="store_true", help="load benchmarks/echo_bot.py instead (the stack's floor)")
     p.add_argument("--strict", action="store_true", help="also fail when p99 misses the target")
     args = p.parse_args()
     if args.requests < 1 or args.concurrency < 1 or not 0 <= args.duplicates < 1:

@@ -25,3 +25,4 @@ class Reply:
     entry: LogEntry | None = None  # the question, for the query log
     feedback: tuple[str, str] | None = None  # (question's event id, yes|no)
     alert: Alert | None = None  # an emergency: staff are told after the resident is answered
+    encoded: bytes | None = None  # `messages` as sent (client.encode_messages), made off the event loop

@@ -190,7 +190,7 @@ class LineDelivery:
         started = time.perf_counter()
         if job.mode == "reply" and token and now < deadline:
             try:
-                await client.reply(token, reply.messages)
+                await client.reply(token, reply.messages, encoded=reply.encoded)
                 self.runtime.metrics.observe("madoguchi_line_reply_seconds", time.perf_counter() - started)
                 return "replied"
             except SendFailed as e:
@@ -217,7 +217,8 @@ class LineDelivery:
             log.warning("line %s: event %s: reply token expired and no one to push to", job.council, job.event_id)
             return "failed"
         try:
-            await self.clients[job.council].push(to, reply.messages, retry_key=retry_key(job.council, job.event_id))
+            await self.clients[job.council].push(to, reply.messages, retry_key=retry_key(job.council, job.event_id),
+                                                  encoded=reply.encoded)
             return "pushed"
         except SendFailed as e:
             if e.status == 409:  # LINE already accepted this retry key: delivered once

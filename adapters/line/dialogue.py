@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from adapters.alerts import alert_for
 from adapters.line.calls import hotlines_message, window_message
+from adapters.line.client import encode_messages
 from adapters.line.context import Context, Reply
 from adapters.line.flex import choices_messages, menu_item, quick_item, render, text_message
 from adapters.line.hours import parse_hours, when_read
@@ -170,29 +171,31 @@ async def converse(ctx: Context, event: LineEvent, text: str, user: str) -> Repl
             answer = assistant.menu(ctx.council, category=chosen.removeprefix("category:"))
         else:
             answer = assistant.pick(ctx.council, chosen)
-        messages, entry = await rt.in_thread(_reply_parts, answer, text=text, user=user, origin=origin)
+        messages, entry, encoded = await rt.in_thread(_reply_parts, answer, text=text, user=user, origin=origin)
     else:
-        def turn() -> tuple[Answer, list[Message] | None, LogEntry | None]:
-            """Follow-up or question, reply and log entry in one trip to a matching thread."""
+        def turn() -> tuple[Answer, list[Message] | None, LogEntry | None, bytes | None]:
+            """Follow-up or question, reply (built and encoded) and log entry in one trip to a matching thread."""
             found = assistant.follow_up(ctx.council, text, last_service=state.service or None)
             if found is not None and found.reason == "person":
-                return found, None, None
+                return found, None, None, None
             if found is None:
                 found = rt.answer(assistant, ctx.council, text, channel="line")
             return found, *_reply_parts(found, text=text, user=user, origin=origin)
 
-        answer, messages, entry = await rt.in_thread(turn)
+        answer, messages, entry, encoded = await rt.in_thread(turn)
         if messages is None:
             return await consent_reply(ctx, user)
     await rt.conversations.put(key, state_after(answer, state))
-    return Reply(messages, entry=entry, alert=alert_for(answer, text=text, channel="line"))
+    return Reply(messages, entry=entry, alert=alert_for(answer, text=text, channel="line"), encoded=encoded)
 
 
-def _reply_parts(answer: Answer, *, text: str, user: str, origin: str) -> tuple[list[Message], LogEntry | None]:
-    """The messages, and what the query log keeps (a 「ありがとう」 is not a question)."""
+def _reply_parts(answer: Answer, *, text: str, user: str,
+                 origin: str) -> tuple[list[Message], LogEntry | None, bytes]:
+    """The messages (and as sent), and what the query log keeps (a 「ありがとう」 is not a question)."""
     entry = None if answer.reason == "thanks" else entry_for(answer, channel="line", text=text, user=user,
                                                               event_id=origin)
-    return render_turn(answer, origin=origin), entry
+    messages = render_turn(answer, origin=origin)
+    return messages, entry, encode_messages(messages)
 
 
 def render_turn(answer: Answer, *, origin: str) -> list[Message]:

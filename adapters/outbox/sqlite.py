@@ -3,19 +3,24 @@
 Every call runs on the store's own single thread (one connection, no
 contention with matching or reloads). `synchronous=FULL`: a row is on disk
 before the webhook answers 200, so neither kill -9 nor a power cut loses it.
-Claims are one `BEGIN IMMEDIATE` transaction, so processes sharing the file
-never take the same row. Adds and finishes that arrive together share one
-transaction (group commit): a burst of webhooks costs one fsync per batch.
+Writes are `BEGIN IMMEDIATE` transactions, so processes sharing the file
+never take the same row. Every state change (add, claim, finish, retry,
+renew) that arrives while a transaction is being written waits for the next
+one and shares it (group commit): a burst of webhooks, the claim of what they
+brought and the finishes of earlier replies cost one transaction, one fsync.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -24,6 +29,7 @@ from adapters.outbox import Incoming, Job, Mode, OutboxFull
 __all__ = ["SqliteOutbox", "DB_NAME", "DONE_KEPT"]
 
 T = TypeVar("T")
+log = logging.getLogger("madoguchi.stores")
 DB_NAME = "outbox.sqlite3"
 DONE_KEPT = 2 * 86_400.0  # delivered rows keep their ids this long: redeliveries are recognised
 _SCHEMA = """
@@ -51,6 +57,15 @@ CREATE INDEX IF NOT EXISTS outbox_received ON outbox (received);
 _COLUMNS = "id, channel, council, event_id, payload, received, event_at, attempts, mode, maybe_sent"
 
 
+@dataclass(slots=True)
+class _Batch:
+    """What the calls of one group commit share."""
+
+    waiting: int | None = None  # rows pending, counted at the batch's first add
+    finished: bool = False  # a finish ran (delivered rows to purge, the WAL to tidy later)
+    idle: bool = False  # a claim found nothing due
+
+
 def _settle(outcomes: list[tuple[asyncio.Future, Any]]) -> None:
     for future, outcome in outcomes:
         if future.done():  # the caller was cancelled
@@ -75,8 +90,7 @@ class SqliteOutbox:
         self._db: sqlite3.Connection | None = None
         self._purged = 0.0
         self._dirty = False
-        self._adds: deque = deque()  # (items, future) waiting for the next group commit
-        self._finishes: deque = deque()
+        self._writes: deque = deque()  # (write, arg, future) waiting for the next group commit
         self._executor.submit(self._open).result()
 
     @classmethod
@@ -113,107 +127,121 @@ class SqliteOutbox:
         db.execute("COMMIT")
         return result
 
-    async def _grouped(self, queue: deque, arg: Any, write: Callable[[sqlite3.Connection, list], list]) -> Any:
+    async def _grouped(self, write: Callable[[sqlite3.Connection, Any, _Batch], Any], arg: Any) -> Any:
         """Group commit: calls that arrive while a transaction is being written wait for the next
-        one and share it, so a burst costs one commit (one fsync) per batch, not per call. Each
-        call's result (or its own `OutboxFull`) is its own; any other error fails the whole batch,
-        which was rolled back. A call returns only after its batch was committed."""
+        one and share it, in the order they came (a claim sees the adds before it), so a burst
+        costs one commit (one fsync) per batch, not per call. Each call's result (or its own
+        `OutboxFull`) is its own; any other error fails the whole batch, which was rolled back.
+        A call returns only after its batch was committed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        queue.append((arg, future))
-        if len(queue) == 1:  # nobody is draining it: start a batch (else the running one takes ours)
-            loop.run_in_executor(self._executor, self._drain, queue, write, loop)
+        self._writes.append((write, arg, future))
+        if len(self._writes) == 1:  # nobody is draining it: start a batch (else the running one takes ours)
+            loop.run_in_executor(self._executor, self._drain, loop)
         return await future
 
-    def _drain(self, queue: deque, write: Callable[[sqlite3.Connection, list], list],
-               loop: asyncio.AbstractEventLoop) -> None:
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        queue = self._writes
         while queue:
-            batch = []
+            calls = []
             while queue:
-                batch.append(queue.popleft())
+                calls.append(queue.popleft())
+            batch = _Batch()
             try:
-                outcomes = self._tx(lambda db: write(db, [arg for arg, _ in batch]))
+                outcomes = self._tx(partial(self._write, calls=calls, batch=batch))
             except BaseException as exc:  # noqa: BLE001 - handed to every caller of the batch
-                outcomes = [exc] * len(batch)
-            loop.call_soon_threadsafe(_settle, [(f, o) for (_, f), o in zip(batch, outcomes)])
+                outcomes = [exc] * len(calls)
+            loop.call_soon_threadsafe(_settle, [(f, o) for (_, _, f), o in zip(calls, outcomes)])
+            if batch.idle and not queue:
+                self._checkpoint()
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, *, calls: list, batch: _Batch) -> list:
+        """Each call's write in order, in one transaction: its result, or its own `OutboxFull`."""
+        outcomes: list = []
+        for write, arg, _ in calls:
+            try:
+                outcomes.append(write(db, arg, batch))
+            except OutboxFull as exc:  # this call's own refusal; the others go on
+                outcomes.append(exc)
+        return outcomes
 
     # -- the Outbox protocol -------------------------------------------------------
     async def add(self, items: list[Incoming]) -> list[bool]:
-        return await self._grouped(self._adds, items, self._add_batch)
+        return await self._grouped(self._add, items)
 
-    def _add_batch(self, db: sqlite3.Connection, calls: list[list[Incoming]]) -> list:
+    def _add(self, db: sqlite3.Connection, items: list[Incoming], batch: _Batch) -> list[bool]:
+        if batch.waiting is None:
+            batch.waiting = db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+        if batch.waiting + len(items) > self.max_pending:
+            raise OutboxFull(f"{batch.waiting} events waiting (bound {self.max_pending})")
         now = time.time()
-        waiting = db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
-        outcomes: list = []
-        for items in calls:
-            if waiting + len(items) > self.max_pending:
-                outcomes.append(OutboxFull(f"{waiting} events waiting (bound {self.max_pending})"))
-                continue
-            fresh = []
-            for i in items:
-                cur = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
-                                 " event_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                 (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now))
-                fresh.append(cur.rowcount == 1)
-            waiting += sum(fresh)
-            outcomes.append(fresh)
-        return outcomes
+        fresh = []
+        for i in items:
+            cur = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
+                             " event_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now))
+            fresh.append(cur.rowcount == 1)
+        batch.waiting += sum(fresh)
+        return fresh
 
     async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]:
-        def claim(db: sqlite3.Connection) -> list[Job]:
-            now = time.time()
-            ids = [r[0] for r in db.execute(
-                "SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ? AND"
-                " (lease_until IS NULL OR lease_until < ?) ORDER BY next_at, id LIMIT ?", (now, now, limit))]
-            if not ids:
-                return []
-            marks = ",".join("?" * len(ids))
-            rows = db.execute(
-                f"UPDATE outbox SET attempts = attempts + 1, maybe_sent = (maybe_sent OR lease_owner IS NOT NULL),"
-                f" lease_owner = ?, lease_until = ? WHERE id IN ({marks}) RETURNING {_COLUMNS}",
-                (owner, now + lease, *ids)).fetchall()
-            return sorted((job_of(r) for r in rows), key=lambda j: j.id)
+        return await self._grouped(self._claim, (owner, limit, lease))
 
-        def claim_or_tidy() -> list[Job]:
-            jobs = self._tx(claim)
-            if not jobs:
-                self._checkpoint()
-            return jobs
-
-        return await self._run(claim_or_tidy)
+    def _claim(self, db: sqlite3.Connection, arg: tuple[str, int, float], batch: _Batch) -> list[Job]:
+        owner, limit, lease = arg
+        now = time.time()
+        ids = [r[0] for r in db.execute(
+            "SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ? AND"
+            " (lease_until IS NULL OR lease_until < ?) ORDER BY next_at, id LIMIT ?", (now, now, limit))]
+        if not ids:
+            batch.idle = True  # nothing due: a good moment to tidy the WAL (after the commit)
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = db.execute(
+            f"UPDATE outbox SET attempts = attempts + 1, maybe_sent = (maybe_sent OR lease_owner IS NOT NULL),"
+            f" lease_owner = ?, lease_until = ? WHERE id IN ({marks}) RETURNING {_COLUMNS}",
+            (owner, now + lease, *ids)).fetchall()
+        return sorted((job_of(r) for r in rows), key=lambda j: j.id)
 
     async def renew(self, owner: str, ids: list[int], *, lease: float) -> None:
-        if not ids:
-            return
+        if ids:
+            await self._grouped(self._renew, (owner, ids, lease))
 
-        def renew(db: sqlite3.Connection) -> None:
-            marks = ",".join("?" * len(ids))
-            db.execute(f"UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND id IN ({marks})",
-                       (time.time() + lease, owner, *ids))
-
-        await self._run(self._tx, renew)
+    @staticmethod
+    def _renew(db: sqlite3.Connection, arg: tuple[str, list[int], float], batch: _Batch) -> None:
+        owner, ids, lease = arg
+        marks = ",".join("?" * len(ids))
+        db.execute(f"UPDATE outbox SET lease_until = ? WHERE lease_owner = ? AND id IN ({marks})",
+                   (time.time() + lease, owner, *ids))
 
     async def finish(self, job: Job, owner: str, *, outcome: str) -> bool:
-        return await self._grouped(self._finishes, (job, owner, outcome), self._finish_batch)
+        return await self._grouped(self._finish, (job, owner, outcome))
 
-    def _finish_batch(self, db: sqlite3.Connection, calls: list[tuple[Job, str, str]]) -> list[bool]:
-        done = []
-        for job, owner, outcome in calls:
-            cur = db.execute("UPDATE outbox SET state = ?, outcome = ?, payload = NULL, lease_owner = NULL,"
-                             " lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                             ("failed" if outcome == "failed" else "done", outcome, job.id, owner))
-            done.append(cur.rowcount == 1)
-        self._purge(db)
+    def _finish(self, db: sqlite3.Connection, arg: tuple[Job, str, str], batch: _Batch) -> bool:
+        job, owner, outcome = arg
+        cur = db.execute("UPDATE outbox SET state = ?, outcome = ?, payload = NULL, lease_owner = NULL,"
+                         " lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                         ("failed" if outcome == "failed" else "done", outcome, job.id, owner))
+        if not batch.finished:
+            batch.finished = True
+            self._purge(db)
         self._dirty = True
-        return done
+        if cur.rowcount != 1:
+            return False
+        if batch.waiting is not None:  # one fewer waiting for the adds after it
+            batch.waiting -= 1
+        return True
 
     async def retry(self, job: Job, owner: str, *, at: float, mode: Mode, maybe_sent: bool) -> None:
-        def retry(db: sqlite3.Connection) -> None:
-            db.execute("UPDATE outbox SET next_at = ?, mode = ?, maybe_sent = ?, lease_owner = NULL,"
-                       " lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                       (at, mode, int(maybe_sent), job.id, owner))
+        await self._grouped(self._retry, (job, owner, at, mode, maybe_sent))
 
-        await self._run(self._tx, retry)
+    @staticmethod
+    def _retry(db: sqlite3.Connection, arg: tuple[Job, str, float, Mode, bool], batch: _Batch) -> None:
+        job, owner, at, mode, maybe_sent = arg
+        db.execute("UPDATE outbox SET next_at = ?, mode = ?, maybe_sent = ?, lease_owner = NULL,"
+                   " lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                   (at, mode, int(maybe_sent), job.id, owner))
 
     async def pending(self) -> int:
         def count(db: sqlite3.Connection) -> int:
@@ -244,7 +272,11 @@ class SqliteOutbox:
         (holding texts and user ids since deleted) do not linger in `outbox.sqlite3-wal`."""
         if self._dirty and self._db is not None:
             self._dirty = False
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:  # tried again after the next deliveries
+                self._dirty = True
+                log.warning("outbox: WAL checkpoint failed (%s)", exc)
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row as stored (tests, the benchmark). Blocking."""

@@ -166,3 +166,23 @@ def test_delivered_rows_keep_no_text_and_no_user_id(live, fake, tmp_path):
         for e in sent:
             assert e["source"]["userId"].encode() not in stored
         assert "給食".encode() not in stored
+
+
+@pytest.mark.parametrize("window", ["50", "0"])  # a reply (after one 500), or a push at once
+def test_what_line_receives_is_the_rendered_answer_in_utf8(live, fake, tmp_path, window):
+    """The messages' JSON is built once, on the matching thread: what LINE receives, as a reply or
+    a push, is exactly what rendering the answer gives, sent as UTF-8 (not \\u escapes)."""
+    from adapters.line.dialogue import render_turn
+
+    question = "給食サービス"
+    event = wh.text(question, source={"type": "user", "userId": "U" + "7" * 32})
+    expected = render_turn(live.assistant.ask("tomakomai", question), origin=event["webhookEventId"])
+    with server(live, fake, tmp_path, MADOGUCHI_REPLY_WINDOW=window) as line:
+        fake.fail(500, count=1, only=REPLY)
+        line.send("tomakomai", event)
+        line.settle(timeout=15)
+    sent = [r for r in fake.requests if r.path in (REPLY, PUSH)]
+    assert [(r.path, r.status) for r in sent] == ([(REPLY, 500), (REPLY, 200)] if window == "50" else [(PUSH, 200)])
+    for r in sent:
+        assert r.messages == expected and not r.spec_errors
+        assert question.encode() in r.raw

@@ -5,6 +5,7 @@ never take the same row."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 
@@ -171,3 +172,40 @@ def test_two_replicas_over_http_answer_each_event_once(pg_url, tmp_path) -> None
         finally:
             for r in replicas:
                 r.querylog.close()
+
+
+def test_sqlite_burst_of_mixed_calls_is_one_transaction_in_arrival_order(tmp_path) -> None:
+    """Adds, a claim and finishes arriving together share one commit (one fsync), and each call
+    answers as if made one by one in that order: the claim takes the adds before it, a finish
+    frees room for the adds after it, and a refused add refuses only itself."""
+    from adapters.outbox.sqlite import SqliteOutbox
+
+    async def scenario() -> None:
+        store = SqliteOutbox.in_dir(tmp_path, max_pending=4)
+        try:
+            await store.add(incoming(2, prefix="old"))
+            old = await store.claim("a", limit=10, lease=30)
+            commits: list[str] = []
+            store._executor.submit(store._db.set_trace_callback,
+                                   lambda sql: commits.append(sql) if sql == "COMMIT" else None).result()
+            busy = threading.Event()
+            store._executor.submit(busy.wait, 10)  # the store's thread is writing: the calls queue up
+            calls = [store.add(incoming(2, prefix="new")),  # 2 + 2 waiting: at the bound
+                     store.add(incoming(1, prefix="over")),  # refused, alone
+                     store.claim("a", limit=10, lease=30),  # takes new0, new1
+                     store.finish(old[0], "a", outcome="replied"),
+                     store.finish(old[1], "b", outcome="replied"),  # not b's lease
+                     store.add(incoming(1, prefix="late"))]  # room again after old0 was finished
+            tasks = [asyncio.ensure_future(c) for c in calls]
+            await asyncio.sleep(0.05)
+            busy.set()
+            added, over, claimed, done, not_done, late = await asyncio.gather(*tasks, return_exceptions=True)
+            assert commits == ["COMMIT"]
+            assert added == [True, True] and isinstance(over, OutboxFull) and late == [True]
+            assert [j.event_id for j in claimed] == ["new0", "new1"]
+            assert done is True and not_done is False
+            assert await store.pending() == 4  # old1, new0, new1, late0
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
