@@ -4,11 +4,11 @@ Building an index allocates temporary arrays and tables that dwarf what it
 keeps (at 100,000 services, arrays of tens of megabytes each). glibc keeps
 freed heap memory for reuse and returns only the top of the heap; after the
 first large array is freed it also raises its threshold for separate
-mappings, so later large arrays land in the heap too. About 100 MB stayed
-resident after such a build, freed but never given back, which is as much
-as the index itself keeps in Python objects. `malloc_trim` hands those
-pages back (milliseconds). Where the C library has no `malloc_trim` (musl,
-macOS) nothing is done.
+mappings, so later large arrays land in the heap too. 80–115 MB stayed
+resident after such a build, freed but never given back (a quarter of what
+the process held for the index). `malloc_trim` hands those pages back, in
+milliseconds. Where the C library has no `malloc_trim` (musl, macOS)
+nothing is done.
 """
 
 from __future__ import annotations
