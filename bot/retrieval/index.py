@@ -109,7 +109,7 @@ class Index:
         self.gram_ids: dict[str, int] = {}
         self._by_weight = sorted(range(len(FIELDS)), key=lambda code: -self.weights[code])
         self._build(categories or {})
-        release_freed()  # the build's temporary arrays and tables, several times what the index keeps
+        release_freed()  # the build's temporary arrays and tables: its peak is twice what the index keeps
 
     def _build(self, categories: dict[str, Category]) -> None:
         """Every array and table of the index (its temporaries are freed on return)."""
