@@ -140,6 +140,7 @@ def worker(size: int, queries: int) -> dict[str, float]:
             built, changed = language.stop_storing()
             if changed:
                 store.save(stamp, built)
+            del built  # as in `Assistant`: nothing holds them once written
         build = time.perf_counter() - t0
         ask = lambda q: rank(index, language.analyze(q))  # noqa: E731
         services = size

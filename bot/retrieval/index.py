@@ -26,6 +26,7 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge.model import Category, Service
 from bot.language.analysis import Language
+from bot.memory import release_freed
 from bot.settings import MatchSettings
 
 __all__ = ["Phrase", "Index", "FIELDS", "grams"]
@@ -106,9 +107,13 @@ class Index:
         self.phrases: list[Phrase] = []
         self.phrase_start = array("i", [0])  # service d's names are phrases[phrase_start[d]:phrase_start[d+1]]
         self.gram_ids: dict[str, int] = {}
-        gram_of, gram_pid = array("i"), array("i")  # (n-gram, phrase) pairs, grouped by n-gram below
-        categories = categories or {}
         self._by_weight = sorted(range(len(FIELDS)), key=lambda code: -self.weights[code])
+        self._build(categories or {})
+        release_freed()  # the build's temporary arrays and tables: its peak is twice what the index keeps
+
+    def _build(self, categories: dict[str, Category]) -> None:
+        """Every array and table of the index (its temporaries are freed on return)."""
+        gram_of, gram_pid = array("i"), array("i")  # (n-gram, phrase) pairs, grouped by n-gram below
         # Every key occurrence of every entry, field by field in weight order; bounds[d·F + r]
         # is where entry d's r-th weightiest field begins (F fields).
         occurrences, bounds = array("i"), array("q", [0])
