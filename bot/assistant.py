@@ -115,16 +115,20 @@ class Assistant:
         """The danger corpus and the knowledge's own examples (ordinary questions), encoded."""
         k = self.knowledge
         danger = [e for e in k.crisis if e.level == "danger"]
-        self._ordinary = [e.text for e in k.crisis if e.level != "danger"] + list(dict.fromkeys(
-            e for s in k.services.values() if s.audience == "resident" for e in s.examples))
+        calm = [e.text for e in k.crisis if e.level != "danger"]
+        examples = list(dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples))
+        self._ordinary = calm + examples
         if corpus is None or not danger:
             return None
         s = self.settings
         texts = [e.text for e in danger]
-        wording = Wording.from_counts(corpus.grams(texts), corpus.grams(self._ordinary))
-        detector = DangerDetector(danger, corpus.queries(texts), corpus.queries(self._ordinary), wording=wording,
-                                  wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau)
-        return detector
+        # The corpus and the examples are kept apart: an edited example recounts only the examples.
+        ordinary = corpus.grams(calm)
+        ordinary.update(corpus.grams(examples))
+        wording = Wording.from_counts(corpus.grams(texts), ordinary)
+        vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
+        return DangerDetector(danger, corpus.queries(texts), vectors, wording=wording,
+                              wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau)
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

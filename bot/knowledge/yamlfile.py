@@ -161,8 +161,8 @@ def read_yaml(path: Path, *, display: str | None = None,
     digest = b""
     if store is None:
         doc, problems = _parse(path, name)
-    else:
-        doc, problems, digest = _parse_kept(path, name, store)
+    else:  # a file this process read before has changed since: no earlier run kept it
+        doc, problems, digest = _parse_kept(path, name, store, look=hit is None)
     if stamp is not None:
         if len(_parsed) >= _PARSED_MAX:
             _parsed.clear()
@@ -170,14 +170,16 @@ def read_yaml(path: Path, *, display: str | None = None,
     return doc, problems
 
 
-def _parse_kept(path: Path, name: str, store: ParsedStore) -> tuple[YamlDoc | None, list[Problem], bytes]:
-    """`_parse` through `store`, with the key the file is kept under."""
+def _parse_kept(path: Path, name: str, store: ParsedStore, *, look: bool = True
+                ) -> tuple[YamlDoc | None, list[Problem], bytes]:
+    """`_parse` through `store`, with the key the file is kept under; `look=False` parses
+    without reading the store from disk (a reload's edited file is not in it)."""
     try:
         raw = path.read_bytes()
     except OSError:
         return *_parse(path, name), b""  # says why
     key = hashlib.blake2b(name.encode("utf-8", "surrogatepass") + b"\x00" + raw, digest_size=16).digest()
-    kept = store.get(key)
+    kept = store.get(key) if look else None
     if kept is None:
         doc, problems = _parse(path, name, raw=raw)
         if doc is not None:  # a file that does not parse is parsed again, to say why

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +48,7 @@ def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant,
     knowledge, store = real_assistant.knowledge, KeyStore(tmp_path)
     cold = Assistant(knowledge, vectors=vectors, keys=store)  # counts and stacks, writes the file
     [written] = tmp_path.glob("corpus-*.npz")
-    assert len(counted) == 2 and sum(looked_up) > 7000
+    assert len(counted) == 3 and sum(looked_up) > 7000  # danger, the corpus' ordinary side, the examples
     counted.clear()
     looked_up.clear()
     warm = Assistant(knowledge, vectors=vectors, keys=store)  # reads them back
@@ -101,3 +103,20 @@ def test_an_unwritable_folder_only_costs_the_work(vectors: VectorCache, tmp_path
     cache = CorpusCache(vectors, folder=blocker / "analysis")
     assert cache.grams(["助けて"]) == gram_counts([fold("助けて")])
     cache.save()  # logs, never raises
+
+
+def test_an_edited_example_recounts_only_the_examples(real_assistant: Assistant, vectors: VectorCache,
+                                                        tmp_path: Path, monkeypatch) -> None:
+    from dataclasses import replace
+
+    knowledge, store = real_assistant.knowledge, KeyStore(tmp_path)
+    Assistant(knowledge, vectors=vectors, keys=store)
+    sid, service = next((sid, s) for sid, s in knowledge.services.items() if s.audience == "resident")
+    edited = replace(knowledge, services={**knowledge.services,
+                                          sid: replace(service, examples=(*service.examples, "車いすを三日借りたい"))})
+    counted: list[int] = []
+    monkeypatch.setattr(corpus_module, "gram_counts", lambda folded: counted.append(len(list(folded))) or Counter())
+    built = Assistant(edited, vectors=vectors, keys=store)
+    examples = {e for s in edited.services.values() if s.audience == "resident" for e in s.examples}
+    assert counted == [len(examples)]
+    assert built._safety.detector is not None and "車いすを三日借りたい" in built._ordinary

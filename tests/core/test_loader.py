@@ -139,3 +139,19 @@ def test_a_not_offered_topic_carries_its_examples_into_its_entry(kb_copy: Path) 
           "    terms: [かぎ預かり, 鍵を預ける, 合鍵を預け]\n    examples: [留守の間の鍵を社協で預かってほしい]\n")
     council = load_knowledge(kb_copy).councils["minato"]
     assert Service.gap(council, 0, council.not_offered[0]).examples == ("留守の間の鍵を社協で預かってほしい",)
+
+
+def test_a_reload_validates_only_the_files_that_changed(kb_copy: Path, monkeypatch) -> None:
+    from bot.knowledge import loader, schema
+
+    check_knowledge(kb_copy)
+    checked: list[str] = []
+    real = schema.validate
+    monkeypatch.setattr(loader.schema, "validate", lambda doc, shape: checked.append(doc.file) or real(doc, shape))
+    _edit(kb_copy / "minato/services/kuruma-isu.yaml", "category: idou", "category: idou  # edited")
+    result = check_knowledge(kb_copy)
+    assert checked == ["knowledge/minato/services/kuruma-isu.yaml"]
+    assert result.errors == []
+    _edit(kb_copy / "minato/services/kuruma-isu.yaml", "category: idou  # edited", "categroy: idou")
+    assert any("categroy: unknown field" in str(e) for e in check_knowledge(kb_copy).errors)
+    assert any("categroy: unknown field" in str(e) for e in check_knowledge(kb_copy).errors)  # unchanged: kept
