@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.knowledge.loader import check_knowledge, load_knowledge
 from bot.knowledge.problems import KnowledgeError
@@ -155,3 +157,29 @@ def test_a_reload_validates_only_the_files_that_changed(kb_copy: Path, monkeypat
     _edit(kb_copy / "minato/services/kuruma-isu.yaml", "category: idou  # edited", "categroy: idou")
     assert any("categroy: unknown field" in str(e) for e in check_knowledge(kb_copy).errors)
     assert any("categroy: unknown field" in str(e) for e in check_knowledge(kb_copy).errors)  # unchanged: kept
+
+
+_VALUE = st.sampled_from(["", " ", "死にたい", "ok", "ok", "suicide", "Bad Id", 0, None, ["a"]])
+
+
+@settings(max_examples=500, deadline=None)
+@given(items=st.lists(st.dictionaries(st.sampled_from(["text", "kind", "topic", "voice", "style", "txt"]), _VALUE),
+                      max_size=4),
+       words=st.lists(_VALUE, max_size=4))
+def test_the_fast_path_of_validation_says_what_the_full_check_says(items: list, words: list) -> None:
+    from bot.knowledge import schema
+    from bot.knowledge.yamlfile import YamlDoc
+
+    cases = [({"writer": "w", "danger": items}, schema.CRISIS),
+             ({"questions": items}, schema.OUT_OF_SCOPE),
+             ({"topics": [{"topic": "t", "terms": words, "message": "m"}]}, schema.OTHER_OFFICES)]
+    for data, shape in cases:
+        doc = YamlDoc("f.yaml", data)
+        fast = schema.validate(doc, shape)
+        real = schema._flat_ok
+        try:
+            schema._flat_ok = lambda value, s: False
+            slow = schema.validate(doc, shape)
+        finally:
+            schema._flat_ok = real
+        assert fast == slow
