@@ -10,11 +10,12 @@ gives the probability that each is the service meant. One more row stands for
 "none of these": its features describe the question as a whole (how well the
 best candidates match, and how close the message is to questions no council
 handles, `_common/out_of_scope.yaml`), so the model can say that nothing
-offered fits instead of spreading its certainty over look-alikes. The model is data: `rerank.json` beside this module,
-fitted by `benchmarks/fit_rerank.py` on the knowledge's own examples (each one
-asked as if unseen, its fold of examples left out of both indexes), never on
-evaluation questions, and stamped with a hash of the knowledge it was fitted
-on, so `kb check` can say when it is stale.
+offered fits instead of spreading its certainty over look-alikes. The model
+is data: `rerank.json` beside this module, fitted by `benchmarks/fit_rerank.py`
+on the knowledge's own examples (each one asked as if unseen, its fold of
+examples left out of both indexes) and the out-of-scope questions, never on
+evaluation questions, and stamped with a hash of what it was fitted on, so
+`kb check` can say when it is stale.
 """
 
 from __future__ import annotations
