@@ -193,16 +193,15 @@ def _decide(
         message = M.not_offered.format(topic=gap.title, council=council.short_name)
         return _fallback(council, query, message, reason="not_offered", results=results)
     best = max((m.score for m in ranked), default=0.0)  # the order may put a lower score first
-    if top is None or best < settings.choice:
-        if elsewhere:
-            return _fallback(council, query, M.not_offered_generic.format(council=council.short_name),
-                             reason="not_offered", results=results)
-        # Never empty-handed: near candidates are offered as "もしかして".
-        maybe = options([m for m in ranked if m.score >= settings.maybe], limit=settings.max_choices - 1)
-        return _fallback(council, query, M.no_match, reason="no_match", results=results, maybe=maybe)
+    weak = best < settings.choice
+    if (top is None or weak) and elsewhere:
+        return _fallback(council, query, M.not_offered_generic.format(council=council.short_name),
+                         reason="not_offered", results=results)
     others = ranked[1:]
-    clear = _clear_winner(ranking, top, others, settings)
-    if not clear and ranking.p_none is not None and ranking.p_none >= settings.rerank_decline:
+    clear = top is not None and not weak and _clear_winner(ranking, top, others, settings)
+    none_fits = ranking.p_none is not None and ranking.p_none >= settings.rerank_decline  # the reranker's "none"
+    if top is None or weak or (none_fits and not clear):
+        # Never empty-handed: near candidates are offered as "もしかして".
         maybe = options([m for m in ranked if m.score >= settings.maybe], limit=settings.max_choices - 1)
         return _fallback(council, query, M.no_match, reason="no_match", results=results, maybe=maybe)
     if clear or agreed(ranking, top, others, settings):

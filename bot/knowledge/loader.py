@@ -67,6 +67,11 @@ def _opt(value: Any) -> str | None:
     return text or None
 
 
+def _not_offered(item: dict[str, Any]) -> NotOffered:
+    """A council's `not_offered` topic or another office's, as validated YAML gives it."""
+    return NotOffered(item["topic"], _texts(item["terms"]), _opt(item.get("message")), _texts(item.get("examples")))
+
+
 def _prose(text: str) -> str:
     """Folded YAML puts a space where a line broke; Japanese needs none after 。"""
     return _AFTER_PUNCT.sub("", " ".join(text.split()))
@@ -161,7 +166,7 @@ class _Loader:
         doc = self.read(path, schema.OTHER_OFFICES) if path.exists() else None
         if doc is None:
             return ()
-        return tuple(NotOffered(t["topic"], _texts(t["terms"]), t["message"].strip(), _texts(t.get("examples"))) for t in doc.data["topics"])
+        return tuple(_not_offered(t) for t in doc.data["topics"])
 
     def out_of_scope(self) -> tuple[str, ...]:
         """Questions no council here handles, for the reranker's "none of these"."""
@@ -240,9 +245,7 @@ class _Loader:
         self.contact_fields(doc, ("window",), window_data)
         if window_data.get("department") and window_data["department"] not in departments:
             self.error(doc, ("window", "department"), f"unknown department {window_data['department']!r}")
-        not_offered = tuple(
-            NotOffered(n["topic"], _texts(n["terms"]), _opt(n.get("message")), _texts(n.get("examples"))) for n in d.get("not_offered") or ()
-        )
+        not_offered = tuple(_not_offered(n) for n in d.get("not_offered") or ())
         return Council(
             id=d["id"],
             name=d["name"],

@@ -210,18 +210,14 @@ SAFETY: dict[str, Any] = {
     },
 }
 
-_CRISIS_ITEM: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["text"],
-    "properties": {
-        "text": {"type": "string"},
-        "kind": {"type": "string", "pattern": _ID},
-        "topic": {"type": "string"},
-        "voice": {"type": "string"},
-        "style": {"type": "string"},
-    },
-}
+def _message(text: dict[str, Any], **labels: dict[str, Any]) -> dict[str, Any]:
+    """One hand-written message of a corpus: its text, and labels (its kind, who wrote it how)."""
+    return {"type": "object", "additionalProperties": False, "required": ["text"],
+            "properties": {"text": text, **labels}}
+
+
+_LABEL = {"type": "string"}
+_CRISIS_ITEM = _message(_LABEL, kind={"type": "string", "pattern": _ID}, topic=_LABEL, voice=_LABEL, style=_LABEL)
 
 CRISIS: dict[str, Any] = {
     "type": "object",
@@ -241,13 +237,7 @@ OUT_OF_SCOPE: dict[str, Any] = {
     "required": ["questions"],
     "properties": {
         "writer": {"type": "string"},
-        "questions": {"type": "array", "items": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["text"],
-            "properties": {"text": {"type": "string", "minLength": 1}, "topic": {"type": "string"},
-                           "style": {"type": "string"}},
-        }},
+        "questions": {"type": "array", "items": _message({"type": "string", "minLength": 1}, topic=_LABEL, style=_LABEL)},
     },
 }
 

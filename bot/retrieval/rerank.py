@@ -45,6 +45,7 @@ FEATURES: tuple[str, ...] = (
     "lexical_first", "dense_first", "lexical_rank", "dense_rank",
     "inactive", "lexical_found",
 )
+_COLUMN = {name: j for j, name in enumerate(FEATURES)}
 # What describes "none of these" (the question as a whole); zero on candidates' rows, and the
 # candidates' features are zero on its row, so one weight vector scores both.
 NONE_FEATURES: tuple[str, ...] = (
@@ -139,10 +140,8 @@ def features(
 def none_row(x: np.ndarray, *, out_of_scope: float) -> np.ndarray:
     """The `NONE_FEATURES` of a question from its candidates' `features` and its best
     cosine to the out-of-scope questions (0 when there are none)."""
-    col = {name: j for j, name in enumerate(FEATURES)}
-
     def best(name: str) -> float:
-        return float(x[:, col[name]].max()) if len(x) else 0.0
+        return float(x[:, _COLUMN[name]].max()) if len(x) else 0.0
 
     cos = best("cos_best")
     return np.array([1.0, best("lexical"), best("coverage"), best("phrase"), cos, best("cos_lead"), best("fused"),
