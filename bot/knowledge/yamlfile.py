@@ -107,8 +107,7 @@ class ParsedStore:
             self._kept = {}
             touch(self.path)
             try:
-                with open(self.path, "rb") as f:
-                    kept = marshal.load(f)
+                kept = marshal.loads(self.path.read_bytes())  # one read: `marshal.load(f)` reads in small pieces
                 if type(kept) is dict:
                     self._kept = kept
             except FileNotFoundError:
