@@ -15,7 +15,10 @@ reply; the p99 target (100 ms) is reported, not enforced (`--strict` does).
 BENCH_TRACE=1 also lists the slowest requests with when they were sent.
 `--large 5` also sends five 100 KB messages with the first requests, each
 on its own connection: acknowledgements must stay fast while they are
-being answered (their own acks are reported apart). `--echo` sends the same
+being answered (their own acks are reported apart). `--rate 300` makes it an open loop: the
+connections together send 300 requests/s whether or not earlier ones were
+acknowledged, and each latency counts from when its request was due (a
+closed loop at full speed measures concurrency ÷ throughput). `--echo` sends the same
 load to `benchmarks/echo_bot.py` instead (the same HTTP stack, no outbox, no
 core, no dedupe: redeliveries are echoed again), the floor for the figures.
 """
@@ -182,11 +185,18 @@ async def run(args: argparse.Namespace) -> int:
             for _, body in plan:
                 queue.put_nowait(body)
 
-            async def worker() -> None:
+            async def worker(n: int) -> None:
+                sent = 0
                 while not queue.empty() and time.monotonic() < deadline:
                     body = queue.get_nowait()
                     headers = {"content-type": "application/json", "x-line-signature": sign(body)}
                     started = time.perf_counter()
+                    if args.rate:  # open loop: each connection keeps its share of the rate, late or not
+                        due = begin + (n + sent * args.concurrency) / args.rate
+                        if due > started:
+                            await asyncio.sleep(due - started)
+                        started = due  # latency from when it was due: a late send counts as waiting
+                        sent += 1
                     try:
                         async with session.post(f"{url}/line/tomakomai", data=body, headers=headers) as r:
                             await r.read()
@@ -212,8 +222,8 @@ async def run(args: argparse.Namespace) -> int:
                         errors[f"large: http {r.status}"] += 1
                 large_acks.append(time.perf_counter() - t0)
 
-            started = time.perf_counter()
-            await asyncio.gather(*(send_large(b) for _, b in large), *(worker() for _ in range(args.concurrency)))
+            started = begin = time.perf_counter()
+            await asyncio.gather(*(send_large(b) for _, b in large), *(worker(n) for n in range(args.concurrency)))
             sent_in = time.perf_counter() - started
             while sum(fake.tokens[t] > 0 for t in expected) < len(expected) and time.monotonic() < deadline:
                 fake.changed.clear()
@@ -238,7 +248,9 @@ async def run(args: argparse.Namespace) -> int:
     p50, p99 = pct(latencies, 50) * 1000, pct(latencies, 99) * 1000
     print(f"server            {'echo bot (the floor)' if args.echo else 'python -m bot serve'}")
     print(f"requests          {args.requests} ({unique} distinct events, {args.requests - unique} redeliveries), "
-          f"concurrency {args.concurrency}, after {args.warmup} warm-up requests")
+          f"concurrency {args.concurrency}, after {args.warmup} warm-up requests, "
+          + (f"open loop at {args.rate:g}/s (latency from each request's due time)" if args.rate
+             else "closed loop (each connection sends again once acknowledged)"))
     print(f"throughput        {args.requests / sent_in:.0f} requests/s (all acknowledged in {sent_in:.2f}s)")
     print(f"ack latency       p50 {p50:.1f} ms, p90 {pct(latencies, 90) * 1000:.1f} ms, p99 {p99:.1f} ms, "
           f"max {max(latencies, default=0) * 1000:.1f} ms")
@@ -279,6 +291,9 @@ def main() -> int:
                    help='run the server under CMD, e.g. "py-spy record -o profile.txt --format raw --"')
     p.add_argument("--server-args", default="", metavar="ARGS",
                    help="more `bot serve` options, e.g. '--http h11 --loop asyncio' (the pure-Python fallback)")
+    p.add_argument("--rate", type=float, default=0.0, metavar="PER_S",
+                   help="open loop: send at this many requests/s in all, spread over the connections "
+                        "(default: closed loop, as fast as acknowledged)")
     p.add_argument("--echo", action="store_true", help="load benchmarks/echo_bot.py instead (the stack's floor)")
     p.add_argument("--strict", action="store_true", help="also fail when p99 misses the target")
     args = p.parse_args()
