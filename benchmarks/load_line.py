@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/load_line.py [--requests 2000] [--concurrency 50]
 
 Starts a fake LINE Messaging API (aiohttp, 127.0.0.1, port 0) that records
-every reply, starts one server process pointed at it (SQLite query log in a
-temporary data dir, JSON logs to a file), then sends `--requests` signed
+every reply and push (an event past LINE's reply window is pushed), starts
+one server process pointed at it (SQLite query log in a temporary data dir,
+JSON logs to a file), then sends `--requests` signed
 webhooks (one text event each; a share of them delivered twice, as LINE does
 on retries) over `--concurrency` keep-alive connections. Prints requests/s,
 acknowledgement latency p50/p99, errors, and replies sent versus expected
@@ -15,12 +16,13 @@ reply; the p99 target (100 ms) is reported, not enforced (`--strict` does).
 BENCH_TRACE=1 also lists the slowest requests with when they were sent.
 `--large 5` also sends five 100 KB messages with the first requests, each
 on its own connection: acknowledgements must stay fast while they are
-being answered (their own acks are reported apart). `--rate 300` makes it an open loop: the
-connections together send 300 requests/s whether or not earlier ones were
-acknowledged, and each latency counts from when its request was due (a
-closed loop at full speed measures concurrency ÷ throughput). `--echo` sends the same
-load to `benchmarks/echo_bot.py` instead (the same HTTP stack, no outbox, no
-core, no dedupe: redeliveries are echoed again), the floor for the figures.
+being answered (their own acks are reported apart). `--rate 300` makes it
+an open loop: the connections together send 300 requests/s whether or not
+earlier ones were acknowledged, each event stamped when it is sent, and each
+latency counts from when its request was due (a closed loop at full speed
+measures concurrency ÷ throughput). `--echo` sends the same load to
+`benchmarks/echo_bot.py` instead (the same HTTP stack, no outbox, no core,
+no dedupe: redeliveries are echoed again), the floor for the figures.
 """
 
 from __future__ import annotations
@@ -76,21 +78,41 @@ def large_text(size: int) -> str:
 
 
 def event_body(i: int, rng: random.Random, *, text: str | None = None) -> tuple[str, bytes]:
+    """(reply token, webhook body) of one text event; its user id is `user_of(token)`."""
     event_id = f"01BENCH{i:08d}{uuid.uuid4().hex[:11].upper()}"
+    token = f"rt{i:08d}" + uuid.uuid4().hex[:22]
     event = {
         "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": "U" + uuid.uuid4().hex},
+        "source": {"type": "user", "userId": user_of(token)},
         "webhookEventId": event_id, "deliveryContext": {"isRedelivery": False},
-        "replyToken": f"rt{i:08d}" + uuid.uuid4().hex[:22],
+        "replyToken": token,
         "message": {"type": "text", "id": str(10**17 + i), "quoteToken": "q", "text": text or rng.choice(QUESTIONS)},
     }
     return event["replyToken"], json.dumps({"destination": "U" + "0" * 32, "events": [event]},
                                            ensure_ascii=False).encode()
 
 
+def stamped(body: bytes) -> bytes:
+    """The same webhook with its event's timestamp set to now (the reply window counts from it)."""
+    data = json.loads(body)
+    data["events"][0]["timestamp"] = int(time.time() * 1000)
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def user_of(token: str) -> str:
+    """Each event its own user, so a push (to the user) names the event it answers."""
+    return "U" + hashlib.md5(token.encode()).hexdigest()
+
+
 class FakeLine:
+    """Replies and pushes, counted per event (a push by its user); a repeated
+    X-Line-Retry-Key gets 409 as LINE answers it, and is not counted again."""
+
     def __init__(self) -> None:
         self.tokens: Counter[str] = Counter()
+        self.users: dict[str, str] = {}  # user id → reply token of the event, filled by `expect`
+        self.keys: set[str] = set()
+        self.pushes = 0
         self.bodies = 0
         self.bad_auth = 0
         self.changed = asyncio.Event()
@@ -103,6 +125,24 @@ class FakeLine:
             return web.json_response({"message": "no messages"}, status=400)
         self.tokens[body["replyToken"]] += 1
         self.bodies += 1
+        self.changed.set()
+        return web.json_response({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
+
+    def expect(self, token: str) -> str:
+        self.users[user_of(token)] = token
+        return token
+
+    async def push(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self.bad_auth += 1
+        key = request.headers.get("X-Line-Retry-Key", "")
+        if key and key in self.keys:
+            return web.json_response({"message": "The retry key is already accepted"}, status=409)
+        self.keys.add(key)
+        self.tokens[self.users.get(body.get("to", ""), "push to an unknown user")] += 1
+        self.bodies += 1
+        self.pushes += 1
         self.changed.set()
         return web.json_response({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
 
@@ -135,6 +175,7 @@ async def run(args: argparse.Namespace) -> int:
     fake = FakeLine()
     app = web.Application()
     app.router.add_post("/v2/bot/message/reply", fake.reply)
+    app.router.add_post("/v2/bot/message/push", fake.push)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -155,7 +196,7 @@ async def run(args: argparse.Namespace) -> int:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     unique = args.requests - int(args.requests * args.duplicates)
-    events = [event_body(i, rng) for i in range(unique)]
+    events = [(fake.expect(t), b) for t, b in (event_body(i, rng) for i in range(unique))]
     plan = list(events) + [rng.choice(events) for _ in range(args.requests - unique)]  # redeliveries
     rng.shuffle(plan)
     expected = {token for token, _ in events}
@@ -167,7 +208,7 @@ async def run(args: argparse.Namespace) -> int:
         async with ClientSession(connector=connector, timeout=ClientTimeout(total=30)) as session:
             await wait_healthy(session, url, proc, timeout=min(60, deadline - time.monotonic()))
             if args.warmup:  # one-time work (threads, connections, caches), not measured
-                warm = [event_body(10**7 + i, rng) for i in range(args.warmup)]
+                warm = [(fake.expect(t), b) for t, b in (event_body(10**7 + i, rng) for i in range(args.warmup))]
                 expected_warm = {t for t, _ in warm}
 
                 async def warm_one(body: bytes) -> None:
@@ -197,6 +238,8 @@ async def run(args: argparse.Namespace) -> int:
                             await asyncio.sleep(due - started)
                         started = due  # latency from when it was due: a late send counts as waiting
                         sent += 1
+                        body = stamped(body)  # a long run: the event happens now, not when it was planned
+                        headers["x-line-signature"] = sign(body)
                     try:
                         async with session.post(f"{url}/line/tomakomai", data=body, headers=headers) as r:
                             await r.read()
@@ -209,7 +252,8 @@ async def run(args: argparse.Namespace) -> int:
                     if os.environ.get("BENCH_TRACE"):
                         trace.append((started, latencies[-1]))
 
-            large = [event_body(2 * 10**7 + i, rng, text=large_text(args.large_size)) for i in range(args.large)]
+            large = [(fake.expect(t), b) for t, b in
+                     (event_body(2 * 10**7 + i, rng, text=large_text(args.large_size)) for i in range(args.large))]
             expected |= {t for t, _ in large}
             large_acks: list[float] = []
 
@@ -258,7 +302,8 @@ async def run(args: argparse.Namespace) -> int:
         print(f"large messages    {args.large} of {args.large_size // 1000} KB sent with the first requests; "
               f"acknowledged in max {max(large_acks, default=0) * 1000:.0f} ms (not in the latencies above)")
     print(f"errors            {sum(errors.values())}" + (f" {dict(errors)}" if errors else ""))
-    print(f"replies           {fake.bodies} sent / {len(expected)} expected; answered {answered}, "
+    print(f"replies           {fake.bodies} sent ({fake.pushes} as pushes, past the reply window) / "
+          f"{len(expected)} expected; answered {answered}, "
           f"duplicates {duplicates}, unexpected {unexpected}, wrong token {fake.bad_auth}; "
           f"all replies in {replied_in:.2f}s")
     answers = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
