@@ -202,7 +202,10 @@ class _Loader:
             kind = r.get("kind") or r["id"]
             if kinds and kind not in kinds:
                 self.error(doc, ("rules", i, "kind"), f"unknown kind {kind!r} (see kinds:)")
-            rules.append(SafetyRule(r["id"], _texts(r["terms"]), _texts(r["hotlines"]), r["message"].strip(),
+            message = (r.get("message") or (kinds[kind].message if kind in kinds else "")).strip()
+            if not message:
+                self.error(doc, ("rules", i), "no message: give the rule one, or a kind (kinds:) that has one")
+            rules.append(SafetyRule(r["id"], _texts(r["terms"]), _texts(r["hotlines"]), message,
                                     _texts(r.get("context")), _texts(r.get("unless")), kind))
         return hotlines, tuple(rules), kinds, _texts(doc.data.get("calm"))
 

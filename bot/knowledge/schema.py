@@ -179,12 +179,12 @@ SAFETY: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["id", "terms", "hotlines", "message"],
+                "required": ["id", "terms", "hotlines"],
                 "properties": {
                     "id": {"type": "string", "pattern": _ID},
                     "terms": _WORDS,
                     "hotlines": _WORDS,
-                    "message": {"type": "string"},
+                    "message": {"type": "string"},  # default: its kind's
                     "context": _WORDS,
                     "unless": _WORDS,
                     "kind": {"type": "string", "pattern": _ID},

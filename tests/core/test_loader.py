@@ -183,3 +183,17 @@ def test_the_fast_path_of_validation_says_what_the_full_check_says(items: list, 
         finally:
             schema._flat_ok = real
         assert fast == slow
+
+
+def test_a_safety_rule_without_a_message_says_its_kinds(kb_copy: Path) -> None:
+    k = load_knowledge(kb_copy)
+    rule = next(r for r in k.safety if r.id == "no-food-today")
+    assert rule.message == k.danger_kinds["no-food"].message
+
+
+def test_a_safety_rule_with_no_message_of_its_own_or_its_kinds_is_named(kb_copy: Path) -> None:
+    safety = kb_copy / "_common" / "safety.yaml"
+    _edit(safety, "  - id: no-food-today\n    kind: no-food\n", "  - id: no-food-today\n    kind: no-such-kind\n")
+    errors = _errors(kb_copy)
+    assert any("safety.yaml" in e and "unknown kind 'no-such-kind'" in e for e in errors), errors
+    assert any("safety.yaml" in e and "no message" in e for e in errors), errors
