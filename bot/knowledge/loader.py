@@ -198,14 +198,17 @@ class _Loader:
                                         _opt(k.get("search")))
         rules = []
         for i, r in enumerate(doc.data["rules"]):
-            known(r["hotlines"], ("rules", i, "hotlines"))
+            known(r.get("hotlines") or (), ("rules", i, "hotlines"))
             kind = r.get("kind") or r["id"]
             if kinds and kind not in kinds:
                 self.error(doc, ("rules", i, "kind"), f"unknown kind {kind!r} (see kinds:)")
-            message = (r.get("message") or (kinds[kind].message if kind in kinds else "")).strip()
-            if not message:
-                self.error(doc, ("rules", i), "no message: give the rule one, or a kind (kinds:) that has one")
-            rules.append(SafetyRule(r["id"], _texts(r["terms"]), _texts(r["hotlines"]), message,
+            # A rule says what its kind says unless it has words or lines of its own.
+            own = kinds.get(kind)
+            message = (r.get("message") or (own.message if own else "")).strip()
+            lines = _texts(r.get("hotlines")) or (own.hotlines if own else ())
+            if not message or not lines:
+                self.error(doc, ("rules", i), "no message or hotlines: give the rule its own, or a kind (kinds:)")
+            rules.append(SafetyRule(r["id"], _texts(r["terms"]), lines, message,
                                     _texts(r.get("context")), _texts(r.get("unless")), kind))
         return hotlines, tuple(rules), kinds, _texts(doc.data.get("calm"))
 

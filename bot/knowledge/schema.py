@@ -179,11 +179,11 @@ SAFETY: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["id", "terms", "hotlines"],
+                "required": ["id", "terms"],
                 "properties": {
                     "id": {"type": "string", "pattern": _ID},
                     "terms": _WORDS,
-                    "hotlines": _WORDS,
+                    "hotlines": _WORDS,  # default: its kind's
                     "message": {"type": "string"},  # default: its kind's
                     "context": _WORDS,
                     "unless": _WORDS,

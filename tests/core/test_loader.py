@@ -185,10 +185,11 @@ def test_the_fast_path_of_validation_says_what_the_full_check_says(items: list, 
         assert fast == slow
 
 
-def test_a_safety_rule_without_a_message_says_its_kinds(kb_copy: Path) -> None:
+def test_a_safety_rule_without_a_message_or_lines_says_its_kinds(kb_copy: Path) -> None:
     k = load_knowledge(kb_copy)
     rule = next(r for r in k.safety if r.id == "no-food-today")
     assert rule.message == k.danger_kinds["no-food"].message
+    assert rule.hotlines == k.danger_kinds["no-food"].hotlines
 
 
 def test_a_safety_rule_with_no_message_of_its_own_or_its_kinds_is_named(kb_copy: Path) -> None:
