@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -107,8 +107,6 @@ def test_an_unwritable_folder_only_costs_the_work(vectors: VectorCache, tmp_path
 
 def test_an_edited_example_recounts_only_the_examples(real_assistant: Assistant, vectors: VectorCache,
                                                         tmp_path: Path, monkeypatch) -> None:
-    from dataclasses import replace
-
     knowledge, store = real_assistant.knowledge, KeyStore(tmp_path)
     Assistant(knowledge, vectors=vectors, keys=store)
     sid, service = next((sid, s) for sid, s in knowledge.services.items() if s.audience == "resident")
