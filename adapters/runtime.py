@@ -116,10 +116,14 @@ class Runtime:
 
     def answer(self, assistant: Assistant, council: str, text: str, *, channel: str,
                audience: str = "resident") -> Answer:
-        """`ask` without the thread hop, for code already on a matching thread: answer and count."""
-        started = time.perf_counter()
+        """`ask` without the thread hop, for code already on a matching thread: answer and count.
+
+        Both clocks are kept: the wall time is what a resident waits; the thread's CPU time is the
+        core's share of the server's CPU, which the wall time overstates when threads share the GIL."""
+        started, cpu = time.perf_counter(), time.thread_time()
         answer = assistant.ask(council, safe_text(text), audience=audience)
         self.metrics.observe("madoguchi_answer_seconds", time.perf_counter() - started, channel=channel)
+        self.metrics.inc("madoguchi_answer_cpu_seconds_total", time.thread_time() - cpu, channel=channel)
         self.metrics.inc("madoguchi_answers_total", council=council, kind=answer.kind, channel=channel)
         return answer
 

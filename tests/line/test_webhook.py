@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -138,6 +139,8 @@ def test_metrics_count_webhooks_by_outcome(line, fake_line):
                    'madoguchi_webhook_seconds_count{channel="line"}',
                    'madoguchi_answers_total{channel="line",council="kiyose",kind='):
         assert needle in metrics, needle
+    cpu = re.search(r'^madoguchi_answer_cpu_seconds_total\{channel="line"\} (\S+)$', metrics, re.M)
+    assert cpu is not None and float(cpu.group(1)) > 0  # the core's CPU, apart from the web stack's
 
 
 def test_only_councils_with_credentials_get_a_route(line, fake_line, caplog):
