@@ -205,6 +205,9 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from bot.evaluation.report import run
 
     files = args.file or [None]
+    missing = [str(f) for f in files if f is not None and not f.exists()]
+    if missing:
+        raise UsageError(f"eval: no such question set: {', '.join(missing)}")
     for i, file in enumerate(files):
         if len(files) > 1:
             out.write(("\n" if i else "") + f"== {file}\n")

@@ -52,7 +52,12 @@ def _danger_set(data: dict) -> list[Question]:
 
 
 def load_questions(path: Path | None = None) -> list[Question]:
-    data = yaml.safe_load((path or default_questions()).read_text(encoding="utf-8"))
+    """One set: a YAML file, or a folder whose YAML files make one set together
+    (a danger corpus kept as its danger and look-alike files)."""
+    path = path or default_questions()
+    if path.is_dir():
+        return [q for f in sorted(path.glob("*.yaml")) for q in load_questions(f)]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if isinstance(data, dict):
         return _danger_set(data)
     return [Question(d["council"], str(d["q"]), frozenset(d.get("expect") or ()), _style(d)) for d in data]

@@ -77,3 +77,19 @@ def test_a_danger_corpus_counts_recall_and_false_alarms(tmp_path: Path) -> None:
     f2 = score([(qs[0], Outcome("emergency", (), 0.0)), (qs[1], Outcome("emergency", (), 0.0)),
                 (qs[2], Outcome("answer", (), 0.0))])
     assert f2.crisis == 1.0 and f2.alarms == 0.5
+
+
+def test_a_folder_is_one_set_of_its_files(tmp_path: Path) -> None:
+    """A danger corpus is kept as a folder (its danger file and its look-alikes): eval reads it whole."""
+    from bot.evaluation.questions import load_questions
+
+    (tmp_path / "danger.yaml").write_text("danger:\n  - {text: 'たすけて', kind: dv}\n", encoding="utf-8")
+    (tmp_path / "lookalike.yaml").write_text("lookalike:\n  - {text: '研修', topic: training}\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a set", encoding="utf-8")
+    assert [(q.text, q.group) for q in load_questions(tmp_path)] == [("たすけて", "crisis"), ("研修", "calm")]
+
+
+def test_eval_names_a_missing_set_instead_of_a_traceback(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    assert main(["--knowledge", str(FIXTURE), "eval", str(missing)], out=io.StringIO()) == 2
+    assert f"no such question set: {missing}" in capsys.readouterr().err
