@@ -75,7 +75,8 @@ def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> Da
     wording = Wording([fold(r.text) for r in danger], [fold(r.text) for r in ordinary])
     return DangerDetector([CrisisExample(r.text, "danger") for r in danger], cache.queries([r.text for r in danger]),
                           cache.queries([r.text for r in ordinary]), wording=wording,
-                          wording_weight=settings.danger_wording, k=settings.danger_k, tau=settings.danger_tau)
+                          wording_weight=settings.danger_wording, k=settings.danger_k, tau=settings.danger_tau,
+                          near=settings.danger_near)
 
 
 def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,

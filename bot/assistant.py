@@ -128,7 +128,8 @@ class Assistant:
         wording = Wording.from_counts(corpus.grams(texts), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
         return DangerDetector(danger, corpus.queries(texts), vectors, wording=wording,
-                              wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau)
+                              wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau,
+                              near=s.danger_near)
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

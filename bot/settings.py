@@ -107,19 +107,21 @@ class MatchSettings:
     # emergency; down to `danger_concern` it is a worry (the usual answer plus one kind
     # line). The reading adds its meaning (Parzen densities of cosines to danger and to
     # ordinary messages, at temperature `danger_tau`, danger minus ordinary) and its
-    # wording (character grams, times `danger_wording`). `danger_k` nearest danger
-    # messages vote its kind. Thresholds were set by leave-one-out over the corpus
-    # (benchmarks/danger_calibration.py): emergency near 3–4 % of look-alikes.
+    # wording (character grams, times `danger_wording`); each density is over the message's
+    # `danger_near` nearest on that side, so a side's size moves no margin. `danger_k`
+    # nearest danger messages vote its kind. Thresholds were set by leave-one-out over the corpus
+    # (benchmarks/danger_calibration.py): emergency at about 5 % of look-alikes, concern 10 %.
     danger_k: int = 7
     danger_tau: float = 0.005
+    danger_near: int = 200
     danger_wording: float = 0.004
     danger_min_chars: int = 5
     # …and a message that plainly asks for one service needs this much more margin.
     danger_asking: float = 0.006
-    danger_emergency: float = 0.011
+    danger_emergency: float = 0.006
     # A term rule's emergency becomes a worry when the detector reads the message below this
-    # (leave-writer-out over the corpus: no danger message with a term fell below −0.02;
-    # two thirds of the look-alikes a term fired on did fall below −0.03).
-    danger_term_floor: float = -0.03
-    danger_concern: float = 0.005
+    # (leave-writer-out over the corpus: no danger message with a term fell below −0.025;
+    # two thirds of the look-alikes a term fired on did fall below −0.035).
+    danger_term_floor: float = -0.035
+    danger_concern: float = 0.0
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -5,8 +5,8 @@ The labelled corpus in `_common/crisis/` holds danger messages by kind, and
 look-alikes and worries that are not emergencies; the knowledge's own example
 questions are ordinary questions too. A message's *margin* adds two readings of it:
 - its meaning: how densely danger and ordinary messages surround it,
-  τ·log mean exp(cos/τ) of its cosines to each side (a Parzen window over
-  the sentence vectors), danger minus ordinary;
+  τ·log mean exp(cos/τ) of its cosines to its `near` nearest on each side (a
+  Parzen window over the sentence vectors), danger minus ordinary;
 - its wording (`bot.safety.wording`): naive Bayes over its character grams,
   which carries better from one writer to another, weighted to the same scale.
 Its kinds are voted by its k nearest danger messages. No training step: the
@@ -39,12 +39,15 @@ class Reading:
     wording: float = 0.0  # the character grams' part (already weighted)
 
 
-def _density(sims: np.ndarray, tau: float) -> float:
-    """τ·log mean exp(cos/τ), computed stably: near the largest cosine, raised by close
-    company. A mean, not a sum, so a knowledge with few examples of its own (whose
-    examples join the ordinary side) is not tipped towards alarms by the count alone."""
+def _density(sims: np.ndarray, tau: float, near: int) -> float:
+    """τ·log mean exp(cos/τ) over the `near` largest cosines, computed stably: near the
+    largest cosine, raised by close company. Over a fixed number of neighbours, neither
+    a mean over a whole side (which falls by τ·log N as a side grows: more examples in
+    the knowledge raised every margin) nor a sum (which rises with it)."""
     if sims.size == 0:
         return -1.0
+    if sims.size > near:
+        sims = np.partition(sims, sims.size - near)[-near:]
     top = float(sims.max())
     return top + tau * float(np.log(np.exp((sims - top) / tau).mean()))
 
@@ -52,9 +55,10 @@ def _density(sims: np.ndarray, tau: float) -> float:
 class DangerDetector:
     def __init__(self, danger: Sequence[CrisisExample], danger_vectors: np.ndarray,
                  ordinary_vectors: np.ndarray, *, wording: Wording | None = None, wording_weight: float = 0.0,
-                 k: int = 7, tau: float = 0.005) -> None:
+                 k: int = 7, tau: float = 0.005, near: int = 200) -> None:
         self.k = k
         self.tau = tau
+        self.near = near
         self.wording = wording
         self.wording_weight = wording_weight
         self.kinds = [e.kind for e in danger]
@@ -79,7 +83,7 @@ class DangerDetector:
             d = d.copy()
             d[skip_danger] = -np.inf  # votes for its kinds without it
             leave_out = "danger"
-        meaning = _density(others, self.tau) - _density(o, self.tau)
+        meaning = _density(others, self.tau, self.near) - _density(o, self.tau, self.near)
         wording = (self.wording_weight * self.wording.score(folded, leave_out=leave_out)
                    if self.wording is not None and folded else 0.0)
         margin = meaning + wording
