@@ -15,6 +15,7 @@ import numpy as np
 
 from bot.answer import Answer, Option, label
 from bot.decision.decide import agreed, decide, service_answer
+from bot.knowledge.consistency import offices_for
 from bot.knowledge.model import Audience, Council, Knowledge, Service
 from bot.language.keystore import KeyStore, fingerprint
 from bot.language.analysis import Analysis, Language
@@ -71,7 +72,8 @@ class Assistant:
             stamp = fingerprint(synonyms=k.synonyms, ignore=k.ignore_words)
             self.language.use_stored(self.keys.load(stamp))
         entries = {
-            cid: k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(c.not_offered + k.other_offices)]
+            cid: k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(
+                c.not_offered + offices_for(cid, k.services.values(), k.other_offices))]
             for cid, c in k.councils.items()
         }
         self.indexes = {

@@ -7,6 +7,7 @@ together are they wrong, so these checks run last and point at the line to fix.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.knowledge.model import Council, NotOffered, Service
@@ -14,7 +15,7 @@ from bot.language.normalize import fold
 from bot.knowledge.problems import Problem
 from bot.knowledge.yamlfile import read_yaml
 
-__all__ = ["related_problems", "gap_problems", "window_problems"]
+__all__ = ["related_problems", "gap_problems", "window_problems", "own_names", "offices_for"]
 
 
 def _line(base: Path, file: str, path: tuple) -> int:
@@ -36,31 +37,41 @@ def related_problems(base: Path, services: dict[str, Service], *, broken: set[st
     return out
 
 
+def own_names(council_id: str, services: Iterable[Service]) -> dict[str, str]:
+    """Folded title or alias → id, over the council's own resident services that still run."""
+    return {
+        fold(n): s.id for s in services
+        if s.council_id == council_id and s.audience == "resident" and s.status != "ended"
+        for n in (s.title, *s.aliases)
+    }
+
+
+def offices_for(council_id: str, services: Iterable[Service],
+                other_offices: Sequence[NotOffered]) -> tuple[NotOffered, ...]:
+    """The common "another office handles it" topics that hold for this council: not one
+    whose term names a service of its own (a council whose knowledge lists the city's
+    生活保護 window answers with that window, never with "not here")."""
+    names = own_names(council_id, services)
+    return tuple(gap for gap in other_offices if not any(fold(t) in names for t in gap.terms))
+
+
 def gap_problems(
     base: Path,
     councils: dict[str, Council],
     services: dict[str, Service],
-    other_offices: tuple[NotOffered, ...],
-    *,
-    other_offices_file: str,
 ) -> list[Problem]:
-    """Warnings for a "not offered" term that is also the name of one of the council's own services."""
+    """Warnings for a council's "not offered" term that is also the name of one of its own services."""
     out = []
     for council in councils.values():
-        names = {
-            fold(n): s.id for s in services.values()
-            if s.council_id == council.id and s.audience == "resident" and s.status != "ended"
-            for n in (s.title, *s.aliases)
-        }
-        for file, key, gaps in ((council.path, "not_offered", council.not_offered),
-                                (other_offices_file, "topics", other_offices)):
-            for i, gap in enumerate(gaps):
-                for j, term in enumerate(gap.terms):
-                    if fold(term) in names:
-                        out.append(Problem(
-                            file, _line(base, file, (key, i, "terms", j)), f"{key}.{i}.terms.{j}",
-                            f"{term!r} is also a name of {names[fold(term)]}: offered or not? One of the two is "
-                            "out of date", "warning"))
+        names = own_names(council.id, services.values())
+        for i, gap in enumerate(council.not_offered):
+            for j, term in enumerate(gap.terms):
+                if fold(term) in names:
+                    out.append(Problem(
+                        council.path, _line(base, council.path, ("not_offered", i, "terms", j)),
+                        f"not_offered.{i}.terms.{j}",
+                        f"{term!r} is also a name of {names[fold(term)]}: offered or not? One of the two is "
+                        "out of date", "warning"))
     return out
 
 

@@ -359,8 +359,7 @@ class _Loader:
         self.problems += window_problems(self.root.parent, councils, services)
         other_offices = self.other_offices()
         out_of_scope = self.out_of_scope()
-        self.problems += gap_problems(self.root.parent, councils, services, other_offices,
-                                      other_offices_file=self.rel(self.root / COMMON / "other_offices.yaml"))
+        self.problems += gap_problems(self.root.parent, councils, services)
         if not councils:
             self.problems.append(Problem(str(self.root), 1, "", "no council folder found"))
         if any(p.severity == "error" for p in self.problems):

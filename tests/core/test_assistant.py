@@ -74,6 +74,16 @@ def test_another_offices_topic_names_that_office(fixture_assistant: Assistant, q
     assert "市役所" in a.message or "都道府県" in a.message
 
 
+def test_another_offices_topic_gives_way_to_a_councils_own_window(fixture_assistant: Assistant) -> None:
+    """みなと's knowledge lists the city's 生活保護 window as its own: it answers with it.
+    やま lists none: the common topic says it is the 福祉事務所's."""
+    own = fixture_assistant.ask("minato", "生活保護の申請をしたい")
+    assert own.kind == "answer" and own.service is not None and own.service.id == "minato/seikatsu-hogo"
+    elsewhere = fixture_assistant.ask("yama", "生活保護の申請をしたい")
+    assert (elsewhere.kind, elsewhere.reason) == ("fallback", "not_offered")
+    assert "福祉事務所" in elsewhere.message
+
+
 def test_staff_entries_are_for_staff_only(fixture_assistant: Assistant) -> None:
     assert fixture_assistant.ask("minato", "理事会").kind == "fallback"
     staff = fixture_assistant.ask("minato", "理事会", audience="staff")
