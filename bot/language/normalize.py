@@ -21,6 +21,8 @@ _HIRAGANA = {c: c - 0x60 for c in range(ord("ァ"), ord("ヶ") + 1)}  # str.tran
 # Text made only of these is already normal (NFKC, case folding and every rule above leave
 # it as is): most words, once folded, so the common case costs one scan.
 _SETTLED = re.compile(r"[ぁ-ゖァ-ヺー一-鿿々〆a-z0-9]*")
+# …and already folded too (no katakana, no spaces): most words of the knowledge and of questions.
+_FOLDED = re.compile(r"[ぁ-ゖー一-鿿々〆a-z0-9]*")
 _MAX_ROUNDS = 4
 
 
@@ -55,10 +57,12 @@ def to_hiragana(text: str) -> str:
 
 def fold(text: str) -> str:
     """The comparison form: normalised, hiragana only, no spaces (idempotent)."""
+    if _FOLDED.fullmatch(text):
+        return text
     for _ in range(_MAX_ROUNDS):
         new = normalize(to_hiragana(normalize(text)).replace(" ", ""))
-        if new == text:
-            break
+        if new == text or _FOLDED.fullmatch(new):  # a folded text folds to itself: no second round
+            return new
         text = new
     return text
 
