@@ -1,6 +1,7 @@
 """The web stack's own CPU per answered LINE event, next to a bare echo bot on the same stack.
 
     .venv/bin/python benchmarks/web_cost.py [--events 1000] [--concurrency 50] [--repeats 5] [--against main] [--pure]
+                                            [--rate 300]
 
 Starts the load benchmark's fake LINE Messaging API (aiohttp, 127.0.0.1,
 port 0) and, pointed at it, `python -m bot serve` (this tree; also
@@ -11,6 +12,11 @@ text events (the load benchmark's questions) to one server over
 replied to; the server process's CPU time (user + system, /proc) over the
 round divided by the events is its CPU per event. Rounds alternate between
 the servers, so a busy machine slows all alike; figures are medians.
+
+By default each server is sent events as fast as it answers them, so a
+faster server batches more work per wake-up and looks cheaper per event (the
+echo bot runs about seven times as many events a second). `--rate N` paces
+every server to the same N events a second, the comparison at equal load.
 
 The core's answer time is measured alone, in a fresh process per tree, on
 the same questions (`follow_up` then `ask`, as a one-to-one chat does): the
@@ -139,16 +145,19 @@ async def core_cpu(server: Server, session: ClientSession) -> float | None:
 
 
 async def round_(server: Server, session: ClientSession, fake: FakeLine, rng: random.Random, *, events: int,
-                 concurrency: int, base: int) -> dict[str, float]:
-    """One round: CPU per event (s), ack p50/p99 (s), replies per second."""
+                 concurrency: int, base: int, rate: float = 0.0) -> dict[str, float]:
+    """One round: CPU per event (s), ack p50/p99 (s), replies per second. With `rate`, event i
+    is sent no sooner than i/rate s after the start, so every server gets the same load."""
     plan = [event_body(base + i, rng) for i in range(events)]
     expected = {token for token, _ in plan}
-    queue = list(reversed(plan))
+    queue = list(reversed(list(enumerate(plan))))
     acks: list[float] = []
 
     async def worker() -> None:
         while queue:
-            _, body = queue.pop()
+            i, (_, body) = queue.pop()
+            if rate:
+                await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
             headers = {"content-type": "application/json", "x-line-signature": sign(body)}
             t0 = time.perf_counter()
             async with session.post(f"{server.url}/line/tomakomai", data=body, headers=headers) as r:
@@ -159,6 +168,7 @@ async def round_(server: Server, session: ClientSession, fake: FakeLine, rng: ra
 
     core0 = await core_cpu(server, session)
     cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
+    start = t0
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     deadline = time.monotonic() + 120
     while sum(fake.tokens[t] > 0 for t in expected) < len(expected):
@@ -229,7 +239,7 @@ async def run(args: argparse.Namespace) -> int:
                 order = servers[r % len(servers):] + servers[:r % len(servers)]
                 for s in order:
                     results[s.name].append(await round_(s, session, fake, rng, events=args.events,
-                                                        concurrency=args.concurrency, base=base))
+                                                        concurrency=args.concurrency, base=base, rate=args.rate))
                     base += args.events
     finally:
         for s in servers:
@@ -247,7 +257,8 @@ async def run(args: argparse.Namespace) -> int:
     def fmt(seconds: float) -> str:
         return "-" if seconds != seconds else f"{seconds * 1e3:.2f}ms"
 
-    print(f"{args.events} text events per round at concurrency {args.concurrency}, {args.repeats} rounds per server "
+    pace = f"at {args.rate:g} events/s" if args.rate else "as fast as answered"
+    print(f"{args.events} text events per round {pace}, concurrency {args.concurrency}, {args.repeats} rounds per server "
           f"(alternating), medians; MADOGUCHI_ENCODER={args.encoder}; HTTP {http_stack()}")
     print(f"{'':18}{'CPU/event':>11}{'(system)':>10}{'core alone':>12}{'web stack':>11}{'× echo':>8}{'core in srv':>13}"
           f"{'rest':>9}{'ack p50':>10}{'ack p99':>10}{'replies/s':>11}")
@@ -273,6 +284,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--events", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--rate", type=float, default=0.0,
+                   help="send at most this many events per second, the same for every server (0: as fast as answered)")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--core-questions", type=int, default=2000)
