@@ -62,27 +62,29 @@ def test_held_out_danger_messages_raise_the_alarm(real_assistant: Assistant, fol
     assert score(evaluate(madoguchi_system(real_assistant), calm)).alarms <= 0.05
 
 
-def test_second_real_set_keeps_its_level(real_assistant: Assistant) -> None:
-    """`real_dev2`: 103 real FAQ questions from 75 other pages, collected by a helper who saw
-    neither the knowledge nor the bot (stop 23; its first run: top-1 0.889, top-3 0.931,
-    precision 0.980, declined 0.677 — then 0.935 with the other offices' 生活保護 and
-    失業手当 and the councils' missing 子育てサロン and 同行援護)."""
-    questions = load_questions(EVAL / "real_dev2.yaml")
+# More real questions, each set collected as written by a helper who saw neither the knowledge
+# nor the bot, from pages no other set uses; development sets since (their misses were read).
+# (set, its first run's top-1 / top-3 / precision / declined; the floors kept.)
+REAL_SETS = [
+    # stop 23, 103 questions from 75 pages; first run 0.889 / 0.931 / 0.980 / 0.677, then declined
+    # 0.935 with the other offices' 生活保護 and 失業手当 and the missing 子育てサロン and 同行援護.
+    ("real_dev2.yaml", 0.86, 0.91, 0.95, 0.85),
+    # stop 24, 110 from 89 pages; first run 0.835 / 0.962 / 0.914 / 0.710, then precision 0.946 and
+    # declined 0.871 with the other offices' 障害者手帳・補装具・自立支援医療, ヘルプマーク, railway help.
+    ("real_dev3.yaml", 0.81, 0.94, 0.92, 0.83),
+    # stop 24, 110 from 95 pages (FAQ, advice-column letters, residents quoted in articles);
+    # first run 0.887 / 0.963 / 1.000 / 0.767.
+    ("real_dev4.yaml", 0.86, 0.94, 0.97, 0.73),
+]
+
+
+@pytest.mark.parametrize(("name", "top1", "top3", "precision", "declined"), REAL_SETS,
+                         ids=[r[0] for r in REAL_SETS])
+def test_more_real_sets_keep_their_level(real_assistant: Assistant, name: str, top1: float, top3: float,
+                                         precision: float, declined: float) -> None:
+    questions = load_questions(EVAL / name)
     known = real_assistant.knowledge.services
     assert all(sid in known for q in questions for sid in q.expect)
     f = score(evaluate(madoguchi_system(real_assistant), questions))
-    assert f.top1 >= 0.86 and f.top3 >= 0.91, (f.top1, f.top3)
-    assert f.precision >= 0.95 and f.declined >= 0.85, (f.precision, f.declined)
-
-
-def test_third_real_set_keeps_its_level(real_assistant: Assistant) -> None:
-    """`real_dev3`: 110 real questions from 89 more pages (FAQ, and residents' words quoted in
-    articles), collected the same way (stop 24; its first run: top-1 0.835, top-3 0.962,
-    precision 0.914, declined 0.710 — then 0.946 and 0.871 with the other offices' 障害者手帳・
-    補装具・自立支援医療, ヘルプマーク and railway help)."""
-    questions = load_questions(EVAL / "real_dev3.yaml")
-    known = real_assistant.knowledge.services
-    assert all(sid in known for q in questions for sid in q.expect)
-    f = score(evaluate(madoguchi_system(real_assistant), questions))
-    assert f.top1 >= 0.81 and f.top3 >= 0.94, (f.top1, f.top3)
-    assert f.precision >= 0.92 and f.declined >= 0.83, (f.precision, f.declined)
+    assert f.top1 >= top1 and f.top3 >= top3, (f.top1, f.top3)
+    assert f.precision >= precision and f.declined >= declined, (f.precision, f.declined)
