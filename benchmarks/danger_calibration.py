@@ -16,7 +16,11 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   on small talk (look-alikes of topic everyday, counted apart); then the mean
   over writers who wrote both danger and look-alikes;
 - the whole check as configured on tests/eval/crisis and crisis2 (held out from
-  the corpus, but already used in tuning: an extra check, not the measure).
+  the corpus, but already used in tuning: an extra check, not the measure);
+- which kind a danger message is read as, leave-one-out over the corpus's danger
+  messages: the right kind first, the right kind among those shown, and how
+  often two kinds are shown, as configured and for neighbouring settings
+  (`MatchSettings.danger_kind_*` were chosen here).
 
     .venv/bin/python benchmarks/danger_calibration.py
 
@@ -75,7 +79,9 @@ def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> Da
     wording = Wording([fold(r.text) for r in danger], [fold(r.text) for r in ordinary])
     return DangerDetector([CrisisExample(r.text, "danger") for r in danger], cache.queries([r.text for r in danger]),
                           cache.queries([r.text for r in ordinary]), wording=wording,
-                          wording_weight=settings.danger_wording, k=settings.danger_k, tau=settings.danger_tau,
+                          wording_weight=settings.danger_wording, tau=settings.danger_tau,
+                          kind_tau=settings.danger_kind_tau, kind_near=settings.danger_kind_near,
+                          kind_margin=settings.danger_kind_margin,
                           near=settings.danger_near)
 
 
@@ -92,6 +98,22 @@ def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
         if r.level in levels:
             out.setdefault(r.level, []).append(det.read(v, fold(r.text), skip_ordinary=i).margin)
     return {k: np.asarray(v) for k, v in out.items()}
+
+
+def kinds_leave_one_out(knowledge: Knowledge, cache: VectorCache, settings: MatchSettings) -> tuple[float, float, float]:
+    """(right kind first, right kind among those shown, share shown with two kinds), each
+    danger message of the corpus read with itself left out."""
+    danger = [e for e in knowledge.crisis if e.level == "danger"]
+    vectors = cache.queries([e.text for e in danger])
+    det = DangerDetector(danger, vectors, vectors[:0], tau=settings.danger_tau, kind_tau=settings.danger_kind_tau,
+                         kind_near=settings.danger_kind_near, kind_margin=settings.danger_kind_margin)
+    first = shown = two = 0
+    for i, (e, v) in enumerate(zip(danger, vectors)):
+        kinds = det.read(v, skip_danger=i).kinds
+        first += bool(kinds) and kinds[0] == e.kind
+        shown += e.kind in kinds
+        two += len(kinds) > 1
+    return first / len(danger), shown / len(danger), two / len(danger)
 
 
 def writers(files: list[Path]) -> dict[str, list[Path]]:
@@ -208,6 +230,15 @@ def main() -> None:
                              knowledge=knowledge, language=language, cache=cache, settings=settings)
             print(f"  tests/eval/{held_out} at danger_emergency: recall {j.recall:.3f}  look-alike alarms {j.alarms:.3f}"
                   f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
+    print("\n== kinds, leave-one-out over the corpus's danger messages: right kind first / among those shown"
+          " / two kinds shown")
+    grid = [(configured.danger_kind_tau, configured.danger_kind_near, configured.danger_kind_margin, " (configured)")]
+    grid += [(t, n, m, "") for t in (0.01, 0.02) for n in (10, 20) for m in (0.0, 0.005, 0.01)
+             if (t, n, m) != grid[0][:3]]
+    for tau, near, margin, label in grid:
+        first, shown, two = kinds_leave_one_out(knowledge, cache, replace(
+            configured, danger_kind_tau=tau, danger_kind_near=near, danger_kind_margin=margin))
+        print(f"  τ {tau}, {near} nearest, margin {margin}: {first:.3f} / {shown:.3f} / {two:.3f}{label}")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,8 @@ class Assistant:
         wording = Wording.from_counts(corpus.grams(texts), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
         return DangerDetector(danger, corpus.queries(texts), vectors, wording=wording,
-                              wording_weight=s.danger_wording, k=s.danger_k, tau=s.danger_tau,
+                              wording_weight=s.danger_wording, tau=s.danger_tau, kind_tau=s.danger_kind_tau,
+                              kind_near=s.danger_kind_near, kind_margin=s.danger_kind_margin,
                               near=s.danger_near)
 
     def embedded_texts(self) -> list[tuple[str, str]]:

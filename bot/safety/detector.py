@@ -9,14 +9,16 @@ questions are ordinary questions too. A message's *margin* adds two readings of 
   Parzen window over the sentence vectors), danger minus ordinary;
 - its wording (`bot.safety.wording`): naive Bayes over its character grams,
   which carries better from one writer to another, weighted to the same scale.
-Its kinds are voted by its k nearest danger messages. No training step: the
+Its kinds are those whose own messages surround it most densely (the same
+density, over each kind's nearest): a kind with many messages a little
+farther off can outweigh one lone near neighbour of another kind, which a
+vote of the k nearest could not. No training step: the
 corpus is the model, so staff can read why a message was flagged, and an
 edit to the YAML takes effect on the next reload.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,14 +57,19 @@ def _density(sims: np.ndarray, tau: float, near: int) -> float:
 class DangerDetector:
     def __init__(self, danger: Sequence[CrisisExample], danger_vectors: np.ndarray,
                  ordinary_vectors: np.ndarray, *, wording: Wording | None = None, wording_weight: float = 0.0,
-                 k: int = 7, tau: float = 0.005, near: int = 200) -> None:
-        self.k = k
+                 tau: float = 0.005, near: int = 200, kind_tau: float = 0.02, kind_near: int = 20,
+                 kind_margin: float = 0.005) -> None:
         self.tau = tau
         self.near = near
+        self.kind_tau = kind_tau
+        self.kind_near = kind_near
+        self.kind_margin = kind_margin
         self.wording = wording
         self.wording_weight = wording_weight
         self.kinds = [e.kind for e in danger]
         self.texts = [e.text for e in danger]
+        labels = np.array(self.kinds, dtype=object)
+        self._rows_of_kind = {kind: np.flatnonzero(labels == kind) for kind in dict.fromkeys(self.kinds)}
         self.danger = danger_vectors
         self.ordinary = ordinary_vectors
 
@@ -87,12 +94,20 @@ class DangerDetector:
         wording = (self.wording_weight * self.wording.score(folded, leave_out=leave_out)
                    if self.wording is not None and folded else 0.0)
         margin = meaning + wording
-        near = np.argsort(-d)[: self.k]
-        votes: Counter[str] = Counter()
-        for i in near:
-            votes[self.kinds[i]] += float(d[i])
-        ranked = [kind for kind, _ in votes.most_common()]
-        # A second kind rides along when it has nearly as many close neighbours.
-        kinds = tuple(ranked[:1] + [k for k in ranked[1:2] if votes[k] >= 0.6 * votes[ranked[0]]])
-        return Reading(round(margin, 4), kinds, self.texts[int(near[0])] if len(near) else "",
+        return Reading(round(margin, 4), self._kinds(d), self.texts[int(np.argmax(d))] if len(d) else "",
                        round(meaning, 4), round(wording, 4))
+
+    def _kinds(self, d: np.ndarray) -> tuple[str, ...]:
+        """The kind whose messages surround the message most densely; a second one rides
+        along when its density is within `kind_margin` (the lines of both are shown). A kind
+        with fewer than `kind_near` messages counts the missing ones as far away, so a kind
+        of three examples is not favoured for having no others."""
+        m, tau = self.kind_near, self.kind_tau
+        density = {}
+        for kind, rows in self._rows_of_kind.items():
+            sims = d[rows]
+            sims = sims[np.isfinite(sims)]  # a left-out message does not count for its kind
+            if len(sims):
+                density[kind] = _density(sims, tau, m) + tau * float(np.log(min(len(sims), m) / m))
+        ranked = sorted(density, key=density.__getitem__, reverse=True)
+        return tuple(ranked[:1] + [k for k in ranked[1:2] if density[k] >= density[ranked[0]] - self.kind_margin])

@@ -43,3 +43,64 @@ def test_ordinary_messages_far_from_the_message_move_no_margin() -> None:
     small = DangerDetector(examples, danger, ordinary, near=50)
     large = DangerDetector(examples, danger, np.concatenate([ordinary, far.astype(np.float32)]), near=50)
     assert small.read(message).margin == large.read(message).margin
+
+
+def _towards(rng: np.random.Generator, target: np.ndarray, n: int, closeness: float) -> np.ndarray:
+    """n unit vectors at about `closeness` cosine from `target`."""
+    noise = _unit(rng, n, dim=target.size)
+    v = closeness * target + math.sqrt(1 - closeness**2) * noise
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_a_kind_whose_messages_surround_the_message_outweighs_one_nearer_message() -> None:
+    """Many messages of one kind a little farther off say more than one of another kind
+    nearby; a vote of the nearest few was carried by the one."""
+    rng = np.random.default_rng(3)
+    message = _unit(rng, 1, dim=64)[0]
+    lone = _towards(rng, message, 1, 0.96)  # one fraud message close by, its others far off
+    crowd = _towards(rng, message, 30, 0.92)
+    far = _towards(rng, -message, 29, 0.9)
+    danger = np.concatenate([lone, far, crowd])
+    examples = ([CrisisExample("lone", "danger", kind="fraud")]
+                + [CrisisExample(f"f{i}", "danger", kind="fraud") for i in range(29)]
+                + [CrisisExample(f"c{i}", "danger", kind="dv") for i in range(30)])
+    detector = DangerDetector(examples, danger, _unit(rng, 10, dim=64), kind_margin=0.0)
+    reading = detector.read(message)
+    assert reading.kinds == ("dv",)
+    assert reading.nearest == "lone"  # staff still see the single closest message
+
+
+def test_a_second_kind_rides_along_within_the_margin_and_not_beyond() -> None:
+    rng = np.random.default_rng(5)
+    message = _unit(rng, 1, dim=64)[0]
+    a, b = _towards(rng, message, 20, 0.9), _towards(rng, message, 20, 0.89)
+    examples = ([CrisisExample(f"a{i}", "danger", kind="dv") for i in range(20)]
+                + [CrisisExample(f"b{i}", "danger", kind="stalking") for i in range(20)])
+    danger = np.concatenate([a, b])
+    ordinary = _unit(rng, 10, dim=64)
+    close = DangerDetector(examples, danger, ordinary, kind_margin=0.05).read(message).kinds
+    apart = DangerDetector(examples, danger, ordinary, kind_margin=0.0).read(message).kinds
+    assert len(close) == 2 and set(close) == {"dv", "stalking"}
+    assert len(apart) == 1
+
+
+def test_a_left_out_message_does_not_vote_for_its_own_kind() -> None:
+    rng = np.random.default_rng(9)
+    message = _unit(rng, 1, dim=64)[0]
+    danger = np.concatenate([message[None, :], _towards(rng, message, 20, 0.8)])
+    examples = [CrisisExample("self", "danger", kind="fraud")] + [
+        CrisisExample(f"m{i}", "danger", kind="missing") for i in range(20)]
+    detector = DangerDetector(examples, danger, _unit(rng, 10, dim=64), kind_margin=0.0)
+    assert detector.read(message).kinds == ("fraud",)
+    assert detector.read(message, skip_danger=0).kinds == ("missing",)
+
+
+def test_a_kind_with_few_messages_is_not_favoured_for_having_no_others() -> None:
+    rng = np.random.default_rng(11)
+    message = _unit(rng, 1, dim=64)[0]
+    few = _towards(rng, message, 1, 0.95)
+    many = _towards(rng, message, 30, 0.93)
+    examples = ([CrisisExample("few", "danger", kind="fraud")]
+                + [CrisisExample(f"m{i}", "danger", kind="dv") for i in range(30)])
+    detector = DangerDetector(examples, np.concatenate([few, many]), _unit(rng, 10, dim=64), kind_margin=0.0)
+    assert detector.read(message).kinds == ("dv",)
