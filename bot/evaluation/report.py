@@ -25,7 +25,8 @@ def madoguchi_system(assistant: Assistant) -> Callable[[Question], Outcome]:
     def ask(q: Question) -> Outcome:
         t0 = time.perf_counter()
         a = assistant.ask(q.council, q.text)
-        return Outcome(a.kind, tuple(o.id for o in a.results), time.perf_counter() - t0)
+        return Outcome(a.kind, tuple(o.id for o in a.results), time.perf_counter() - t0,
+                       a.danger.kinds if a.danger is not None else ())
 
     return ask
 

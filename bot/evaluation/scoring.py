@@ -16,6 +16,7 @@ class Outcome:
     kind: str  # answer | choices | fallback | emergency
     ranked: tuple[str, ...]
     seconds: float
+    dangers: tuple[str, ...] = ()  # the kinds of danger whose lines the answer shows
 
 
 @dataclass(slots=True)
@@ -28,11 +29,13 @@ class Figures:
     declined: float = 0.0
     crisis: float = 0.0
     alarms: float = 0.0  # emergency answers to messages that are not in danger
+    kind_shown: float = 0.0  # of danger messages of a known kind answered as emergencies: its lines shown
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
 
-    NAMES = ("top1", "top3", "mrr", "answer_rate", "precision", "declined", "crisis", "alarms", "p50_ms", "p99_ms")
+    NAMES = ("top1", "top3", "mrr", "answer_rate", "precision", "declined", "crisis", "alarms", "kind_shown",
+             "p50_ms", "p99_ms")
 
 
 def _rate(hits: Iterable[bool]) -> float:
@@ -51,6 +54,8 @@ def score(pairs: list[tuple[Question, Outcome]]) -> Figures:
     ins = [(q, o) for q, o in pairs if q.group == "in_scope"]
     declines = [(q, o) for q, o in pairs if q.group in ("out_of_scope", "not_offered")]
     crisis = [(q, o) for q, o in pairs if q.group == "crisis"]
+    # A danger corpus labels each message with its kind (style "crisis:dv"): were that kind's lines shown?
+    kinds = [(q.style.partition(":")[2], o) for q, o in crisis if o.kind == "emergency" and ":" in q.style]
     answered = [(q, o) for q, o in pairs if o.kind == "answer"]
 
     def rr(q: Question, o: Outcome) -> float:
@@ -69,6 +74,7 @@ def score(pairs: list[tuple[Question, Outcome]]) -> Figures:
         declined=_rate(o.kind == "fallback" for _, o in declines),
         crisis=_rate(o.kind == "emergency" for _, o in crisis),
         alarms=_rate(o.kind == "emergency" for q, o in pairs if q.group != "crisis"),
+        kind_shown=_rate(kind in o.dangers for kind, o in kinds),
         p50_ms=_pct(times, 0.5),
         p99_ms=_pct(times, 0.99),
         counts={"in_scope": len(ins), "declinable": len(declines), "crisis": len(crisis), "answered": len(answered)},

@@ -33,6 +33,18 @@ def test_figures_follow_their_definitions() -> None:
     assert (f.declined, f.crisis) == (0.5, 1.0)
 
 
+def test_kind_shown_counts_the_emergencies_that_show_their_own_kinds_lines() -> None:
+    pairs = [
+        (_q((), "crisis:dv"), Outcome("emergency", (), 0.001, ("dv", "stalking"))),  # shown, second
+        (_q((), "crisis:child-abuse"), Outcome("emergency", (), 0.001, ("no-food",))),  # the wrong lines
+        (_q((), "crisis:fraud"), Outcome("answer", ("a",), 0.001)),  # missed: a recall matter, not counted here
+        (_q((), "crisis"), Outcome("emergency", (), 0.001, ("suicide",))),  # no kind labelled
+    ]
+    f = score(pairs)
+    assert f.kind_shown == 0.5
+    assert f.crisis == 3 / 4
+
+
 def test_eval_command_prints_madoguchi_and_both_baselines(tmp_path: Path) -> None:
     questions = tmp_path / "q.yaml"
     questions.write_text(
