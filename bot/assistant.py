@@ -71,11 +71,11 @@ class Assistant:
         if self.keys is not None:
             stamp = fingerprint(synonyms=k.synonyms, ignore=k.ignore_words)
             self.language.use_stored(self.keys.load(stamp))
-        entries = {
-            cid: k.services_of(cid) + [Service.gap(c, i, n) for i, n in enumerate(
-                c.not_offered + offices_for(cid, k.services.values(), k.other_offices))]
-            for cid, c in k.councils.items()
-        }
+        entries: dict[str, list[Service]] = {}
+        for cid, c in k.councils.items():
+            own = k.services_of(cid)
+            gaps = c.not_offered + offices_for(cid, own, k.other_offices)
+            entries[cid] = own + [Service.gap(c, i, n) for i, n in enumerate(gaps)]
         self.indexes = {
             cid: Index(docs, language=self.language, categories=k.categories, settings=self.settings)
             for cid, docs in entries.items()

@@ -61,9 +61,12 @@ def gap_problems(
     services: dict[str, Service],
 ) -> list[Problem]:
     """Warnings for a council's "not offered" term that is also the name of one of its own services."""
+    by_council: dict[str, list[Service]] = {}
+    for s in services.values():  # once, not once per council: a national knowledge has thousands
+        by_council.setdefault(s.council_id, []).append(s)
     out = []
     for council in councils.values():
-        names = own_names(council.id, services.values())
+        names = own_names(council.id, by_council.get(council.id, ()))
         for i, gap in enumerate(council.not_offered):
             for j, term in enumerate(gap.terms):
                 if fold(term) in names:
