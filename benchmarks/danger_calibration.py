@@ -77,12 +77,9 @@ def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> Da
     danger = [r for r in rows if r.level == "danger"]
     ordinary = [r for r in rows if r.level != "danger"]
     wording = Wording([fold(r.text) for r in danger], [fold(r.text) for r in ordinary])
-    return DangerDetector([CrisisExample(r.text, "danger") for r in danger], cache.queries([r.text for r in danger]),
-                          cache.queries([r.text for r in ordinary]), wording=wording,
-                          wording_weight=settings.danger_wording, tau=settings.danger_tau,
-                          kind_tau=settings.danger_kind_tau, kind_near=settings.danger_kind_near,
-                          kind_margin=settings.danger_kind_margin,
-                          near=settings.danger_near)
+    return DangerDetector.configured([CrisisExample(r.text, "danger") for r in danger],
+                                     cache.queries([r.text for r in danger]), cache.queries([r.text for r in ordinary]),
+                                     settings=settings, wording=wording)
 
 
 def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
@@ -105,8 +102,7 @@ def kinds_leave_one_out(knowledge: Knowledge, cache: VectorCache, settings: Matc
     danger message of the corpus read with itself left out."""
     danger = [e for e in knowledge.crisis if e.level == "danger"]
     vectors = cache.queries([e.text for e in danger])
-    det = DangerDetector(danger, vectors, vectors[:0], tau=settings.danger_tau, kind_tau=settings.danger_kind_tau,
-                         kind_near=settings.danger_kind_near, kind_margin=settings.danger_kind_margin)
+    det = DangerDetector.configured(danger, vectors, vectors[:0], settings=settings)  # kinds only: no ordinary side
     first = shown = two = 0
     for i, (e, v) in enumerate(zip(danger, vectors)):
         kinds = det.read(v, skip_danger=i).kinds

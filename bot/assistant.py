@@ -122,17 +122,14 @@ class Assistant:
         self._ordinary = calm + examples
         if corpus is None or not danger:
             return None
-        s = self.settings
         texts = [e.text for e in danger]
         # The corpus and the examples are kept apart: an edited example recounts only the examples.
         ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
         wording = Wording.from_counts(corpus.grams(texts), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
-        return DangerDetector(danger, corpus.queries(texts), vectors, wording=wording,
-                              wording_weight=s.danger_wording, tau=s.danger_tau, kind_tau=s.danger_kind_tau,
-                              kind_near=s.danger_kind_near, kind_margin=s.danger_kind_margin,
-                              near=s.danger_near)
+        return DangerDetector.configured(danger, corpus.queries(texts), vectors, settings=self.settings,
+                                         wording=wording)
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

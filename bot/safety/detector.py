@@ -26,6 +26,7 @@ import numpy as np
 
 from bot.knowledge.model import CrisisExample
 from bot.safety.wording import Side, Wording
+from bot.settings import MatchSettings
 
 __all__ = ["DangerDetector", "Reading"]
 
@@ -72,6 +73,15 @@ class DangerDetector:
         self._rows_of_kind = {kind: np.flatnonzero(labels == kind) for kind in dict.fromkeys(self.kinds)}
         self.danger = danger_vectors
         self.ordinary = ordinary_vectors
+
+    @classmethod
+    def configured(cls, danger: Sequence[CrisisExample], danger_vectors: np.ndarray, ordinary_vectors: np.ndarray,
+                   *, settings: MatchSettings, wording: Wording | None = None) -> DangerDetector:
+        """The detector as `settings` tune it (`danger_*`): the bot's and the calibration's alike."""
+        s = settings
+        return cls(danger, danger_vectors, ordinary_vectors, wording=wording, wording_weight=s.danger_wording,
+                   tau=s.danger_tau, near=s.danger_near, kind_tau=s.danger_kind_tau, kind_near=s.danger_kind_near,
+                   kind_margin=s.danger_kind_margin)
 
     def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None,
              skip_danger: int | None = None) -> Reading:
