@@ -91,8 +91,8 @@ def test_429_retry_after_is_honoured(live, fake, tmp_path):
 
 
 def test_a_hung_call_times_out_and_holds_up_nobody(live, fake, tmp_path):
-    with server(live, fake, tmp_path, MADOGUCHI_LINE_TIMEOUT="0.5") as line:
-        fake.hang(2.0, count=1)
+    with server(live, fake, tmp_path, MADOGUCHI_LINE_TIMEOUT="3") as line:
+        fake.hang(4.0, count=1)
         stuck, *others = events(6)
         line.send("tomakomai", stuck)
         time.sleep(0.1)
@@ -101,7 +101,8 @@ def test_a_hung_call_times_out_and_holds_up_nobody(live, fake, tmp_path):
             line.send("tomakomai", e)
         tokens = {e["replyToken"] for e in others}
         while not tokens <= {r.body["replyToken"] for r in fake.delivered() if r.path == REPLY}:
-            assert time.monotonic() - started < 1.5, "replies waited behind the hung call"
+            # under the call's 3 s timeout: had they waited behind it, they could not be here yet
+            assert time.monotonic() - started < 2.5, "replies waited behind the hung call"
             time.sleep(0.01)
         line.settle(timeout=15)
         time.sleep(2.0)  # the hung call ends now: LINE took its token, so nothing more may arrive
