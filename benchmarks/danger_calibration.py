@@ -17,10 +17,11 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   over writers who wrote both danger and look-alikes;
 - the whole check as configured on tests/eval/crisis and crisis2 (held out from
   the corpus, but already used in tuning: an extra check, not the measure);
-- which kind a danger message is read as, leave-one-out over the corpus's danger
-  messages: the right kind first, the right kind among those shown, and how
-  often two kinds are shown, as configured and for neighbouring settings
-  (`MatchSettings.danger_kind_*` were chosen here).
+- which kind a danger message is read as: the right kind first, the right kind
+  among those shown, and how often two kinds are shown, as configured and for
+  neighbouring settings, leave-one-out over the corpus's danger messages and
+  across writers (each writer's danger messages read by a detector built from
+  the other writers'; `MatchSettings.danger_kind_*` were chosen here).
 
     .venv/bin/python benchmarks/danger_calibration.py
 
@@ -48,7 +49,8 @@ from bot.retrieval.encoder import load_encoder  # noqa: E402
 from bot.retrieval.vectors import VectorCache, open_vectors  # noqa: E402
 from bot.safety.check import DangerCheck  # noqa: E402
 from bot.safety.detector import DangerDetector  # noqa: E402
-from bot.safety.wording import Wording  # noqa: E402
+from bot.safety.kind_wording import KindWording  # noqa: E402
+from bot.safety.wording import Wording, gram_counts  # noqa: E402
 from bot.settings import MatchSettings  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[1] / "tests" / "eval"
@@ -97,19 +99,60 @@ def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-def kinds_leave_one_out(knowledge: Knowledge, cache: VectorCache, settings: MatchSettings) -> tuple[float, float, float]:
-    """(right kind first, right kind among those shown, share shown with two kinds), each
-    danger message of the corpus read with itself left out."""
-    danger = [e for e in knowledge.crisis if e.level == "danger"]
+def danger_of(files: list[Path]) -> list[CrisisExample]:
+    """The danger messages of corpus files, with their kinds."""
+    out = []
+    for path in files:
+        doc, _ = read_yaml(path)
+        data = (doc.data if doc else None) or {}
+        out += [CrisisExample(item["text"].strip(), "danger", kind=item["kind"]) for item in data.get("danger") or ()]
+    return out
+
+
+def kinds_detector(danger: list[CrisisExample], cache: VectorCache, settings: MatchSettings) -> DangerDetector:
+    """A detector that only names kinds (no ordinary side), from these danger messages."""
+    by_kind = {kind: gram_counts(fold(e.text) for e in danger if e.kind == kind)
+               for kind in dict.fromkeys(e.kind for e in danger)}
     vectors = cache.queries([e.text for e in danger])
-    det = DangerDetector.configured(danger, vectors, vectors[:0], settings=settings)  # kinds only: no ordinary side
+    return DangerDetector.configured(danger, vectors, vectors[:0], settings=settings, kind_wording=KindWording.from_counts(by_kind))
+
+
+@dataclass(frozen=True)
+class Kinds:
+    first: float  # the right kind first
+    shown: float  # the right kind among those shown
+    two: float  # two kinds shown
+
+
+def kinds_judged(det: DangerDetector, danger: list[CrisisExample], cache: VectorCache,
+                 *, left_out: bool) -> tuple[int, int, int]:
+    """(right first, right shown, two shown) over `danger`, each left out of `det` if it is in it."""
     first = shown = two = 0
-    for i, (e, v) in enumerate(zip(danger, vectors)):
-        kinds = det.read(v, skip_danger=i).kinds
+    for i, (e, v) in enumerate(zip(danger, cache.queries([e.text for e in danger]))):
+        kinds = det.read(v, fold(e.text), skip_danger=i if left_out else None).kinds
         first += bool(kinds) and kinds[0] == e.kind
         shown += e.kind in kinds
         two += len(kinds) > 1
-    return first / len(danger), shown / len(danger), two / len(danger)
+    return first, shown, two
+
+
+def kinds_leave_one_out(danger: list[CrisisExample], cache: VectorCache, settings: MatchSettings) -> Kinds:
+    """Each danger message of the corpus read with itself (vector and grams) left out."""
+    counts = kinds_judged(kinds_detector(danger, cache, settings), danger, cache, left_out=True)
+    return Kinds(*(n / len(danger) for n in counts))
+
+
+def kinds_leave_writer_out(by_writer: dict[str, list[Path]], cache: VectorCache, settings: MatchSettings) -> Kinds:
+    """Each writer's danger messages read by a detector built from the other writers'."""
+    files = [f for held in by_writer.values() for f in held]
+    totals, n = np.zeros(3), 0
+    for held in by_writer.values():
+        judged = danger_of(held)
+        if judged:
+            det = kinds_detector(danger_of([f for f in files if f not in held]), cache, settings)
+            totals += kinds_judged(det, judged, cache, left_out=False)
+            n += len(judged)
+    return Kinds(*(float(x) / n for x in totals))
 
 
 def writers(files: list[Path]) -> dict[str, list[Path]]:
@@ -226,15 +269,22 @@ def main() -> None:
                              knowledge=knowledge, language=language, cache=cache, settings=settings)
             print(f"  tests/eval/{held_out} at danger_emergency: recall {j.recall:.3f}  look-alike alarms {j.alarms:.3f}"
                   f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
-    print("\n== kinds, leave-one-out over the corpus's danger messages: right kind first / among those shown"
-          " / two kinds shown")
-    grid = [(configured.danger_kind_tau, configured.danger_kind_near, configured.danger_kind_margin, " (configured)")]
-    grid += [(t, n, m, "") for t in (0.01, 0.02) for n in (10, 20) for m in (0.0, 0.005, 0.01)
-             if (t, n, m) != grid[0][:3]]
-    for tau, near, margin, label in grid:
-        first, shown, two = kinds_leave_one_out(knowledge, cache, replace(
-            configured, danger_kind_tau=tau, danger_kind_near=near, danger_kind_margin=margin))
-        print(f"  τ {tau}, {near} nearest, margin {margin}: {first:.3f} / {shown:.3f} / {two:.3f}{label}")
+    print("\n== kinds: right kind first / among those shown / two kinds shown; leave-one-out over the"
+          " corpus's danger messages, and leave-writer-out")
+    c = configured
+    grid = [(c.danger_kind_tau, c.danger_kind_near, c.danger_kind_margin, c.danger_kind_wording, " (configured)")]
+    grid += [(c.danger_kind_tau, c.danger_kind_near, m, w, "") for w in (0.0, 0.003, 0.005, 0.007)
+             for m in (0.005, 0.01, 0.02)
+             if (m, w) != (c.danger_kind_margin, c.danger_kind_wording)]
+    grid += [(t, n, c.danger_kind_margin, c.danger_kind_wording, "") for t in (0.01, 0.02) for n in (10, 20)
+             if (t, n) != grid[0][:2]]
+    danger = danger_of(files)
+    for tau, near, margin, weight, label in grid:
+        settings = replace(c, danger_kind_tau=tau, danger_kind_near=near, danger_kind_margin=margin,
+                           danger_kind_wording=weight)
+        loo, lwo = kinds_leave_one_out(danger, cache, settings), kinds_leave_writer_out(by_writer, cache, settings)
+        print(f"  τ {tau}, {near} nearest, margin {margin}, wording ×{weight}: {loo.first:.3f} / {loo.shown:.3f}"
+              f" / {loo.two:.3f};  across writers {lwo.first:.3f} / {lwo.shown:.3f} / {lwo.two:.3f}{label}")
 
 
 if __name__ == "__main__":

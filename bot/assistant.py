@@ -30,6 +30,7 @@ from bot.retrieval.vectors import VectorCache
 from bot.safety.check import DangerCheck, Verdict
 from bot.safety.corpus import CorpusCache
 from bot.safety.detector import DangerDetector
+from bot.safety.kind_wording import KindWording
 from bot.safety.wording import Wording
 from bot.settings import MatchSettings
 
@@ -123,13 +124,14 @@ class Assistant:
         if corpus is None or not danger:
             return None
         texts = [e.text for e in danger]
-        # The corpus and the examples are kept apart: an edited example recounts only the examples.
+        # Counted apart (the corpus by kind, the examples), so an edit recounts only its own list.
         ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
+        by_kind = {kind: [e.text for e in danger if e.kind == kind] for kind in dict.fromkeys(e.kind for e in danger)}
         wording = Wording.from_counts(corpus.grams(texts), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
-        return DangerDetector.configured(danger, corpus.queries(texts), vectors, settings=self.settings,
-                                         wording=wording)
+        return DangerDetector.configured(danger, corpus.queries(texts), vectors, settings=self.settings, wording=wording,
+                                         kind_wording=KindWording(list(by_kind), *corpus.grams_by_kind(by_kind)))
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

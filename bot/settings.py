@@ -111,13 +111,16 @@ class MatchSettings:
     # `danger_near` nearest on that side, so a side's size moves no margin. Thresholds were set
     # by leave-one-out over the corpus (benchmarks/danger_calibration.py): emergency at about 5 %
     # of look-alikes, concern 10 %. Its kind is the one whose messages surround it most densely
-    # (temperature `danger_kind_tau` over each kind's `danger_kind_near` nearest); a second kind
-    # within `danger_kind_margin` rides along. Chosen by leave-one-out over the corpus's 3,993
-    # danger messages (benchmarks/danger_calibration.py): the right kind first 0.809 (a vote of
-    # the 7 nearest, before: 0.787), among the kinds shown 0.879 (0.844), two kinds shown 31 % (25 %).
+    # (temperature `danger_kind_tau` over each kind's `danger_kind_near` nearest), plus its
+    # wording (naive Bayes over character grams per kind, times `danger_kind_wording`); a
+    # second kind within `danger_kind_margin` rides along. Chosen across writers (each writer's
+    # 3,993 danger messages read by a detector built from the others'; benchmarks/
+    # danger_calibration.py): the right kind first 0.880 (density alone 0.803), among the
+    # kinds shown 0.927 (0.871), two kinds shown 22 % (31 %).
     danger_kind_tau: float = 0.02
     danger_kind_near: int = 20
-    danger_kind_margin: float = 0.005
+    danger_kind_margin: float = 0.01
+    danger_kind_wording: float = 0.005
     danger_tau: float = 0.005
     danger_near: int = 200
     danger_wording: float = 0.004

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +28,14 @@ import numpy as np
 from bot.language.keystore import touch, write_atomically
 from bot.language.normalize import fold
 from bot.retrieval.vectors import VectorCache
+from bot.safety.kind_wording import count_matrix
 from bot.safety.wording import gram_counts
 
 __all__ = ["CorpusCache", "fingerprint"]
 
 log = logging.getLogger("madoguchi.analysis")
 FORMAT = 1
-_CODE = (Path(__file__).parent / "wording.py", Path(__file__).parents[1] / "language" / "normalize.py",
+_CODE = (Path(__file__).parent / "wording.py", Path(__file__).parent / "kind_wording.py", Path(__file__).parents[1] / "language" / "normalize.py",
          Path(__file__).parents[1] / "retrieval" / "vectors.py")  # the code that derives what is kept
 
 
@@ -86,6 +87,18 @@ class CorpusCache:
         self._used[f"grams-{h}"] = np.array(list(found), dtype=str)
         self._used[f"counts-{h}"] = np.fromiter(found.values(), dtype=np.int64, count=len(found))
         return found
+
+    def grams_by_kind(self, groups: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:
+        """`count_matrix` of each group's `gram_counts` (rows in the groups' order)."""
+        h = _hash([t for kind, texts in groups.items() for t in (f"\x01{kind}", *texts)])
+        grams, counts = self._get(f"kindgrams-{h}"), self._get(f"kindcounts-{h}")
+        if (grams is not None and counts is not None and grams.ndim == 1 and counts.ndim == 2
+                and counts.shape == (len(groups), len(grams))):
+            return grams.tolist(), counts
+        found, matrix = count_matrix({kind: gram_counts(fold(t) for t in texts) for kind, texts in groups.items()})
+        self._used[f"kindgrams-{h}"] = np.array(found, dtype=str)
+        self._used[f"kindcounts-{h}"] = matrix
+        return found, matrix
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """`VectorCache.queries(texts)`, as one stored matrix."""

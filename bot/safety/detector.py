@@ -12,7 +12,8 @@ questions are ordinary questions too. A message's *margin* adds two readings of 
 Its kinds are those whose own messages surround it most densely (the same
 density, over each kind's nearest): a kind with many messages a little
 farther off can outweigh one lone near neighbour of another kind, which a
-vote of the k nearest could not. No training step: the
+vote of the k nearest could not. Each kind's density is joined by how its
+messages are worded (`bot.safety.kind_wording`), weighted to the same scale. No training step: the
 corpus is the model, so staff can read why a message was flagged, and an
 edit to the YAML takes effect on the next reload.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.knowledge.model import CrisisExample
+from bot.safety.kind_wording import KindWording
 from bot.safety.wording import Side, Wording
 from bot.settings import MatchSettings
 
@@ -59,12 +61,15 @@ class DangerDetector:
     def __init__(self, danger: Sequence[CrisisExample], danger_vectors: np.ndarray,
                  ordinary_vectors: np.ndarray, *, wording: Wording | None = None, wording_weight: float = 0.0,
                  tau: float = 0.005, near: int = 200, kind_tau: float = 0.02, kind_near: int = 20,
-                 kind_margin: float = 0.005) -> None:
+                 kind_margin: float = 0.005, kind_wording: KindWording | None = None,
+                 kind_wording_weight: float = 0.0) -> None:
         self.tau = tau
         self.near = near
         self.kind_tau = kind_tau
         self.kind_near = kind_near
         self.kind_margin = kind_margin
+        self.kind_wording = kind_wording
+        self.kind_wording_weight = kind_wording_weight
         self.wording = wording
         self.wording_weight = wording_weight
         self.kinds = [e.kind for e in danger]
@@ -76,12 +81,14 @@ class DangerDetector:
 
     @classmethod
     def configured(cls, danger: Sequence[CrisisExample], danger_vectors: np.ndarray, ordinary_vectors: np.ndarray,
-                   *, settings: MatchSettings, wording: Wording | None = None) -> DangerDetector:
+                   *, settings: MatchSettings, wording: Wording | None = None,
+                   kind_wording: KindWording | None = None) -> DangerDetector:
         """The detector as `settings` tune it (`danger_*`): the bot's and the calibration's alike."""
         s = settings
         return cls(danger, danger_vectors, ordinary_vectors, wording=wording, wording_weight=s.danger_wording,
                    tau=s.danger_tau, near=s.danger_near, kind_tau=s.danger_kind_tau, kind_near=s.danger_kind_near,
-                   kind_margin=s.danger_kind_margin)
+                   kind_margin=s.danger_kind_margin, kind_wording=kind_wording,
+                   kind_wording_weight=s.danger_kind_wording)
 
     def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None,
              skip_danger: int | None = None) -> Reading:
@@ -104,20 +111,25 @@ class DangerDetector:
         wording = (self.wording_weight * self.wording.score(folded, leave_out=leave_out)
                    if self.wording is not None and folded else 0.0)
         margin = meaning + wording
-        return Reading(round(margin, 4), self._kinds(d), self.texts[int(np.argmax(d))] if len(d) else "",
+        own_kind = self.kinds[skip_danger] if skip_danger is not None else None
+        return Reading(round(margin, 4), self._kinds(d, folded, leave_out=own_kind),
+                       self.texts[int(np.argmax(d))] if len(d) else "",
                        round(meaning, 4), round(wording, 4))
 
-    def _kinds(self, d: np.ndarray) -> tuple[str, ...]:
-        """The kind whose messages surround the message most densely; a second one rides
-        along when its density is within `kind_margin` (the lines of both are shown). A kind
-        with fewer than `kind_near` messages counts the missing ones as far away, so a kind
-        of three examples is not favoured for having no others."""
+    def _kinds(self, d: np.ndarray, folded: str, *, leave_out: str | None) -> tuple[str, ...]:
+        """The kind whose messages surround the message most densely, its wording weighed
+        in; a second one rides along when its score is within `kind_margin` (the lines of
+        both are shown). A kind with fewer than `kind_near` messages counts the missing ones
+        as far away, so a kind of three examples is not favoured for having no others."""
         m, tau = self.kind_near, self.kind_tau
+        worded = (self.kind_wording.scores(folded, leave_out=leave_out)
+                  if self.kind_wording is not None and self.kind_wording_weight and folded else {})
         density = {}
         for kind, rows in self._rows_of_kind.items():
             sims = d[rows]
             sims = sims[np.isfinite(sims)]  # a left-out message does not count for its kind
             if len(sims):
-                density[kind] = _density(sims, tau, m) + tau * float(np.log(min(len(sims), m) / m))
+                density[kind] = (_density(sims, tau, m) + tau * float(np.log(min(len(sims), m) / m))
+                                 + self.kind_wording_weight * worded.get(kind, 0.0))
         ranked = sorted(density, key=density.__getitem__, reverse=True)
         return tuple(ranked[:1] + [k for k in ranked[1:2] if density[k] >= density[ranked[0]] - self.kind_margin])

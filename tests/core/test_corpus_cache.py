@@ -29,6 +29,9 @@ def _same_detectors(a: DangerDetector, b: DangerDetector) -> None:
     assert a.wording is not None and b.wording is not None
     assert a.wording.counts == b.wording.counts and vars(a.wording) == vars(b.wording)
     assert (a.texts, a.kinds) == (b.texts, b.kinds)
+    assert a.kind_wording is not None and b.kind_wording is not None
+    assert a.kind_wording.kinds == b.kind_wording.kinds and a.kind_wording._column == b.kind_wording._column
+    assert np.array_equal(a.kind_wording._log, b.kind_wording._log)
 
 
 @pytest.fixture()
@@ -48,7 +51,9 @@ def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant,
     knowledge, store = real_assistant.knowledge, KeyStore(tmp_path)
     cold = Assistant(knowledge, vectors=vectors, keys=store)  # counts and stacks, writes the file
     [written] = tmp_path.glob("corpus-*.npz")
-    assert len(counted) == 3 and sum(looked_up) > 7000  # danger, the corpus' ordinary side, the examples
+    kinds = len({e.kind for e in knowledge.crisis if e.level == "danger"})
+    # danger, whole and by kind; the corpus' ordinary side; the examples
+    assert len(counted) == 3 + kinds and sum(looked_up) > 7000
     counted.clear()
     looked_up.clear()
     warm = Assistant(knowledge, vectors=vectors, keys=store)  # reads them back

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from bot.knowledge.model import CrisisExample
 from bot.safety.detector import DangerDetector, _density
+from bot.safety.kind_wording import KindWording
+from bot.safety.wording import gram_counts
 
 
 def _reference(sims: list[float], tau: float, near: int) -> float:
@@ -104,3 +106,21 @@ def test_a_kind_with_few_messages_is_not_favoured_for_having_no_others() -> None
                 + [CrisisExample(f"m{i}", "danger", kind="dv") for i in range(30)])
     detector = DangerDetector(examples, np.concatenate([few, many]), _unit(rng, 10, dim=64), kind_margin=0.0)
     assert detector.read(message).kinds == ("dv",)
+
+
+def test_the_kinds_wording_decides_between_kinds_equally_near_in_meaning() -> None:
+    """Two kinds whose messages surround the message alike: the one its words belong to
+    comes first, and alone once the wording sets it apart by more than the margin."""
+    rng = np.random.default_rng(13)
+    message = _unit(rng, 1, dim=64)[0]
+    near = _towards(rng, message, 40, 0.9)
+    texts = {"dv": ["おっとがさいふをとりあげる", "おっとにそとにだしてもらえない"],
+             "stalking": ["だれかがいえのまえでまっている", "あとをつけられている"]}
+    examples = [CrisisExample(texts[kind][i % 2], "danger", kind=kind) for kind in ("dv", "stalking") for i in range(20)]
+    worded = KindWording.from_counts({kind: gram_counts(ts * 10) for kind, ts in texts.items()}, min_count=1)
+    plain = DangerDetector(examples, near, _unit(rng, 10, dim=64), kind_margin=0.01)
+    by_words = DangerDetector(examples, near, _unit(rng, 10, dim=64), kind_margin=0.01, kind_wording=worded,
+                              kind_wording_weight=0.005)
+    assert len(plain.read(message, "あとをつけられているきがする").kinds) == 2  # meaning alone cannot tell
+    assert by_words.read(message, "あとをつけられているきがする").kinds == ("stalking",)
+    assert by_words.read(message, "おっとがさいふをとりあげる").kinds == ("dv",)
