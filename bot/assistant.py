@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from pathlib import Path
 from dataclasses import dataclass, field
 
@@ -123,15 +124,17 @@ class Assistant:
         self._ordinary = calm + examples
         if corpus is None or not danger:
             return None
-        texts = [e.text for e in danger]
-        # Counted apart (the corpus by kind, the examples), so an edit recounts only its own list.
+        # Counted apart (danger by kind, the corpus' ordinary side, the examples), so an edit
+        # recounts only its own list.
+        by_kind = {kind: [e.text for e in danger if e.kind == kind] for kind in dict.fromkeys(e.kind for e in danger)}
+        grams, counts = corpus.grams_by_kind(by_kind)
         ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
-        by_kind = {kind: [e.text for e in danger if e.kind == kind] for kind in dict.fromkeys(e.kind for e in danger)}
-        wording = Wording.from_counts(corpus.grams(texts), ordinary)
+        wording = Wording.from_counts(Counter(dict(zip(grams, counts.sum(axis=0).tolist()))), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
-        return DangerDetector.configured(danger, corpus.queries(texts), vectors, settings=self.settings, wording=wording,
-                                         kind_wording=KindWording(list(by_kind), *corpus.grams_by_kind(by_kind)))
+        return DangerDetector.configured(danger, corpus.queries([e.text for e in danger]), vectors,
+                                         settings=self.settings, wording=wording,
+                                         kind_wording=KindWording(list(by_kind), grams, counts))
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

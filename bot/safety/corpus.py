@@ -35,7 +35,8 @@ __all__ = ["CorpusCache", "fingerprint"]
 
 log = logging.getLogger("madoguchi.analysis")
 FORMAT = 1
-_CODE = (Path(__file__).parent / "wording.py", Path(__file__).parent / "kind_wording.py", Path(__file__).parents[1] / "language" / "normalize.py",
+_CODE = (Path(__file__).parent / "wording.py", Path(__file__).parent / "kind_wording.py",
+         Path(__file__).parents[1] / "language" / "normalize.py",
          Path(__file__).parents[1] / "retrieval" / "vectors.py")  # the code that derives what is kept
 
 
