@@ -34,11 +34,15 @@ def default_questions() -> Path:
 
 def _style(d: dict) -> str:
     """The project's sets say `style`; sets of real questions say `kind`
-    (in_scope, not_offered, out_of_scope), read as the style "real" when in scope."""
+    (in_scope, not_offered, out_of_scope), read as the style "real" when in scope,
+    and "real:context" for one marked `standalone: false` (a page's heading such as
+    「どんな人が利用できるの?」, whose topic only its page tells)."""
     if "style" in d:
         return str(d["style"])
     kind = str(d.get("kind") or "in_scope")
-    return "real" if kind == "in_scope" else kind
+    if kind != "in_scope":
+        return kind
+    return "real:context" if d.get("standalone") is False else "real"
 
 
 def _danger_set(data: dict) -> list[Question]:

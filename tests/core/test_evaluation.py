@@ -72,10 +72,12 @@ def test_real_question_sets_are_read_as_they_are(tmp_path: Path) -> None:
     f = tmp_path / "real.yaml"
     f.write_text("- {council: minato, q: 'お弁当は？', expect: [minato/kyushoku], kind: in_scope, topic: meals,"
                  " source: 'https://example.org/faq'}\n"
-                 "- {council: minato, q: '住民票', expect: [], kind: out_of_scope, topic: x, source: s}\n",
+                 "- {council: minato, q: '住民票', expect: [], kind: out_of_scope, topic: x, source: s}\n"
+                 "- {council: minato, q: '費用は？', expect: [minato/kyushoku], kind: in_scope, standalone: false}\n",
                  encoding="utf-8")
-    a, b = load_questions(f)
+    a, b, c = load_questions(f)
     assert (a.style, a.group, b.style, b.group) == ("real", "in_scope", "out_of_scope", "out_of_scope")
+    assert (c.style, c.group) == ("real:context", "in_scope")  # a page's heading, reported apart
 
 
 def test_a_danger_corpus_counts_recall_and_false_alarms(tmp_path: Path) -> None:
