@@ -98,6 +98,14 @@ def _fallback(
                   choices=maybe)
 
 
+def _not_offered(council: Council, gap: Service, *, query: str, results: tuple[Option, ...]) -> Answer:
+    """Not offered here: the council's own words about it (which office), else the window."""
+    if gap.summary:
+        return _fallback(council, query, gap.summary, reason="not_offered", results=results, ask=False)
+    message = M.not_offered.format(topic=gap.title, council=council.short_name)
+    return _fallback(council, query, message, reason="not_offered", results=results)
+
+
 def _clear_winner(ranking: Ranking, top: Match, others: Sequence[Match], settings: MatchSettings) -> bool:
     """The lexical rules, on lexical scores: a high score with a clear lead, a typed
     name no other shares, or a plain lead in a message full of words no entry speaks
@@ -126,6 +134,19 @@ def _named_gap(ranked: Sequence[Match], top: Match) -> Service | None:
         return None
     for m in ranked:
         if not m.service.offered and m.named and m.phrase > top.phrase:
+            return m.service
+    return None
+
+
+def _named_elsewhere(matches: Sequence[Match], top: Match) -> Service | None:
+    """A topic not offered here (another office's business) whose name is typed in the
+    message, when none of the council's own candidates is named and it explains more of
+    the message than their first: 介護保険料 with 65歳 in it is the city's, not a points
+    scheme for people over 65 that only the age brought up."""
+    if any(m.named for m in matches if m.service.offered):
+        return None
+    for m in matches:
+        if not m.service.offered and m.named and m.lexical > top.lexical:
             return m.service
     return None
 
@@ -188,10 +209,7 @@ def _decide(
         )
     top = ranked[0] if ranked else None
     if gap is not None and (top is None or top.score < settings.answer or top.phrase < 1.0):
-        if gap.summary:  # the council's own words about the gap
-            return _fallback(council, query, gap.summary, reason="not_offered", results=results, ask=False)
-        message = M.not_offered.format(topic=gap.title, council=council.short_name)
-        return _fallback(council, query, message, reason="not_offered", results=results)
+        return _not_offered(council, gap, query=query, results=results)
     best = max((m.score for m in ranked), default=0.0)  # the order may put a lower score first
     weak = best < settings.choice
     if (top is None or weak) and elsewhere:
@@ -207,6 +225,9 @@ def _decide(
     if clear or agreed(ranking, top, others, settings):
         return service_answer(knowledge, council, top.service, query=query, score=top.score,
                               results=results, audience=audience)
+    elsewhere_named = _named_elsewhere(ranking.matches, top)
+    if elsewhere_named is not None:  # unsure of its own services, and another office's business is named
+        return _not_offered(council, elsewhere_named, query=query, results=results)
     floor = max(settings.choice, best - settings.choice_window)
     close = [m for m in ranked if m.score >= floor][: settings.max_choices]
     if len(close) < 2:  # offer the runner-up too (or the single candidate there is)

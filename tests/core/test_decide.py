@@ -149,3 +149,25 @@ def test_when_none_of_the_candidates_fits_the_bot_says_so_and_offers_them_as_may
 
 def test_a_clear_lexical_winner_is_answered_whatever_none_says(fixture_assistant: Assistant) -> None:
     assert _reranked(fixture_assistant, [("kyushoku", 0.95, 0.5), ("salon", 0.3, 0.0)], p_none=0.5).kind == "answer"
+
+
+@pytest.mark.parametrize(("gap_lexical", "own_named", "top_p", "kind"), [
+    (0.8, False, 0.5, "fallback:not_offered"),  # unsure of its own; another office's business typed, and it explains more
+    (0.6, False, 0.5, "choices"),  # typed, but the council's candidate explains more of the message
+    (0.8, True, 0.5, "answer"),  # one of the council's own services is named as fully: it is answered
+    (0.8, False, S.rerank_answer, "answer"),  # the council's own service is sure: the name was in passing
+])
+def test_another_office_named_when_the_council_is_unsure_of_its_own(
+        fixture_assistant: Assistant, gap_lexical: float, own_named: bool, top_p: float, kind: str) -> None:
+    """65歳未満の介護保険料は: the age brings up a scheme for over-65s, the typed 介護保険料 is the city's."""
+    k = fixture_assistant.knowledge
+    council = k.councils["minato"]
+    gap = Service.gap(council, 0, council.not_offered[0])
+    own_phrase = 0.7 if own_named else 0.0  # named as fully as the other office's topic
+    matches = (Match(k.services["minato/kyushoku"], 0.7, own_phrase, 0.7, own_named, doc=0, lexical=0.65, dense=0.9,
+                     p=top_p),
+               Match(gap, 0.6, 0.6, 0.6, True, doc=1, lexical=gap_lexical, dense=0.85),
+               Match(k.services["minato/salon"], 0.5, 0.0, 0.5, False, doc=2, lexical=0.5, dense=0.85, p=0.1))
+    ranking = Ranking(matches, lexical_top=1, dense_top=0, dense=True)
+    a = decide(knowledge=k, council=council, query="q", ranking=ranking, settings=S)
+    assert (a.kind if a.kind != "fallback" else f"fallback:{a.reason}") == kind
