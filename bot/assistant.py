@@ -21,6 +21,7 @@ from bot.knowledge.model import Audience, Council, Knowledge, Service
 from bot.language.keystore import KeyStore, fingerprint
 from bot.language.analysis import Analysis, Language
 from bot.language.normalize import fold, normalize
+from bot.memory import release_freed
 from bot.messages import M
 from bot.retrieval.dense import DenseIndex
 from bot.retrieval.fusion import Ranking, fuse, lexical_only
@@ -102,6 +103,8 @@ class Assistant:
             if k.out_of_scope:
                 self._out_of_scope = corpus.queries(list(k.out_of_scope))
             corpus.save()
+        corpus = None  # of its file's arrays, only those in use stay
+        release_freed()  # the detector's counting and the rest of the corpus file go back to the system
 
     # -- lookups --------------------------------------------------------------
     def council(self, council_id: str) -> Council:

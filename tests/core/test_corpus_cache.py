@@ -30,7 +30,8 @@ def _same_detectors(a: DangerDetector, b: DangerDetector) -> None:
     assert a.wording.counts == b.wording.counts and vars(a.wording) == vars(b.wording)
     assert (a.texts, a.kinds) == (b.texts, b.kinds)
     assert a.kind_wording is not None and b.kind_wording is not None
-    assert a.kind_wording.kinds == b.kind_wording.kinds and a.kind_wording._column == b.kind_wording._column
+    assert a.kind_wording.kinds == b.kind_wording.kinds
+    assert np.array_equal(a.kind_wording._grams, b.kind_wording._grams)
     assert np.array_equal(a.kind_wording._log, b.kind_wording._log)
 
 
