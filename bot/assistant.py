@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from pathlib import Path
 from dataclasses import dataclass, field
 
@@ -133,7 +132,7 @@ class Assistant:
         grams, counts = corpus.grams_by_kind(by_kind)
         ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
-        wording = Wording.from_counts(Counter(dict(zip(grams, counts.sum(axis=0).tolist()))), ordinary)
+        wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
         return DangerDetector.configured(danger, corpus.queries([e.text for e in danger]), vectors,
                                          settings=self.settings, wording=wording,

@@ -96,7 +96,7 @@ class CorpusCache:
         if (grams is not None and counts is not None and grams.ndim == 1 and counts.ndim == 2
                 and counts.shape == (len(groups), len(grams))):
             return grams.tolist(), counts
-        found, matrix = count_matrix({kind: gram_counts(fold(t) for t in texts) for kind, texts in groups.items()})
+        found, matrix = count_matrix(gram_counts(fold(t) for t in texts) for texts in groups.values())
         self._used[f"kindgrams-{h}"] = np.array(found, dtype=str)
         self._used[f"kindcounts-{h}"] = matrix
         return found, matrix

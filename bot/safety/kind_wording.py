@@ -14,7 +14,7 @@ corpus's messages against 0.803, and raised it for every writer
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -23,15 +23,18 @@ from bot.safety.wording import grams
 __all__ = ["KindWording", "count_matrix"]
 
 
-def count_matrix(counts: Mapping[str, Counter[str]]) -> tuple[list[str], np.ndarray]:
-    """Groups' gram counts as one matrix: (every gram once, one row of counts per group)."""
-    grams = list(dict.fromkeys(g for c in counts.values() for g in c))
-    column = {g: i for i, g in enumerate(grams)}
-    matrix = np.zeros((len(counts), len(grams)), dtype=np.int32)
-    for row, own in enumerate(counts.values()):
-        if own:
-            matrix[row, [column[g] for g in own]] = list(own.values())
-    return grams, matrix
+def count_matrix(counts: Iterable[Mapping[str, int]]) -> tuple[list[str], np.ndarray]:
+    """Groups' gram counts as one matrix: (every gram once, one row of counts per group).
+    `counts` is read once, a group at a time, so a generator never holds them all."""
+    column: dict[str, int] = {}
+    rows = []
+    for own in counts:
+        at = np.fromiter((column.setdefault(g, len(column)) for g in own), dtype=np.intp, count=len(own))
+        rows.append((at, np.fromiter(own.values(), dtype=np.int32, count=len(own))))
+    matrix = np.zeros((len(rows), len(column)), dtype=np.int32)
+    for row, (at, n) in enumerate(rows):
+        matrix[row, at] = n
+    return list(column), matrix
 
 
 class KindWording:
@@ -53,7 +56,7 @@ class KindWording:
     @classmethod
     def from_counts(cls, counts: Mapping[str, Counter[str]], *, min_count: int = 2) -> KindWording:
         """The model of each kind's `gram_counts`."""
-        grams, matrix = count_matrix(counts)
+        grams, matrix = count_matrix(counts.values())
         return cls(list(counts), grams, matrix, min_count=min_count)
 
     def scores(self, folded: str, *, leave_out: str | None = None) -> dict[str, float]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 __all__ = ["Wording", "grams", "gram_counts"]
@@ -46,13 +46,13 @@ class Wording:
         self._fit(gram_counts(danger), gram_counts(ordinary), min_count=min_count)
 
     @classmethod
-    def from_counts(cls, danger: Counter[str], ordinary: Counter[str], *, min_count: int = 2) -> Wording:
+    def from_counts(cls, danger: Mapping[str, int], ordinary: Mapping[str, int], *, min_count: int = 2) -> Wording:
         """The model of two sides already counted (`gram_counts`)."""
         self = cls.__new__(cls)
         self._fit(danger, ordinary, min_count=min_count)
         return self
 
-    def _fit(self, d: Counter[str], o: Counter[str], *, min_count: int) -> None:
+    def _fit(self, d: Mapping[str, int], o: Mapping[str, int], *, min_count: int) -> None:
         counts = {g: (n, o.get(g, 0)) for g, n in d.items()}
         counts.update((g, (0, n)) for g, n in o.items() if g not in counts)
         self.counts: dict[str, tuple[int, int]] = (
