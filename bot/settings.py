@@ -110,7 +110,7 @@ class MatchSettings:
     # wording (character grams, times `danger_wording`); each density is over the message's
     # `danger_near` nearest on that side, so a side's size moves no margin. Thresholds were set
     # by leave-one-out over the corpus (benchmarks/danger_calibration.py): emergency at about 5 %
-    # of look-alikes, concern 10 %. Its kind is the one whose messages surround it most densely
+    # of look-alikes (4.8 %; 0.006 until the sixteenth writer's small talk joined), concern 9 %. Its kind is the one whose messages surround it most densely
     # (temperature `danger_kind_tau` over each kind's `danger_kind_near` nearest), plus its
     # wording (naive Bayes over character grams per kind, times `danger_kind_wording`); a
     # second kind within `danger_kind_margin` rides along. Chosen across writers (each writer's
@@ -127,7 +127,7 @@ class MatchSettings:
     danger_min_chars: int = 5
     # …and a message that plainly asks for one service needs this much more margin.
     danger_asking: float = 0.006
-    danger_emergency: float = 0.006
+    danger_emergency: float = 0.0055
     # A term rule's emergency becomes a worry when the detector reads the message below this
     # (leave-writer-out over the corpus: no danger message with a term fell below −0.025;
     # two thirds of the look-alikes a term fired on did fall below −0.035).
