@@ -21,7 +21,9 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   among those shown, and how often two kinds are shown, as configured and for
   neighbouring settings, leave-one-out over the corpus's danger messages and
   across writers (each writer's danger messages read by a detector built from
-  the other writers'; `MatchSettings.danger_kind_*` were chosen here).
+  the other writers'; `MatchSettings.danger_kind_*` were chosen here), and, where
+  a term rule fires and names another kind than the detector, which is right
+  (why `DangerCheck` puts a sure detector's kind first).
 
     .venv/bin/python benchmarks/danger_calibration.py
 
@@ -50,6 +52,7 @@ from bot.retrieval.vectors import VectorCache, open_vectors  # noqa: E402
 from bot.safety.check import DangerCheck  # noqa: E402
 from bot.safety.detector import DangerDetector  # noqa: E402
 from bot.safety.kind_wording import KindWording  # noqa: E402
+from bot.safety.terms import SafetyCheck  # noqa: E402
 from bot.safety.wording import Wording, gram_counts  # noqa: E402
 from bot.settings import MatchSettings  # noqa: E402
 
@@ -153,6 +156,31 @@ def kinds_leave_writer_out(by_writer: dict[str, list[Path]], cache: VectorCache,
             totals += kinds_judged(det, judged, cache, left_out=False)
             n += len(judged)
     return Kinds(*(float(x) / n for x in totals))
+
+
+def terms_against_detector(by_writer: dict[str, list[Path]], cache: VectorCache, settings: MatchSettings,
+                           terms: SafetyCheck, language: Language) -> tuple[int, int, int, int]:
+    """Over the danger messages a term rule fires on, each writer's read by a detector built
+    from the other writers': (messages, the rule and the detector name different kinds first,
+    of those the detector right, the rule right). Why the detector's kind leads when it is sure."""
+    files = [f for held in by_writer.values() for f in held]
+    n = differ = detector_right = term_right = 0
+    for held in by_writer.values():
+        judged = danger_of(held)
+        if not judged:
+            continue
+        det = kinds_detector(danger_of([f for f in files if f not in held]), cache, settings)
+        for e, v in zip(judged, cache.queries([e.text for e in judged])):
+            alert = terms.check(language.analyze(e.text))
+            if alert is None:
+                continue
+            term, kinds = alert.rules[0].kind or alert.rules[0].id, det.read(v, fold(e.text)).kinds
+            n += 1
+            if kinds and kinds[0] != term:
+                differ += 1
+                detector_right += kinds[0] == e.kind
+                term_right += term == e.kind
+    return n, differ, detector_right, term_right
 
 
 def writers(files: list[Path]) -> dict[str, list[Path]]:
@@ -285,6 +313,10 @@ def main() -> None:
         loo, lwo = kinds_leave_one_out(danger, cache, settings), kinds_leave_writer_out(by_writer, cache, settings)
         print(f"  τ {tau}, {near} nearest, margin {margin}, wording ×{weight}: {loo.first:.3f} / {loo.shown:.3f}"
               f" / {loo.two:.3f};  across writers {lwo.first:.3f} / {lwo.shown:.3f} / {lwo.two:.3f}{label}")
+    n, differ, detector_right, term_right = terms_against_detector(by_writer, cache, configured,
+                                                                  SafetyCheck(knowledge, language), language)
+    print(f"  across writers, of {n} danger messages a term fires on, the term's kind and the detector's differ"
+          f" for {differ}: the detector right for {detector_right}, the term for {term_right}")
 
 
 if __name__ == "__main__":

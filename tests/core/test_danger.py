@@ -27,8 +27,10 @@ CALM = ["ゲートキーパー養成研修の日程を知りたい", "虐待防�
 def test_situations_without_the_keyword_raise_the_alarm(real_assistant: Assistant, message: str, kind: str) -> None:
     a = real_assistant.ask("kiyose", message)
     assert a.kind == "emergency" and a.danger is not None and a.danger.level == "emergency"
-    assert kind in a.danger.kinds, a.danger.kinds
-    assert a.hotlines and a.message
+    assert a.danger.kinds[0] == kind, a.danger.kinds  # the right lines first
+    lines = real_assistant.knowledge.danger_kinds[kind].hotlines
+    assert a.hotlines[0] == real_assistant.knowledge.hotlines[lines[0]], (a.hotlines[0], lines)
+    assert a.message
 
 
 @pytest.mark.parametrize("message", CALM)
