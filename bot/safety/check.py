@@ -72,10 +72,8 @@ class DangerCheck:
             # term says that something is wrong more reliably than which kind (手をあげ: a partner, a
             # child or a parent): across writers, where the two differ, the detector's kind was
             # right for 407 of 500 corpus messages and the term's for 27.
-            verdict = self._verdict(level, tuple(dict.fromkeys([*reading.kinds, *terms])), "", (), reading)
-            shown = {h.number for h in verdict.hotlines}
-            extra = tuple(h for h in alert.hotlines if h.number not in shown)
-            return replace(verdict, hotlines=verdict.hotlines + extra, by_terms=True)
+            kinds = tuple(dict.fromkeys([*reading.kinds, *terms]))
+            return replace(self._verdict(level, kinds, "", (), reading, after=alert.hotlines), by_terms=True)
         if reading is None or not reading.kinds:
             return None
         if sure:
@@ -85,13 +83,12 @@ class DangerCheck:
         return None
 
     def _verdict(self, level: Level, kinds: tuple[str, ...], message: str, lines: tuple[Hotline, ...],
-                 reading: Reading | None) -> Verdict:
+                 reading: Reading | None, *, after: tuple[Hotline, ...] = ()) -> Verdict:
+        """`lines` come before the kinds' own lines, `after` behind them; each number once."""
         known = [self._k.danger_kinds[k] for k in kinds if k in self._k.danger_kinds]
         seen = {h.number: h for h in lines}
-        for kind in known:
-            for ref in kind.hotlines:
-                h = self._k.hotlines[ref]
-                seen.setdefault(h.number, h)
+        for h in [self._k.hotlines[ref] for kind in known for ref in kind.hotlines] + list(after):
+            seen.setdefault(h.number, h)
         hotlines = tuple(seen.values())
         if level == "concern":  # one kind line: its first number or two
             first = known[0].hotlines[:2] if known else ()
