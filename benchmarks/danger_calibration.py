@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -145,16 +146,23 @@ def kinds_leave_one_out(danger: list[CrisisExample], cache: VectorCache, setting
     return Kinds(*(n / len(danger) for n in counts))
 
 
-def kinds_leave_writer_out(by_writer: dict[str, list[Path]], cache: VectorCache, settings: MatchSettings) -> Kinds:
-    """Each writer's danger messages read by a detector built from the other writers'."""
+def writers_left_out(by_writer: dict[str, list[Path]], cache: VectorCache,
+                     settings: MatchSettings) -> Iterator[tuple[list[CrisisExample], DangerDetector]]:
+    """For each writer with danger messages: those messages, and a kinds detector built from
+    the other writers'."""
     files = [f for held in by_writer.values() for f in held]
-    totals, n = np.zeros(3), 0
     for held in by_writer.values():
         judged = danger_of(held)
         if judged:
-            det = kinds_detector(danger_of([f for f in files if f not in held]), cache, settings)
-            totals += kinds_judged(det, judged, cache, left_out=False)
-            n += len(judged)
+            yield judged, kinds_detector(danger_of([f for f in files if f not in held]), cache, settings)
+
+
+def kinds_leave_writer_out(by_writer: dict[str, list[Path]], cache: VectorCache, settings: MatchSettings) -> Kinds:
+    """Each writer's danger messages read by a detector built from the other writers'."""
+    totals, n = np.zeros(3), 0
+    for judged, det in writers_left_out(by_writer, cache, settings):
+        totals += kinds_judged(det, judged, cache, left_out=False)
+        n += len(judged)
     return Kinds(*(float(x) / n for x in totals))
 
 
@@ -163,13 +171,8 @@ def terms_against_detector(by_writer: dict[str, list[Path]], cache: VectorCache,
     """Over the danger messages a term rule fires on, each writer's read by a detector built
     from the other writers': (messages, the rule and the detector name different kinds first,
     of those the detector right, the rule right). Why the detector's kind leads when it is sure."""
-    files = [f for held in by_writer.values() for f in held]
     n = differ = detector_right = term_right = 0
-    for held in by_writer.values():
-        judged = danger_of(held)
-        if not judged:
-            continue
-        det = kinds_detector(danger_of([f for f in files if f not in held]), cache, settings)
+    for judged, det in writers_left_out(by_writer, cache, settings):
         for e, v in zip(judged, cache.queries([e.text for e in judged])):
             alert = terms.check(language.analyze(e.text))
             if alert is None:
