@@ -128,7 +128,9 @@ class Assistant:
             return None
         # Counted apart (danger by kind, the corpus' ordinary side, the examples), so an edit
         # recounts only its own list.
-        by_kind = {kind: [e.text for e in danger if e.kind == kind] for kind in dict.fromkeys(e.kind for e in danger)}
+        by_kind: dict[str, list[str]] = {}  # in one pass, kinds in order of first appearance
+        for e in danger:
+            by_kind.setdefault(e.kind, []).append(e.text)
         grams, counts = corpus.grams_by_kind(by_kind)
         ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
