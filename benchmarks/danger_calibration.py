@@ -13,10 +13,16 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   the corpus for. Each row gives danger recall and look-alike false alarms of the
   whole check (term rules and detector, as `DangerCheck` decides), the share of
   those false alarms the term rules raised, the detector alone, and false alarms
-  on small talk (look-alikes of topic everyday, counted apart); then the mean
-  over writers who wrote both danger and look-alikes;
+  on small talk (look-alikes of topic everyday, counted apart) and worries answered
+  as emergencies; then the mean over writers who wrote both danger and look-alikes;
 - the whole check as configured on tests/eval/crisis and crisis2 (held out from
   the corpus, but already used in tuning: an extra check, not the measure);
+- urgency across writers: of each writer's danger messages and worries that the
+  detector built from the others reads as an emergency, how many fall below
+  `danger_urgency` (and so become worries) for a few urgency wordings and
+  thresholds, and of a term rule's emergencies the detector is not sure of, how
+  many fall below `danger_term_urgency` (`MatchSettings.danger_urgency*` and
+  `danger_term_urgency` were chosen here);
 - which kind a danger message is read as: the right kind first, the right kind
   among those shown, and how often two kinds are shown, as configured and for
   neighbouring settings, leave-one-out over the corpus's danger messages and
@@ -79,20 +85,28 @@ def rows_of(files: list[Path]) -> list[Row]:
     return out
 
 
+def sides(rows: list[Row]) -> tuple[list[Row], list[Row]]:
+    """(danger, ordinary) in the detector's row order: worries first on the ordinary side."""
+    return ([r for r in rows if r.level == "danger"],
+            [r for r in rows if r.level == "concern"] + [r for r in rows if r.level not in ("danger", "concern")])
+
+
 def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> DangerDetector:
-    danger = [r for r in rows if r.level == "danger"]
-    ordinary = [r for r in rows if r.level != "danger"]
-    wording = Wording([fold(r.text) for r in danger], [fold(r.text) for r in ordinary])
+    """As the assistant builds it (`Assistant._detector`), without the kinds."""
+    danger, ordinary = sides(rows)
+    worries = [r for r in ordinary if r.level == "concern"]
+    in_danger, in_worries = gram_counts(fold(r.text) for r in danger), gram_counts(fold(r.text) for r in worries)
+    wording = Wording.from_counts(in_danger, gram_counts(fold(r.text) for r in ordinary))
     return DangerDetector.configured([CrisisExample(r.text, "danger") for r in danger],
                                      cache.queries([r.text for r in danger]), cache.queries([r.text for r in ordinary]),
-                                     settings=settings, wording=wording)
+                                     settings=settings, wording=wording, worries=len(worries),
+                                     urgency=KindWording.from_counts({"danger": in_danger, "concern": in_worries}))
 
 
 def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
                   *, levels: tuple[str, ...] = ("danger", "concern", "calm", "example")) -> dict[str, np.ndarray]:
     """Each corpus message's margin with itself left out, by level (only `levels`)."""
-    danger = [r for r in rows if r.level == "danger"]
-    ordinary = [r for r in rows if r.level != "danger"]
+    danger, ordinary = sides(rows)
     out: dict[str, list[float]] = {}
     if "danger" in levels:
         for i, (r, v) in enumerate(zip(danger, cache.queries([r.text for r in danger]))):
@@ -186,6 +200,49 @@ def terms_against_detector(by_writer: dict[str, list[Path]], cache: VectorCache,
     return n, differ, detector_right, term_right
 
 
+def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path], examples: list[Row],
+                             cache: VectorCache, settings: MatchSettings, *, knowledge: Knowledge,
+                             language: Language) -> tuple[dict[tuple[float, float], list[int]], dict[float, list[int]]]:
+    """Each writer with worries left out, their danger messages and worries read by a detector
+    built from the others'. First, of those the detector alone reads as an emergency, for each
+    urgency wording × threshold: [danger turned into worries, danger read as emergencies, worries
+    turned into worries, worries read as emergencies]. Then the same of a term rule's emergencies
+    the detector is not sure of, for each `danger_term_urgency`."""
+    weights = sorted({0.0, 0.004, 0.008, 0.016, settings.danger_urgency_wording})
+    thresholds = sorted({-0.005, 0.0, 0.005, settings.danger_urgency})
+    term_thresholds = sorted({-0.04, -0.03, -0.02, -0.01, settings.danger_term_urgency})
+    out = {(w, t): [0, 0, 0, 0] for w in weights for t in thresholds}
+    terms = {t: [0, 0, 0, 0] for t in term_thresholds}
+    for held in by_writer.values():
+        judged = [r for r in rows_of(held) if r.level in ("danger", "concern")]
+        if not any(r.level == "concern" for r in judged):
+            continue
+        det = detector(rows_of([f for f in files if f not in held]) + examples, cache, settings)
+        vectors = cache.queries([r.text for r in judged])
+        for w in weights:
+            det.urgency_weight = w
+            for r, v in zip(judged, vectors):
+                reading = det.read(v, fold(r.text))
+                if reading.margin < settings.danger_emergency:
+                    continue
+                at = 0 if r.level == "danger" else 2
+                for t in thresholds:
+                    out[w, t][at] += reading.urgency < t
+                    out[w, t][at + 1] += 1
+        det.urgency_weight = settings.danger_urgency_wording
+        check = DangerCheck(knowledge, language, detector=det, settings=replace(settings, danger_term_urgency=-np.inf))
+        for r, v in zip(judged, vectors):
+            verdict = check.check(language.analyze(r.text), v)
+            if verdict is None or verdict.level != "emergency" or not verdict.by_terms or verdict.reading is None:
+                continue
+            at = 0 if r.level == "danger" else 2
+            for t in term_thresholds:
+                unsure = verdict.reading.margin < settings.danger_emergency
+                terms[t][at] += unsure and verdict.reading.urgency < t
+                terms[t][at + 1] += 1
+    return out, terms
+
+
 def writers(files: list[Path]) -> dict[str, list[Path]]:
     """The corpus files by the writer each names (`writer:`), else by their own name."""
     out: dict[str, list[Path]] = {}
@@ -205,6 +262,7 @@ class Judged:
     detector_alarms: float
     ordinary: int  # look-alikes judged
     everyday: float  # small talk answered as an emergency
+    worries: float  # worries answered as an emergency
 
 
 def mean(xs: list[bool]) -> float:
@@ -228,7 +286,8 @@ def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, know
         terms += level == "calm" and emergency and verdict is not None and verdict.by_terms
     calm = hit.get("calm", [])
     return Judged(mean(hit.get("danger", [])), mean(calm), terms / max(sum(calm), 1),
-                  mean(alone.get("danger", [])), mean(alone.get("calm", [])), len(calm), mean(hit.get("everyday", [])))
+                  mean(alone.get("danger", [])), mean(alone.get("calm", [])), len(calm), mean(hit.get("everyday", [])),
+                  mean(hit.get("concern", [])))
 
 
 def judged(rows: list[Row], det: DangerDetector, cache: VectorCache) -> dict[str, np.ndarray]:
@@ -288,7 +347,8 @@ def main() -> None:
                     both.append(j)
                 print(f"    {writer:8s} ({len(held)} files) t {t:+.4f}  recall {j.recall:.3f}"
                       f"  look-alike alarms {j.alarms:.3f} ({j.by_terms:.0%} by terms)"
-                      f"  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}  small talk {j.everyday:.3f}")
+                      f"  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}  small talk {j.everyday:.3f}"
+                      f"  worries {j.worries:.3f}")
             if both:
                 print(f"    mean of {len(both)} writers              recall {np.mean([j.recall for j in both]):.3f}"
                       f"  look-alike alarms {np.mean([j.alarms for j in both]):.3f}"
@@ -300,6 +360,19 @@ def main() -> None:
                              knowledge=knowledge, language=language, cache=cache, settings=settings)
             print(f"  tests/eval/{held_out} at danger_emergency: recall {j.recall:.3f}  look-alike alarms {j.alarms:.3f}"
                   f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
+    print("\n== urgency across writers: of the messages the detector alone reads as an emergency (danger_emergency),"
+          " those below danger_urgency, which become worries; danger lost / worries softened")
+    alone, by_terms = urgency_leave_writer_out(by_writer, files, examples, cache, configured, knowledge=knowledge,
+                                               language=language)
+    for (w, t), (lost, danger, softened, worried) in alone.items():
+        label = " (configured)" if (w, t) == (configured.danger_urgency_wording, configured.danger_urgency) else ""
+        print(f"  wording ×{w}, at {t:+.3f}: danger {lost}/{danger} = {lost / max(danger, 1):.3f}"
+              f"  worries {softened}/{worried} = {softened / max(worried, 1):.3f}{label}")
+    print("  a term rule's emergencies, the detector not sure of danger and below danger_term_urgency:")
+    for t, (lost, danger, softened, worried) in by_terms.items():
+        label = " (configured)" if t == configured.danger_term_urgency else ""
+        print(f"  at {t:+.3f}: danger {lost}/{danger} = {lost / max(danger, 1):.3f}"
+              f"  worries {softened}/{worried} = {softened / max(worried, 1):.3f}{label}")
     print("\n== kinds: right kind first / among those shown / two kinds shown; leave-one-out over the"
           " corpus's danger messages, and leave-writer-out")
     c = configured

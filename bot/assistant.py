@@ -121,7 +121,8 @@ class Assistant:
         """The danger corpus and the knowledge's own examples (ordinary questions), encoded."""
         k = self.knowledge
         danger = [e for e in k.crisis if e.level == "danger"]
-        calm = [e.text for e in k.crisis if e.level != "danger"]
+        worries = [e.text for e in k.crisis if e.level == "concern"]
+        calm = worries + [e.text for e in k.crisis if e.level not in ("danger", "concern")]  # worries first
         examples = list(dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples))
         self._ordinary = calm + examples
         if corpus is None or not danger:
@@ -132,13 +133,18 @@ class Assistant:
         for e in danger:
             by_kind.setdefault(e.kind, []).append(e.text)
         grams, counts = corpus.grams_by_kind(by_kind)
-        ordinary = corpus.grams(calm)
+        in_danger = dict(zip(grams, counts.sum(axis=0).tolist()))
+        in_worries = corpus.grams(worries)
+        ordinary = corpus.grams(calm[len(worries):])
         ordinary.update(corpus.grams(examples))
-        wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
+        ordinary.update(in_worries)
+        wording = Wording.from_counts(in_danger, ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
         return DangerDetector.configured(danger, corpus.queries([e.text for e in danger]), vectors,
                                          settings=self.settings, wording=wording,
-                                         kind_wording=KindWording(list(by_kind), grams, counts))
+                                         kind_wording=KindWording(list(by_kind), grams, counts),
+                                         worries=len(worries),
+                                         urgency=KindWording.from_counts({"danger": in_danger, "concern": in_worries}))
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

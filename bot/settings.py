@@ -110,7 +110,7 @@ class MatchSettings:
     # wording (character grams, times `danger_wording`); each density is over the message's
     # `danger_near` nearest on that side, so a side's size moves no margin. Thresholds were set
     # by leave-one-out over the corpus (benchmarks/danger_calibration.py): emergency at about 5 %
-    # of look-alikes (4.8 %; 0.006 until the sixteenth writer's small talk joined), concern 9 %. Its kind is the one whose messages surround it most densely
+    # of look-alikes (4.4 % with stop 26's writers; 4.8 % at stop 25; 0.006 until the sixteenth writer's small talk joined), concern 9 %. Its kind is the one whose messages surround it most densely
     # (temperature `danger_kind_tau` over each kind's `danger_kind_near` nearest), plus its
     # wording (naive Bayes over character grams per kind, times `danger_kind_wording`); a
     # second kind within `danger_kind_margin` rides along. Chosen across writers (each writer's
@@ -133,4 +133,15 @@ class MatchSettings:
     # two thirds of the look-alikes a term fired on did fall below −0.035).
     danger_term_floor: float = -0.035
     danger_concern: float = 0.0
+    # The detector's emergency also needs the message nearer danger than the corpus' worries
+    # (`Reading.urgency`: densities of danger minus worries, plus the wording of the two
+    # times `danger_urgency_wording`) by `danger_urgency`; else it is a worry.
+    # Across writers (benchmarks/danger_calibration.py: each writer's messages read by a
+    # detector built from the others'), of what the detector alone reads as an emergency this
+    # turns 38.8 % of the worries (71 of 183) into worries, and 0.6 % of the danger (21 of 3,540).
+    danger_urgency: float = 0.0
+    danger_urgency_wording: float = 0.008
+    # A term rule's emergency becomes a worry when the detector is not sure of danger and reads
+    # the message below this urgency (across writers: 14 of 48 worries, none of 831 danger messages).
+    danger_term_urgency: float = -0.03
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -3,8 +3,9 @@
 - `emergency`: a term rule fired (and the message is not plainly *about*
   danger: a course, a campaign, a past fire), or the detector reads danger.
   The lines come first.
-- `concern`: worry without immediate danger — a term in a calm message, or
-  a detector margin just below the line. The question is answered as usual,
+- `concern`: worry without immediate danger — a term in a calm message, a
+  detector margin just below the line, or one above it that reads nearer the
+  corpus' worries than its danger (`Reading.urgency`). The question is answered as usual,
   with one kind line and its number, so a borderline message loses nothing.
 """
 
@@ -64,7 +65,10 @@ class DangerCheck:
             # A term in a message the detector reads as plainly ordinary (a past that is over, a
             # game, an idiom) is a worry: the answer still carries the kind line and its number.
             plainly_ordinary = reading is not None and reading.margin < s.danger_term_floor
-            level: Level = "concern" if (calm and not sure) or plainly_ordinary else "emergency"
+            # So is one in a message the detector, not sure of danger, reads as plainly a worry
+            # (前はリスカしてたけど今はやめてる): far nearer the corpus' worries than its danger.
+            plainly_worry = reading is not None and not sure and reading.urgency < s.danger_term_urgency
+            level: Level = "concern" if (calm and not sure) or plainly_ordinary or plainly_worry else "emergency"
             terms = tuple(r.kind or r.id for r in alert.rules)
             if not sure or reading is None:
                 return replace(self._verdict(level, terms, alert.message, alert.hotlines, reading), by_terms=True)
@@ -76,7 +80,7 @@ class DangerCheck:
             return replace(self._verdict(level, kinds, "", (), reading, after=alert.hotlines), by_terms=True)
         if reading is None or not reading.kinds:
             return None
-        if sure:
+        if sure and reading.urgency >= s.danger_urgency:
             return self._verdict("emergency", reading.kinds, "", (), reading)
         if reading.margin >= s.danger_concern:
             return self._verdict("concern", reading.kinds, "", (), reading)

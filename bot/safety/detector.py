@@ -9,6 +9,10 @@ questions are ordinary questions too. A message's *margin* adds two readings of 
   Parzen window over the sentence vectors), danger minus ordinary;
 - its wording (`bot.safety.wording`): naive Bayes over its character grams,
   which carries better from one writer to another, weighted to the same scale.
+A message read as danger is also read against the worries alone, the same
+two ways (`urgency`): a worry (最近、母の物忘れが心配で) lies nearer to danger
+than any look-alike, and what tells it apart is whether the harm is happening
+now, which the worries written beside the danger messages show.
 Its kinds are those whose own messages surround it most densely (the same
 density, over each kind's nearest): a kind with many messages a little
 farther off can outweigh one lone near neighbour of another kind, which a
@@ -20,6 +24,7 @@ edit to the YAML takes effect on the next reload.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +47,7 @@ class Reading:
     nearest: str  # the closest danger message, for staff
     meaning: float = 0.0  # the vectors' part of the margin
     wording: float = 0.0  # the character grams' part (already weighted)
+    urgency: float = math.inf  # nearer danger than the worries by this much (inf: no worries to read against)
 
 
 def _density(sims: np.ndarray, tau: float, near: int) -> float:
@@ -62,7 +68,10 @@ class DangerDetector:
                  ordinary_vectors: np.ndarray, *, wording: Wording | None = None, wording_weight: float = 0.0,
                  tau: float = 0.005, near: int = 200, kind_tau: float = 0.02, kind_near: int = 20,
                  kind_margin: float = 0.005, kind_wording: KindWording | None = None,
-                 kind_wording_weight: float = 0.0) -> None:
+                 kind_wording_weight: float = 0.0, worries: int = 0, urgency: KindWording | None = None,
+                 urgency_weight: float = 0.0) -> None:
+        """The first `worries` rows of `ordinary_vectors` are worries; `urgency` is the
+        wording of danger against them (classes "danger" and "concern")."""
         self.tau = tau
         self.near = near
         self.kind_tau = kind_tau
@@ -78,17 +87,22 @@ class DangerDetector:
         self._rows_of_kind = {kind: np.flatnonzero(labels == kind) for kind in dict.fromkeys(self.kinds)}
         self.danger = danger_vectors
         self.ordinary = ordinary_vectors
+        self.worries = worries
+        self.urgency = urgency
+        self.urgency_weight = urgency_weight
 
     @classmethod
     def configured(cls, danger: Sequence[CrisisExample], danger_vectors: np.ndarray, ordinary_vectors: np.ndarray,
                    *, settings: MatchSettings, wording: Wording | None = None,
-                   kind_wording: KindWording | None = None) -> DangerDetector:
+                   kind_wording: KindWording | None = None, worries: int = 0,
+                   urgency: KindWording | None = None) -> DangerDetector:
         """The detector as `settings` tune it (`danger_*`): the bot's and the calibration's alike."""
         s = settings
         return cls(danger, danger_vectors, ordinary_vectors, wording=wording, wording_weight=s.danger_wording,
                    tau=s.danger_tau, near=s.danger_near, kind_tau=s.danger_kind_tau, kind_near=s.danger_kind_near,
                    kind_margin=s.danger_kind_margin, kind_wording=kind_wording,
-                   kind_wording_weight=s.danger_kind_wording)
+                   kind_wording_weight=s.danger_kind_wording, worries=worries, urgency=urgency,
+                   urgency_weight=s.danger_urgency_wording)
 
     def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None,
              skip_danger: int | None = None) -> Reading:
@@ -98,23 +112,35 @@ class DangerDetector:
         d = self.danger @ vector
         o = self.ordinary @ vector
         leave_out: Side | None = None
+        worries = self.worries
         if skip_ordinary is not None:
             o = np.delete(o, skip_ordinary)
             leave_out = "ordinary"
+            worries -= skip_ordinary < worries
         others = d
         if skip_danger is not None:
             others = np.delete(d, skip_danger)
             d = d.copy()
             d[skip_danger] = -np.inf  # votes for its kinds without it
             leave_out = "danger"
-        meaning = _density(others, self.tau, self.near) - _density(o, self.tau, self.near)
+        near_danger = _density(others, self.tau, self.near)
+        meaning = near_danger - _density(o, self.tau, self.near)
         wording = (self.wording_weight * self.wording.score(folded, leave_out=leave_out)
                    if self.wording is not None and folded else 0.0)
         margin = meaning + wording
         own_kind = self.kinds[skip_danger] if skip_danger is not None else None
+        urgency = math.inf
+        if worries > 0:
+            urgency = near_danger - _density(o[:worries], self.tau, self.near)
+            if self.urgency is not None and self.urgency_weight and folded:
+                was_worry = skip_ordinary is not None and skip_ordinary < self.worries
+                odds = self.urgency.scores(folded, leave_out="danger" if skip_danger is not None
+                                           else "concern" if was_worry else None)
+                urgency += self.urgency_weight * (odds["danger"] - odds["concern"])
+            urgency = round(urgency, 4)
         return Reading(round(margin, 4), self._kinds(d, folded, leave_out=own_kind),
                        self.texts[int(np.argmax(d))] if len(d) else "",
-                       round(meaning, 4), round(wording, 4))
+                       round(meaning, 4), round(wording, 4), urgency)
 
     def _kinds(self, d: np.ndarray, folded: str, *, leave_out: str | None) -> tuple[str, ...]:
         """The kind whose messages surround the message most densely, its wording weighed

@@ -13,7 +13,6 @@ corpus's messages against 0.803, and raised it for every writer
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -54,7 +53,7 @@ class KindWording:
         self._log = np.log((self._counts + 1) / (self._totals + len(self._grams))[:, None]).astype(np.float32)
 
     @classmethod
-    def from_counts(cls, counts: Mapping[str, Counter[str]], *, min_count: int = 2) -> KindWording:
+    def from_counts(cls, counts: Mapping[str, Mapping[str, int]], *, min_count: int = 2) -> KindWording:
         """The model of each kind's `gram_counts`."""
         grams, matrix = count_matrix(counts.values())
         return cls(list(counts), grams, matrix, min_count=min_count)

@@ -33,6 +33,9 @@ def _same_detectors(a: DangerDetector, b: DangerDetector) -> None:
     assert a.kind_wording.kinds == b.kind_wording.kinds
     assert np.array_equal(a.kind_wording._grams, b.kind_wording._grams)
     assert np.array_equal(a.kind_wording._log, b.kind_wording._log)
+    assert a.worries == b.worries > 0
+    assert a.urgency is not None and b.urgency is not None
+    assert np.array_equal(a.urgency._grams, b.urgency._grams) and np.array_equal(a.urgency._log, b.urgency._log)
 
 
 @pytest.fixture()
@@ -53,8 +56,8 @@ def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant,
     cold = Assistant(knowledge, vectors=vectors, keys=store)  # counts and stacks, writes the file
     [written] = tmp_path.glob("corpus-*.npz")
     kinds = len({e.kind for e in knowledge.crisis if e.level == "danger"})
-    # danger by kind, the corpus' ordinary side, the examples
-    assert len(counted) == kinds + 2 and sum(looked_up) > 7000
+    # danger by kind, the worries, the rest of the corpus' ordinary side, the examples
+    assert len(counted) == kinds + 3 and sum(looked_up) > 7000
     counted.clear()
     looked_up.clear()
     warm = Assistant(knowledge, vectors=vectors, keys=store)  # reads them back

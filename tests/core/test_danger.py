@@ -3,11 +3,14 @@ the right lines per kind, and look-alikes that keep their plain answer."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.assistant import Assistant
+from bot.safety.check import DangerCheck
 from bot.knowledge.yamlfile import read_yaml
 
 # Written for the crisis issue (not from any evaluation set).
@@ -51,6 +54,29 @@ def test_a_keyword_in_a_calm_message_is_a_concern_not_an_emergency(real_assistan
     assert a.kind != "emergency"
     assert a.danger is not None and a.danger.level == "concern" and a.danger.note
     assert 1 <= len(a.hotlines) <= 2
+
+
+def test_the_detector_alone_needs_urgency_for_an_emergency_and_a_term_does_not(real_assistant: Assistant) -> None:
+    """A margin above the line that reads nearer the corpus' worries than its danger
+    (`Reading.urgency` below `danger_urgency`) is a worry; a term rule's emergency stands."""
+    a = real_assistant
+    detector = a._safety.detector
+    assert detector is not None and detector.worries > 0
+    patient = DangerCheck(a.knowledge, a.language, detector=detector,
+                          settings=replace(a.settings, danger_urgency=math.inf))  # nothing is urgent enough
+    alone = by_terms = 0
+    for message in DANGER:
+        q, vector = a.analyze(message), a.encode(message)
+        usual, verdict = a._safety.check(q, vector), patient.check(q, vector)
+        assert usual is not None and verdict is not None and usual.level == "emergency"
+        assert verdict.reading is not None and verdict.reading.urgency >= a.settings.danger_urgency, message
+        if usual.by_terms:
+            by_terms += 1
+            assert verdict.level == "emergency", message
+        else:
+            alone += 1
+            assert verdict.level == "concern" and verdict.kinds == usual.kinds and 1 <= len(verdict.hotlines) <= 2
+    assert alone and by_terms
 
 
 def test_the_lines_of_every_kind_exist_and_have_a_source(real_assistant: Assistant) -> None:

@@ -124,3 +124,38 @@ def test_the_kinds_wording_decides_between_kinds_equally_near_in_meaning() -> No
     assert len(plain.read(message, "あとをつけられているきがする").kinds) == 2  # meaning alone cannot tell
     assert by_words.read(message, "あとをつけられているきがする").kinds == ("stalking",)
     assert by_words.read(message, "おっとがさいふをとりあげる").kinds == ("dv",)
+
+
+def test_a_message_nearer_the_worries_than_the_danger_is_not_urgent() -> None:
+    """Urgency is the danger density minus the worries' (the first `worries` ordinary rows),
+    inf without worries; a left-out worry is out of the worries' density, as if never written."""
+    rng = np.random.default_rng(17)
+    message = _unit(rng, 1, dim=64)[0]
+    danger = _towards(rng, message, 30, 0.8)
+    worries = _towards(rng, message, 30, 0.9)
+    others = _unit(rng, 50, dim=64)
+    examples = [CrisisExample(f"d{i}", "danger", kind="dv") for i in range(30)]
+    ordinary = np.concatenate([worries, others])
+    none = DangerDetector(examples, danger, ordinary, near=10)
+    with_worries = DangerDetector(examples, danger, ordinary, near=10, worries=30)
+    reading = with_worries.read(message)
+    assert none.read(message).urgency == math.inf
+    assert reading.urgency == round(_density(danger @ message, 0.005, 10) - _density(worries @ message, 0.005, 10), 4)
+    assert reading.urgency < 0 and reading.margin == none.read(message).margin  # the margin does not move
+    without = DangerDetector(examples, danger, np.delete(ordinary, 4, axis=0), near=10, worries=29)
+    assert with_worries.read(message, skip_ordinary=4) == without.read(message)
+    beyond = DangerDetector(examples, danger, np.delete(ordinary, 40, axis=0), near=10, worries=30)
+    assert with_worries.read(message, skip_ordinary=40) == beyond.read(message)  # a look-alike left out
+
+
+def test_the_urgency_wording_tells_danger_now_from_a_worry() -> None:
+    rng = np.random.default_rng(19)
+    message = _unit(rng, 1, dim=64)[0]
+    near = _towards(rng, message, 40, 0.9)
+    examples = [CrisisExample(f"d{i}", "danger", kind="dv") for i in range(20)]
+    worded = KindWording.from_counts({"danger": gram_counts(["いまなぐられている", "たすけていますぐ"] * 10),
+                                      "concern": gram_counts(["さいきんきになっている", "しんぱいです"] * 10)}, min_count=1)
+    detector = DangerDetector(examples, near[:20], near[20:], near=10, worries=20, urgency=worded, urgency_weight=0.01)
+    plain = DangerDetector(examples, near[:20], near[20:], near=10, worries=20)
+    base = plain.read(message).urgency
+    assert detector.read(message, "いまなぐられている").urgency > base > detector.read(message, "さいきんしんぱいです").urgency
