@@ -20,9 +20,7 @@ side for its meaning alone (sentence vectors, no wording), this prints:
 - urgency across writers: of each writer's danger messages and worries that the
   detector built from the others reads as an emergency, how many fall below
   `danger_urgency` (and so become worries) for a few urgency wordings and
-  thresholds, and of a term rule's emergencies the detector is not sure of, how
-  many fall below `danger_term_urgency` (`MatchSettings.danger_urgency*` and
-  `danger_term_urgency` were chosen here);
+  thresholds (`MatchSettings.danger_urgency*` were chosen here);
 - which kind a danger message is read as: the right kind first, the right kind
   among those shown, and how often two kinds are shown, as configured and for
   neighbouring settings, leave-one-out over the corpus's danger messages and
@@ -201,18 +199,14 @@ def terms_against_detector(by_writer: dict[str, list[Path]], cache: VectorCache,
 
 
 def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path], examples: list[Row],
-                             cache: VectorCache, settings: MatchSettings, *, knowledge: Knowledge,
-                             language: Language) -> tuple[dict[tuple[float, float], list[int]], dict[float, list[int]]]:
-    """Each writer with worries left out, their danger messages and worries read by a detector
-    built from the others'. First, of those the detector alone reads as an emergency, for each
-    urgency wording × threshold: [danger turned into worries, danger read as emergencies, worries
-    turned into worries, worries read as emergencies]. Then the same of a term rule's emergencies
-    the detector is not sure of, for each `danger_term_urgency`."""
+                             cache: VectorCache, settings: MatchSettings,
+                             ) -> dict[tuple[float, float], list[int]]:
+    """Each writer with worries left out, their danger messages and worries the detector (built
+    from the others) reads as an emergency: for each urgency wording × threshold, [danger turned
+    into worries, danger read as emergencies, worries turned into worries, worries read as emergencies]."""
     weights = sorted({0.0, 0.004, 0.008, 0.016, settings.danger_urgency_wording})
     thresholds = sorted({-0.005, 0.0, 0.005, settings.danger_urgency})
-    term_thresholds = sorted({-0.04, -0.03, -0.02, -0.01, settings.danger_term_urgency})
     out = {(w, t): [0, 0, 0, 0] for w in weights for t in thresholds}
-    terms = {t: [0, 0, 0, 0] for t in term_thresholds}
     for held in by_writer.values():
         judged = [r for r in rows_of(held) if r.level in ("danger", "concern")]
         if not any(r.level == "concern" for r in judged):
@@ -229,18 +223,7 @@ def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path]
                 for t in thresholds:
                     out[w, t][at] += reading.urgency < t
                     out[w, t][at + 1] += 1
-        det.urgency_weight = settings.danger_urgency_wording
-        check = DangerCheck(knowledge, language, detector=det, settings=replace(settings, danger_term_urgency=-np.inf))
-        for r, v in zip(judged, vectors):
-            verdict = check.check(language.analyze(r.text), v)
-            if verdict is None or verdict.level != "emergency" or not verdict.by_terms or verdict.reading is None:
-                continue
-            at = 0 if r.level == "danger" else 2
-            for t in term_thresholds:
-                unsure = verdict.reading.margin < settings.danger_emergency
-                terms[t][at] += unsure and verdict.reading.urgency < t
-                terms[t][at + 1] += 1
-    return out, terms
+    return out
 
 
 def writers(files: list[Path]) -> dict[str, list[Path]]:
@@ -362,16 +345,10 @@ def main() -> None:
                   f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
     print("\n== urgency across writers: of the messages the detector alone reads as an emergency (danger_emergency),"
           " those below danger_urgency, which become worries; danger lost / worries softened")
-    alone, by_terms = urgency_leave_writer_out(by_writer, files, examples, cache, configured, knowledge=knowledge,
-                                               language=language)
-    for (w, t), (lost, danger, softened, worried) in alone.items():
+    for (w, t), (lost, danger, softened, worried) in urgency_leave_writer_out(by_writer, files, examples, cache,
+                                                                               configured).items():
         label = " (configured)" if (w, t) == (configured.danger_urgency_wording, configured.danger_urgency) else ""
         print(f"  wording ×{w}, at {t:+.3f}: danger {lost}/{danger} = {lost / max(danger, 1):.3f}"
-              f"  worries {softened}/{worried} = {softened / max(worried, 1):.3f}{label}")
-    print("  a term rule's emergencies, the detector not sure of danger and below danger_term_urgency:")
-    for t, (lost, danger, softened, worried) in by_terms.items():
-        label = " (configured)" if t == configured.danger_term_urgency else ""
-        print(f"  at {t:+.3f}: danger {lost}/{danger} = {lost / max(danger, 1):.3f}"
               f"  worries {softened}/{worried} = {softened / max(worried, 1):.3f}{label}")
     print("\n== kinds: right kind first / among those shown / two kinds shown; leave-one-out over the"
           " corpus's danger messages, and leave-writer-out")

@@ -141,7 +141,4 @@ class MatchSettings:
     # turns 38.8 % of the worries (71 of 183) into worries, and 0.6 % of the danger (21 of 3,540).
     danger_urgency: float = 0.0
     danger_urgency_wording: float = 0.008
-    # A term rule's emergency becomes a worry when the detector is not sure of danger and reads
-    # the message below this urgency (across writers: 14 of 48 worries, none of 831 danger messages).
-    danger_term_urgency: float = -0.03
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -65,10 +65,7 @@ class DangerCheck:
             # A term in a message the detector reads as plainly ordinary (a past that is over, a
             # game, an idiom) is a worry: the answer still carries the kind line and its number.
             plainly_ordinary = reading is not None and reading.margin < s.danger_term_floor
-            # So is one in a message the detector, not sure of danger, reads as plainly a worry
-            # (前はリスカしてたけど今はやめてる): far nearer the corpus' worries than its danger.
-            plainly_worry = reading is not None and not sure and reading.urgency < s.danger_term_urgency
-            level: Level = "concern" if (calm and not sure) or plainly_ordinary or plainly_worry else "emergency"
+            level: Level = "concern" if (calm and not sure) or plainly_ordinary else "emergency"
             terms = tuple(r.kind or r.id for r in alert.rules)
             if not sure or reading is None:
                 return replace(self._verdict(level, terms, alert.message, alert.hotlines, reading), by_terms=True)
