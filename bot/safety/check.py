@@ -72,7 +72,7 @@ class DangerCheck:
             # Sure of danger, the detector names the kind and its lines lead; the rule's follow. A
             # term says that something is wrong more reliably than which kind (手をあげ: a partner, a
             # child or a parent): across writers, where the two differ, the detector's kind was
-            # right for 407 of 500 corpus messages and the term's for 27.
+            # right for 474 of 564 corpus messages and the term's for 25 (stop 26).
             kinds = tuple(dict.fromkeys([*reading.kinds, *terms]))
             return replace(self._verdict(level, kinds, "", (), reading, after=alert.hotlines), by_terms=True)
         if reading is None or not reading.kinds:
