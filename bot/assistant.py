@@ -133,18 +133,16 @@ class Assistant:
         for e in danger:
             by_kind.setdefault(e.kind, []).append(e.text)
         grams, counts = corpus.grams_by_kind(by_kind)
-        in_danger = dict(zip(grams, counts.sum(axis=0).tolist()))
-        in_worries = corpus.grams(worries)
-        ordinary = corpus.grams(calm[len(worries):])
+        ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
-        ordinary.update(in_worries)
-        wording = Wording.from_counts(in_danger, ordinary)
+        wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
+        urgency = ["danger", "concern"]
         return DangerDetector.configured(danger, corpus.queries([e.text for e in danger]), vectors,
                                          settings=self.settings, wording=wording,
                                          kind_wording=KindWording(list(by_kind), grams, counts),
-                                         worries=len(worries),
-                                         urgency=KindWording.from_counts({"danger": in_danger, "concern": in_worries}))
+                                         worries=len(worries), urgency=KindWording(urgency, *corpus.grams_by_kind(
+                                             dict(zip(urgency, ([e.text for e in danger], worries))))))
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from bot.safety.wording import grams
+from bot.safety.wording import grams, known
 
 __all__ = ["KindWording", "count_matrix"]
 
@@ -63,7 +63,7 @@ class KindWording:
         text's number of grams (as `Wording.score`). `leave_out` takes the text's own counts
         out of that kind, to judge a corpus message as if unseen."""
         own = grams(folded)
-        columns = self._columns(own)
+        columns = known(self._grams, own)
         if not len(columns):
             return dict.fromkeys(self.kinds, 0.0)
         per_kind = self._log[:, columns].sum(axis=1, dtype=np.float64)
@@ -74,11 +74,3 @@ class KindWording:
             per_kind[row] = float(np.log((counts + 1) / total).sum())
         scale = len(own) ** 0.5
         return {kind: float(s) / scale for kind, s in zip(self.kinds, per_kind)}
-
-    def _columns(self, own: set[str]) -> np.ndarray:
-        """The columns of those of `own` the model knows."""
-        if not own or not len(self._grams):
-            return np.zeros(0, dtype=np.intp)
-        wanted = np.asarray(list(own))
-        at = np.minimum(np.searchsorted(self._grams, wanted), len(self._grams) - 1)
-        return at[self._grams[at] == wanted]

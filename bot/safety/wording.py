@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
+import numpy as np
+
 __all__ = ["Wording", "grams", "gram_counts"]
 
 Side = Literal["danger", "ordinary"]
@@ -37,8 +39,18 @@ def gram_counts(folded: Iterable[str]) -> Counter[str]:
     return counts
 
 
+def known(vocabulary: np.ndarray, own: set[str]) -> np.ndarray:
+    """The positions in `vocabulary` (a sorted array of grams) of those of `own` it holds."""
+    if not own or not len(vocabulary):
+        return np.zeros(0, dtype=np.intp)
+    wanted = np.asarray(list(own))
+    at = np.minimum(np.searchsorted(vocabulary, wanted), len(vocabulary) - 1)
+    return at[vocabulary[at] == wanted]
+
+
 class Wording:
-    """Log-count ratios of grams in danger messages against ordinary ones (add-one smoothed)."""
+    """Log-count ratios of grams in danger messages against ordinary ones (add-one smoothed).
+    The grams are one sorted array and their counts two beside it: a tenth of a dict's memory."""
 
     def __init__(self, danger: Iterable[str], ordinary: Iterable[str], *, min_count: int = 2) -> None:
         """`danger` and `ordinary` are folded texts; grams seen fewer than `min_count` times
@@ -53,27 +65,27 @@ class Wording:
         return self
 
     def _fit(self, d: Mapping[str, int], o: Mapping[str, int], *, min_count: int) -> None:
-        counts = {g: (n, o.get(g, 0)) for g, n in d.items()}
-        counts.update((g, (0, n)) for g, n in o.items() if g not in counts)
-        self.counts: dict[str, tuple[int, int]] = (
-            counts if min_count <= 1 else {g: c for g, c in counts.items() if c[0] + c[1] >= min_count})
-        self._danger_total = sum(c for c, _ in self.counts.values())
-        self._ordinary_total = sum(c for _, c in self.counts.values())
-        self._vocabulary = len(self.counts)
+        kept = sorted(g for g in {*d, *o} if d.get(g, 0) + o.get(g, 0) >= min_count)
+        self._grams = np.array(kept, dtype=str)
+        self._danger = np.fromiter((d.get(g, 0) for g in kept), dtype=np.int32, count=len(kept))
+        self._ordinary = np.fromiter((o.get(g, 0) for g in kept), dtype=np.int32, count=len(kept))
+        self._danger_total = int(self._danger.sum(dtype=np.int64))
+        self._ordinary_total = int(self._ordinary.sum(dtype=np.int64))
+        self._vocabulary = len(kept)
 
     def score(self, folded: str, *, leave_out: Side | None = None) -> float:
         """How much more the text's grams belong to danger than to ordinary messages, over the
         square root of their number (so a long story is not louder for its length alone).
         `leave_out` takes the text's own counts out of that side, to judge a corpus message."""
         own = grams(folded)
-        dt, ot, v = self._danger_total, self._ordinary_total, self._vocabulary
-        total = 0.0
-        for g in own:
-            d, o = self.counts.get(g, (0, 0))
-            if leave_out == "danger" and d:
-                d -= 1
-            elif leave_out == "ordinary" and o:
-                o -= 1
-            if d or o:
-                total += math.log((d + 1) / (dt + v)) - math.log((o + 1) / (ot + v))
+        at = known(self._grams, own)
+        d, o = self._danger[at], self._ordinary[at]
+        if leave_out == "danger":
+            d = np.maximum(d - 1, 0)
+        elif leave_out == "ordinary":
+            o = np.maximum(o - 1, 0)
+        seen = (d > 0) | (o > 0)
+        d, o = d[seen] + 1.0, o[seen] + 1.0
+        v = self._vocabulary
+        total = float(np.log(d / (self._danger_total + v)).sum() - np.log(o / (self._ordinary_total + v)).sum())
         return total / math.sqrt(max(len(own), 1))
