@@ -98,7 +98,8 @@ def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> Da
     return DangerDetector.configured([CrisisExample(r.text, "danger") for r in danger],
                                      cache.queries([r.text for r in danger]), cache.queries([r.text for r in ordinary]),
                                      settings=settings, wording=wording, worries=len(worries),
-                                     urgency=KindWording.from_counts({"danger": in_danger, "concern": in_worries}))
+                                     urgency_wording=KindWording.from_counts({"danger": in_danger,
+                                                                              "concern": in_worries}))
 
 
 def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
@@ -214,7 +215,7 @@ def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path]
         det = detector(rows_of([f for f in files if f not in held]) + examples, cache, settings)
         vectors = cache.queries([r.text for r in judged])
         for w in weights:
-            det.urgency_weight = w
+            det.urgency_wording_weight = w
             for r, v in zip(judged, vectors):
                 reading = det.read(v, fold(r.text))
                 if reading.margin < settings.danger_emergency:

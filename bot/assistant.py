@@ -137,12 +137,12 @@ class Assistant:
         ordinary.update(corpus.grams(examples))
         wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
-        urgency = ["danger", "concern"]
+        pair = ["danger", "concern"]  # the classes of the urgency's wording
+        urgency = KindWording(pair, *corpus.grams_by_kind(dict(zip(pair, ([e.text for e in danger], worries)))))
         return DangerDetector.configured(danger, corpus.queries([e.text for e in danger]), vectors,
                                          settings=self.settings, wording=wording,
                                          kind_wording=KindWording(list(by_kind), grams, counts),
-                                         worries=len(worries), urgency=KindWording(urgency, *corpus.grams_by_kind(
-                                             dict(zip(urgency, ([e.text for e in danger], worries))))))
+                                         worries=len(worries), urgency_wording=urgency)
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""

@@ -68,9 +68,9 @@ class DangerDetector:
                  ordinary_vectors: np.ndarray, *, wording: Wording | None = None, wording_weight: float = 0.0,
                  tau: float = 0.005, near: int = 200, kind_tau: float = 0.02, kind_near: int = 20,
                  kind_margin: float = 0.005, kind_wording: KindWording | None = None,
-                 kind_wording_weight: float = 0.0, worries: int = 0, urgency: KindWording | None = None,
-                 urgency_weight: float = 0.0) -> None:
-        """The first `worries` rows of `ordinary_vectors` are worries; `urgency` is the
+                 kind_wording_weight: float = 0.0, worries: int = 0, urgency_wording: KindWording | None = None,
+                 urgency_wording_weight: float = 0.0) -> None:
+        """The first `worries` rows of `ordinary_vectors` are worries; `urgency_wording` is the
         wording of danger against them (classes "danger" and "concern")."""
         self.tau = tau
         self.near = near
@@ -88,21 +88,21 @@ class DangerDetector:
         self.danger = danger_vectors
         self.ordinary = ordinary_vectors
         self.worries = worries
-        self.urgency = urgency
-        self.urgency_weight = urgency_weight
+        self.urgency_wording = urgency_wording
+        self.urgency_wording_weight = urgency_wording_weight
 
     @classmethod
     def configured(cls, danger: Sequence[CrisisExample], danger_vectors: np.ndarray, ordinary_vectors: np.ndarray,
                    *, settings: MatchSettings, wording: Wording | None = None,
                    kind_wording: KindWording | None = None, worries: int = 0,
-                   urgency: KindWording | None = None) -> DangerDetector:
+                   urgency_wording: KindWording | None = None) -> DangerDetector:
         """The detector as `settings` tune it (`danger_*`): the bot's and the calibration's alike."""
         s = settings
         return cls(danger, danger_vectors, ordinary_vectors, wording=wording, wording_weight=s.danger_wording,
                    tau=s.danger_tau, near=s.danger_near, kind_tau=s.danger_kind_tau, kind_near=s.danger_kind_near,
                    kind_margin=s.danger_kind_margin, kind_wording=kind_wording,
-                   kind_wording_weight=s.danger_kind_wording, worries=worries, urgency=urgency,
-                   urgency_weight=s.danger_urgency_wording)
+                   kind_wording_weight=s.danger_kind_wording, worries=worries, urgency_wording=urgency_wording,
+                   urgency_wording_weight=s.danger_urgency_wording)
 
     def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None,
              skip_danger: int | None = None) -> Reading:
@@ -132,11 +132,11 @@ class DangerDetector:
         urgency = math.inf
         if worries > 0:
             urgency = near_danger - _density(o[:worries], self.tau, self.near)
-            if self.urgency is not None and self.urgency_weight and folded:
+            if self.urgency_wording is not None and self.urgency_wording_weight and folded:
                 was_worry = skip_ordinary is not None and skip_ordinary < self.worries
-                odds = self.urgency.scores(folded, leave_out="danger" if skip_danger is not None
+                odds = self.urgency_wording.scores(folded, leave_out="danger" if skip_danger is not None
                                            else "concern" if was_worry else None)
-                urgency += self.urgency_weight * (odds["danger"] - odds["concern"])
+                urgency += self.urgency_wording_weight * (odds["danger"] - odds["concern"])
             urgency = round(urgency, 4)
         return Reading(round(margin, 4), self._kinds(d, folded, leave_out=own_kind),
                        self.texts[int(np.argmax(d))] if len(d) else "",

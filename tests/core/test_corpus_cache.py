@@ -35,8 +35,9 @@ def _same_detectors(a: DangerDetector, b: DangerDetector) -> None:
     assert np.array_equal(a.kind_wording._grams, b.kind_wording._grams)
     assert np.array_equal(a.kind_wording._log, b.kind_wording._log)
     assert a.worries == b.worries > 0
-    assert a.urgency is not None and b.urgency is not None
-    assert np.array_equal(a.urgency._grams, b.urgency._grams) and np.array_equal(a.urgency._log, b.urgency._log)
+    x, y = a.urgency_wording, b.urgency_wording
+    assert x is not None and y is not None
+    assert np.array_equal(x._grams, y._grams) and np.array_equal(x._log, y._log)
 
 
 @pytest.fixture()

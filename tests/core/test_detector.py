@@ -155,7 +155,8 @@ def test_the_urgency_wording_tells_danger_now_from_a_worry() -> None:
     examples = [CrisisExample(f"d{i}", "danger", kind="dv") for i in range(20)]
     worded = KindWording.from_counts({"danger": gram_counts(["いまなぐられている", "たすけていますぐ"] * 10),
                                       "concern": gram_counts(["さいきんきになっている", "しんぱいです"] * 10)}, min_count=1)
-    detector = DangerDetector(examples, near[:20], near[20:], near=10, worries=20, urgency=worded, urgency_weight=0.01)
+    detector = DangerDetector(examples, near[:20], near[20:], near=10, worries=20, urgency_wording=worded,
+                              urgency_wording_weight=0.01)
     plain = DangerDetector(examples, near[:20], near[20:], near=10, worries=20)
     base = plain.read(message).urgency
     assert detector.read(message, "いまなぐられている").urgency > base > detector.read(message, "さいきんしんぱいです").urgency
