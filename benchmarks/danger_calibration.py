@@ -20,7 +20,9 @@ side for its meaning alone (sentence vectors, no wording), this prints:
 - urgency across writers: of each writer's danger messages and worries that the
   detector built from the others reads as an emergency, how many fall below
   `danger_urgency` (and so become worries) for a few urgency wordings and
-  thresholds (`MatchSettings.danger_urgency*` were chosen here);
+  thresholds (`MatchSettings.danger_urgency*` were chosen here); and how many
+  of each writer's worries, look-alikes and danger messages, and of the
+  knowledge's examples, read as worries (`Reading.worry`, `danger_worry`);
 - which kind a danger message is read as: the right kind first, the right kind
   among those shown, and how often two kinds are shown, as configured and for
   neighbouring settings, leave-one-out over the corpus's danger messages and
@@ -227,6 +229,25 @@ def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path]
     return out
 
 
+def worry_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path], examples: list[Row],
+                           cache: VectorCache, settings: MatchSettings) -> dict[str, np.ndarray]:
+    """`Reading.worry` of each writer's messages read by a detector built from the others', by
+    level; of the knowledge's examples, each left out of the whole corpus's detector."""
+    out: dict[str, list[float]] = {}
+    for held in by_writer.values():
+        rows = rows_of(held)
+        det = detector(rows_of([f for f in files if f not in held]) + examples, cache, settings)
+        for r, v in zip(rows, cache.queries([r.text for r in rows])):
+            out.setdefault(r.level, []).append(det.read(v, fold(r.text)).worry)
+    everything = rows_of(files) + examples
+    det = detector(everything, cache, settings)
+    _, ordinary = sides(everything)
+    for i, (r, v) in enumerate(zip(ordinary, cache.queries([r.text for r in ordinary]))):
+        if r.level == "example":
+            out.setdefault("example", []).append(det.read(v, fold(r.text), skip_ordinary=i).worry)
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
 def writers(files: list[Path]) -> dict[str, list[Path]]:
     """The corpus files by the writer each names (`writer:`), else by their own name."""
     out: dict[str, list[Path]] = {}
@@ -351,6 +372,13 @@ def main() -> None:
         label = " (configured)" if (w, t) == (configured.danger_urgency_wording, configured.danger_urgency) else ""
         print(f"  wording ×{w}, at {t:+.3f}: danger {lost}/{danger} = {lost / max(danger, 1):.3f}"
               f"  worries {softened}/{worried} = {softened / max(worried, 1):.3f}{label}")
+    print("\n== worries across writers: read as a worry (Reading.worry at least the threshold), by level;"
+          " the knowledge's examples left out one at a time")
+    worry = worry_leave_writer_out(by_writer, files, examples, cache, configured)
+    for t in sorted({0.0, 0.005, 0.01, configured.danger_worry}):
+        label = " (danger_worry)" if t == configured.danger_worry else ""
+        print(f"  at {t:+.3f}: worries {rate(worry.get('concern'), t)}  look-alikes {rate(worry.get('calm'), t)}"
+              f"  examples {rate(worry.get('example'), t)}  danger {rate(worry.get('danger'), t)}{label}")
     print("\n== kinds: right kind first / among those shown / two kinds shown; leave-one-out over the"
           " corpus's danger messages, and leave-writer-out")
     c = configured

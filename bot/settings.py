@@ -142,4 +142,9 @@ class MatchSettings:
     # turns 38.8 % of the worries (71 of 183) into worries, and 0.6 % of the danger (21 of 3,540).
     danger_urgency: float = 0.0
     danger_urgency_wording: float = 0.008
+    # A message whose meaning lies among the corpus' worries more than among its other ordinary
+    # messages and the examples by this much (`Reading.worry`) is a worry too. Across writers,
+    # 53 % of the worries against 1.3 % of the look-alikes and 0.4 % of the knowledge's examples
+    # (benchmarks/danger_calibration.py).
+    danger_worry: float = 0.005
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -4,8 +4,9 @@
   danger: a course, a campaign, a past fire), or the detector reads danger.
   The lines come first.
 - `concern`: worry without immediate danger — a term in a calm message, a
-  detector margin just below the line, or one above it that reads nearer the
-  corpus' worries than its danger (`Reading.urgency`). The question is answered as usual,
+  detector margin just below the line, one above it that reads nearer the
+  corpus' worries than its danger (`Reading.urgency`), or a message among the
+  worries (`Reading.worry`). The question is answered as usual,
   with one kind line and its number, so a borderline message loses nothing.
 """
 
@@ -79,7 +80,7 @@ class DangerCheck:
             return None
         if sure and reading.urgency >= s.danger_urgency:
             return self._verdict("emergency", reading.kinds, "", (), reading)
-        if reading.margin >= s.danger_concern:
+        if reading.margin >= s.danger_concern or reading.worry >= s.danger_worry:
             return self._verdict("concern", reading.kinds, "", (), reading)
         return None
 

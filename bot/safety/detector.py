@@ -12,7 +12,9 @@ questions are ordinary questions too. A message's *margin* adds two readings of 
 A message read as danger is also read against the worries alone, the same
 two ways (`urgency`): a worry (最近、母の物忘れが心配で) lies nearer to danger
 than any look-alike, and what tells it apart is whether the harm is happening
-now, which the worries written beside the danger messages show.
+now, which the worries written beside the danger messages show. And a message
+that lies among the worries more than among the other ordinary messages
+(`worry`, by meaning) is a worry, whatever its margin.
 Its kinds are those whose own messages surround it most densely (the same
 density, over each kind's nearest): a kind with many messages a little
 farther off can outweigh one lone near neighbour of another kind, which a
@@ -48,6 +50,7 @@ class Reading:
     meaning: float = 0.0  # the vectors' part of the margin
     wording: float = 0.0  # the character grams' part (already weighted)
     urgency: float = math.inf  # nearer danger than the worries by this much (inf: no worries to read against)
+    worry: float = -math.inf  # nearer the worries than the other ordinary messages by this much
 
 
 def _density(sims: np.ndarray, tau: float, near: int) -> float:
@@ -129,9 +132,11 @@ class DangerDetector:
                    if self.wording is not None and folded else 0.0)
         margin = meaning + wording
         own_kind = self.kinds[skip_danger] if skip_danger is not None else None
-        urgency = math.inf
+        urgency, worry = math.inf, -math.inf
         if worries > 0:
-            urgency = near_danger - _density(o[:worries], self.tau, self.near)
+            near_worries = _density(o[:worries], self.tau, self.near)
+            worry = round(near_worries - _density(o[worries:], self.tau, self.near), 4)
+            urgency = near_danger - near_worries
             if self.urgency_wording is not None and self.urgency_wording_weight and folded:
                 was_worry = skip_ordinary is not None and skip_ordinary < self.worries
                 odds = self.urgency_wording.scores(folded, leave_out="danger" if skip_danger is not None
@@ -140,7 +145,7 @@ class DangerDetector:
             urgency = round(urgency, 4)
         return Reading(round(margin, 4), self._kinds(d, folded, leave_out=own_kind),
                        self.texts[int(np.argmax(d))] if len(d) else "",
-                       round(meaning, 4), round(wording, 4), urgency)
+                       round(meaning, 4), round(wording, 4), urgency, worry)
 
     def _kinds(self, d: np.ndarray, folded: str, *, leave_out: str | None) -> tuple[str, ...]:
         """The kind whose messages surround the message most densely, its wording weighed

@@ -79,6 +79,23 @@ def test_the_detector_alone_needs_urgency_for_an_emergency_and_a_term_does_not(r
     assert alone and by_terms
 
 
+# Written for this test: worries without immediate danger.
+WORRIES = ["娘が最近ずっと元気がなくて、部屋にこもりがちです。どう声をかけたらいいでしょう",
+           "来月の家賃が払えるか不安です。今はまだ住めています"]
+
+
+@pytest.mark.parametrize("message", WORRIES)
+def test_a_message_among_the_worries_gets_its_answer_and_one_kind_line(real_assistant: Assistant,
+                                                                        message: str) -> None:
+    a = real_assistant
+    verdict = a._safety.check(a.analyze(message), a.encode(message))
+    assert verdict is not None and verdict.reading is not None
+    assert verdict.reading.worry >= a.settings.danger_worry
+    answer = a.ask("kiyose", message)
+    assert answer.kind != "emergency" and answer.danger is not None and answer.danger.level == "concern"
+    assert answer.danger.note and 1 <= len(answer.hotlines) <= 2
+
+
 def test_the_lines_of_every_kind_exist_and_have_a_source(real_assistant: Assistant) -> None:
     k = real_assistant.knowledge
     assert {"suicide", "dv", "child-abuse", "fraud", "no-food", "no-shelter", "medical"} <= set(k.danger_kinds)

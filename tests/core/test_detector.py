@@ -128,7 +128,8 @@ def test_the_kinds_wording_decides_between_kinds_equally_near_in_meaning() -> No
 
 def test_a_message_nearer_the_worries_than_the_danger_is_not_urgent() -> None:
     """Urgency is the danger density minus the worries' (the first `worries` ordinary rows),
-    inf without worries; a left-out worry is out of the worries' density, as if never written."""
+    inf without worries; worry is the worries' density minus the other ordinary rows'; a
+    left-out worry is out of the worries' density, as if never written."""
     rng = np.random.default_rng(17)
     message = _unit(rng, 1, dim=64)[0]
     danger = _towards(rng, message, 30, 0.8)
@@ -139,7 +140,9 @@ def test_a_message_nearer_the_worries_than_the_danger_is_not_urgent() -> None:
     none = DangerDetector(examples, danger, ordinary, near=10)
     with_worries = DangerDetector(examples, danger, ordinary, near=10, worries=30)
     reading = with_worries.read(message)
-    assert none.read(message).urgency == math.inf
+    assert none.read(message).urgency == math.inf and none.read(message).worry == -math.inf
+    assert reading.worry == round(_density(worries @ message, 0.005, 10) - _density(others @ message, 0.005, 10), 4)
+    assert reading.worry > 0  # among the worries more than among the others
     assert reading.urgency == round(_density(danger @ message, 0.005, 10) - _density(worries @ message, 0.005, 10), 4)
     assert reading.urgency < 0 and reading.margin == none.read(message).margin  # the margin does not move
     without = DangerDetector(examples, danger, np.delete(ordinary, 4, axis=0), near=10, worries=29)
