@@ -273,7 +273,8 @@ class Assistant:
         """A short follow-up to the last answer (費用は？, ありがとう), or None for a new question.
 
         A message that signals danger, or names a service, is never a
-        follow-up: `ask` answers it.
+        follow-up: `ask` answers it. A worry is (人と話したい reads among the
+        worries, and handing it to a person is what it asks for).
         """
         from bot.decision.followup import conversation_words, follow_up, read_intent
 
@@ -282,7 +283,8 @@ class Assistant:
             return None
         q = self.analyze(text)
         danger = self._safety.check(q, self.encode(text))
-        if danger is not None or named_exactly(self.indexes[self.council(council_id).id], q):
+        emergency = danger is not None and danger.level == "emergency"
+        if emergency or named_exactly(self.indexes[self.council(council_id).id], q):
             return None
         return follow_up(self.knowledge, self.council(council_id), text, last_service=last_service, audience=audience)
 

@@ -55,6 +55,13 @@ def test_thanks_and_asking_for_a_person(assistant):
     assert assistant.follow_up("tomakomai", "いつもありがとう", last_service=KYUSHOKU).reason == "thanks"
 
 
+def test_a_worry_asking_for_a_person_is_handed_to_one(real_assistant: Assistant):
+    """人と話したい reads among the worries (a concern), not as danger: it stays a request for a person."""
+    verdict = real_assistant._safety.check(real_assistant.analyze("人と話したい"), real_assistant.encode("人と話したい"))
+    assert verdict is not None and verdict.level == "concern"
+    assert real_assistant.follow_up("tomakomai", "人と話したい").reason == "person"
+
+
 def test_danger_wins_over_a_follow_up(assistant):
     assert assistant.follow_up("kiyose", "ありがとう、もう死にたい", last_service=KYUSHOKU) is None
 
