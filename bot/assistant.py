@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.answer import Answer, Option, label
+from bot.answer import Answer, Level, Option, label
 from bot.decision.decide import agreed, decide, service_answer
 from bot.knowledge.consistency import offices_for
 from bot.knowledge.model import Audience, Council, Knowledge, Service
@@ -152,9 +152,10 @@ class Assistant:
             queries += self.knowledge.out_of_scope
         return [("passage", t) for d in self.dense.values() for t in d.texts] + [("query", t) for t in queries]
 
-    def examples_read_as_danger(self) -> list[tuple[str, str, float]]:
-        """(service id, example, margin) for each resident example the detector would
-        treat as an emergency: a false alarm staff should see before residents do."""
+    def examples_read_as_danger(self) -> list[tuple[str, str, Level, float]]:
+        """(service id, example, level, margin) for each resident example the detector would
+        treat as an emergency or a worry (its answer then carries a kind line): a false
+        alarm staff should see before residents do."""
         detector = self._safety.detector
         if detector is None or self.vectors is None:
             return []
@@ -164,8 +165,9 @@ class Assistant:
         for s in self.knowledge.services.values():
             for e in s.examples if s.audience == "resident" else ():
                 reading = detector.read(vectors[row[e]], fold(e), skip_ordinary=row[e])
-                if reading.margin >= self.settings.danger_emergency:
-                    out.append((s.id, e, reading.margin))
+                level = self._safety.detector_level(reading)
+                if level is not None:
+                    out.append((s.id, e, level, reading.margin))
         return out
 
     def encode(self, text: str) -> np.ndarray | None:

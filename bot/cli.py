@@ -184,12 +184,19 @@ def cmd_kb_check(args: argparse.Namespace, out: TextIO) -> int:
         summary += ("; reranker fitted on other knowledge (refit: benchmarks/fit_rerank.py)" if args.lang == "en"
                     else "。候補の並べ替えモデルは今の知識と別の内容で作られています（benchmarks/fit_rerank.py で作り直せます）")
     if k is not None and encoder.on and not args.quiet:
-        for sid, example, margin in Assistant(k, vectors=open_vectors(k.root, encoder.encoder)).examples_read_as_danger():
+        flagged = Assistant(k, vectors=open_vectors(k.root, encoder.encoder)).examples_read_as_danger()
+        for sid, example, level, margin in flagged:
             file = k.services[sid].path
-            out.write(f"warning: {file}: examples: the danger check would treat this as an emergency "
-                      f"(margin {margin:+.3f}): {example}\n" if args.lang == "en" else
-                      f"警告: {file}: examples: 「{example}」は緊急の相談として扱われます（差 {margin:+.3f}）。"
-                      "言い方を変えるか、危険のない例だと分かるようにしてください\n")
+            if args.lang == "en":
+                what = "an emergency" if level == "emergency" else "a worry (a kind line is added)"
+                out.write(f"warning: {file}: examples: the danger check would treat this as {what} "
+                          f"(margin {margin:+.3f}): {example}\n")
+            elif level == "emergency":
+                out.write(f"警告: {file}: examples: 「{example}」は緊急の相談として扱われます（差 {margin:+.3f}）。"
+                          "言い方を変えるか、危険のない例だと分かるようにしてください\n")
+            else:
+                out.write(f"警告: {file}: examples: 「{example}」には心配ごととして相談先が1行添えられます"
+                          f"（差 {margin:+.3f}）。添えなくてよい例なら、言い方を変えてください\n")
     out.write(summary + "\n")
     return 1 if result.errors else 0
 

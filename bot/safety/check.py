@@ -78,10 +78,17 @@ class DangerCheck:
             return replace(self._verdict(level, kinds, "", (), reading, after=alert.hotlines), by_terms=True)
         if reading is None or not reading.kinds:
             return None
-        if sure and reading.urgency >= s.danger_urgency:
-            return self._verdict("emergency", reading.kinds, "", (), reading)
+        level = self.detector_level(reading)
+        return None if level is None else self._verdict(level, reading.kinds, "", (), reading)
+
+    def detector_level(self, reading: Reading) -> Level | None:
+        """What the detector alone makes of a reading: an emergency (sure of danger, and nearer
+        it than the worries), a worry (a margin just below the line, or among the worries), or nothing."""
+        s = self._s
+        if reading.margin >= s.danger_emergency and reading.urgency >= s.danger_urgency:
+            return "emergency"
         if reading.margin >= s.danger_concern or reading.worry >= s.danger_worry:
-            return self._verdict("concern", reading.kinds, "", (), reading)
+            return "concern"
         return None
 
     def _verdict(self, level: Level, kinds: tuple[str, ...], message: str, lines: tuple[Hotline, ...],

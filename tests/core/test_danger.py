@@ -117,7 +117,8 @@ def test_the_corpus_is_large_and_mostly_without_the_keyword(real_assistant: Assi
 def test_kb_check_lists_examples_read_as_danger(real_assistant: Assistant) -> None:
     flagged = real_assistant.examples_read_as_danger()
     known = real_assistant.knowledge.services
-    assert all(sid in known and example in known[sid].examples for sid, example, _ in flagged)
+    assert all(sid in known and example in known[sid].examples for sid, example, _, _ in flagged)
+    assert {level for _, _, level, _ in flagged} <= {"emergency", "concern"}
 
 
 def test_every_corpus_file_names_its_writer(real_assistant: Assistant) -> None:
