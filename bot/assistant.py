@@ -132,14 +132,15 @@ class Assistant:
         by_kind: dict[str, list[str]] = {}  # in one pass, kinds in order of first appearance
         for e in danger:
             by_kind.setdefault(e.kind, []).append(e.text)
+        texts = [e.text for e in danger]
         grams, counts = corpus.grams_by_kind(by_kind)
         ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
         wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
         pair = ["danger", "concern"]  # the classes of the urgency's wording
-        urgency = KindWording(pair, *corpus.grams_by_kind(dict(zip(pair, ([e.text for e in danger], worries)))))
-        return DangerDetector.configured(danger, corpus.queries([e.text for e in danger]), vectors,
+        urgency = KindWording(pair, *corpus.grams_by_kind(dict(zip(pair, (texts, worries)))))
+        return DangerDetector.configured(danger, corpus.queries(texts), vectors,
                                          settings=self.settings, wording=wording,
                                          kind_wording=KindWording(list(by_kind), grams, counts),
                                          worries=len(worries), urgency_wording=urgency)
@@ -275,8 +276,8 @@ class Assistant:
         """A short follow-up to the last answer (費用は？, ありがとう), or None for a new question.
 
         A message that signals danger, or names a service, is never a
-        follow-up: `ask` answers it. A worry is (人と話したい reads among the
-        worries, and handing it to a person is what it asks for).
+        follow-up: `ask` answers it. A worry may be one (人と話したい reads among
+        the worries, and handing it to a person is what it asks for).
         """
         from bot.decision.followup import conversation_words, follow_up, read_intent
 

@@ -110,7 +110,8 @@ class MatchSettings:
     # wording (character grams, times `danger_wording`); each density is over the message's
     # `danger_near` nearest on that side, so a side's size moves no margin. Thresholds were set
     # by leave-one-out over the corpus (benchmarks/danger_calibration.py): emergency at about 5 %
-    # of look-alikes (4.4 % with stop 26's writers; 4.8 % at stop 25; 0.006 until the sixteenth writer's small talk joined), concern 9 %. Its kind is the one whose messages surround it most densely
+    # of look-alikes (4.4 % with stop 26's writers; 4.8 % at stop 25; 0.006 until the sixteenth
+    # writer's small talk joined), concern 9 %. Its kind is the one whose messages surround it most densely
     # (temperature `danger_kind_tau` over each kind's `danger_kind_near` nearest), plus its
     # wording (naive Bayes over character grams per kind, times `danger_kind_wording`); a
     # second kind within `danger_kind_margin` rides along. Chosen across writers (each writer's
