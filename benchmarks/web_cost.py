@@ -1,7 +1,7 @@
 """The web stack's own CPU per answered LINE event, next to a bare echo bot on the same stack.
 
     .venv/bin/python benchmarks/web_cost.py [--events 1000] [--concurrency 50] [--repeats 5] [--against main] [--pure]
-                                            [--rate 300]
+                                            [--rate 300] [--fresh]
 
 Starts the load benchmark's fake LINE Messaging API (aiohttp, 127.0.0.1,
 port 0) and, pointed at it, `python -m bot serve` (this tree; also
@@ -24,6 +24,11 @@ web stack's own cost is the server's CPU per event minus that. Dense
 retrieval is off (MADOGUCHI_ENCODER=none) unless `--encoder` says otherwise:
 the encoder's time is the core's, and with it the subtraction is of two
 large, noisy numbers. Target: ≤ 0.5 ms per event. Linux only (/proc).
+
+By default the events repeat the load benchmark's 16 questions, so after the
+warm-up the core's analysis of each is cached. `--fresh` makes every text new
+(the question and a number), as residents' messages are: the core then runs
+Sudachi on each one, in the server and alone alike.
 
 Beside it, the core's CPU as the server itself counts it on its matching
 threads (`madoguchi_answer_cpu_seconds_total`, read from /metrics around
@@ -64,10 +69,10 @@ TICK = os.sysconf("SC_CLK_TCK")
 CORE_ALONE = """
 import random, sys, time
 from bot.knowledge.live import LiveKnowledge
-questions, n = {questions!r}, {n}
+questions, n, fresh = {questions!r}, {n}, {fresh!r}
 assistant = LiveKnowledge(None).assistant
 rng = random.Random(7)
-plan = [rng.choice(questions) for _ in range(n)]
+plan = [rng.choice(questions) + (f" {{i}}" if fresh else "") for i in range(n)]
 for q in questions:  # warm, as the server's warm-up round does
     assistant.follow_up("tomakomai", q, last_service=None); assistant.ask("tomakomai", q)
 started = time.process_time()
@@ -103,9 +108,9 @@ def export(ref: str, into: Path) -> Path:
     return into
 
 
-def core_alone(tree: Path, env: dict[str, str], n: int) -> float:
+def core_alone(tree: Path, env: dict[str, str], n: int, *, fresh: bool) -> float:
     """CPU seconds per question of the core alone (follow_up, then ask when it is no follow-up)."""
-    code = CORE_ALONE.format(questions=QUESTIONS, n=n)
+    code = CORE_ALONE.format(questions=QUESTIONS, n=n, fresh=fresh)
     out = subprocess.run([sys.executable, "-c", code], cwd=tree, env={**env, "PYTHONPATH": str(tree)},
                          check=True, capture_output=True, text=True).stdout
     return float(out.strip().splitlines()[-1])
@@ -145,10 +150,12 @@ async def core_cpu(server: Server, session: ClientSession) -> float | None:
 
 
 async def round_(server: Server, session: ClientSession, fake: FakeLine, rng: random.Random, *, events: int,
-                 concurrency: int, base: int, rate: float = 0.0) -> dict[str, float]:
+                 concurrency: int, base: int, rate: float = 0.0, fresh: bool = False) -> dict[str, float]:
     """One round: CPU per event (s), ack p50/p99 (s), replies per second. With `rate`, event i
-    is sent no sooner than i/rate s after the start, so every server gets the same load."""
-    plan = [event_body(base + i, rng) for i in range(events)]
+    is sent no sooner than i/rate s after the start, so every server gets the same load. With
+    `fresh`, each text is new to the server (a number after the question): nothing is cached."""
+    plan = [event_body(base + i, rng, text=f"{rng.choice(QUESTIONS)} {base + i}" if fresh else None)
+            for i in range(events)]
     expected = {token for token, _ in plan}
     queue = list(reversed(list(enumerate(plan))))
     acks: list[float] = []
@@ -239,13 +246,14 @@ async def run(args: argparse.Namespace) -> int:
                 order = servers[r % len(servers):] + servers[:r % len(servers)]
                 for s in order:
                     results[s.name].append(await round_(s, session, fake, rng, events=args.events,
-                                                        concurrency=args.concurrency, base=base, rate=args.rate))
+                                                        concurrency=args.concurrency, base=base, rate=args.rate,
+                                                        fresh=args.fresh))
                     base += args.events
     finally:
         for s in servers:
             s.stop()
         await runner.cleanup()
-    core = {name: statistics.median(core_alone(tree, env, args.core_questions) for _ in range(3))
+    core = {name: statistics.median(core_alone(tree, env, args.core_questions, fresh=args.fresh) for _ in range(3))
             for name, tree in trees.items()}
     tmp.cleanup()
 
@@ -258,7 +266,8 @@ async def run(args: argparse.Namespace) -> int:
         return "-" if seconds != seconds else f"{seconds * 1e3:.2f}ms"
 
     pace = f"at {args.rate:g} events/s" if args.rate else "as fast as answered"
-    print(f"{args.events} text events per round {pace}, concurrency {args.concurrency}, {args.repeats} rounds per server "
+    texts = "each text new (--fresh)" if args.fresh else f"{len(QUESTIONS)} texts repeated"
+    print(f"{args.events} text events per round {pace}, {texts}, concurrency {args.concurrency}, {args.repeats} rounds per server "
           f"(alternating), medians; MADOGUCHI_ENCODER={args.encoder}; HTTP {http_stack()}")
     print(f"{'':18}{'CPU/event':>11}{'(system)':>10}{'core alone':>12}{'web stack':>11}{'× echo':>8}{'core in srv':>13}"
           f"{'rest':>9}{'ack p50':>10}{'ack p99':>10}{'replies/s':>11}")
@@ -292,6 +301,8 @@ def main() -> int:
     p.add_argument("--against", default="", help="git revision to measure too (e.g. main)")
     p.add_argument("--pure", action="store_true", help="also this tree and the echo bot on h11 and asyncio")
     p.add_argument("--encoder", default="none", help="MADOGUCHI_ENCODER for the servers ('default': dense on)")
+    p.add_argument("--fresh", action="store_true",
+                   help="a new text per event (the question and a number), as real traffic: no analysis is cached")
     p.add_argument("--seed", type=int, default=7)
     return asyncio.run(run(p.parse_args()))
 

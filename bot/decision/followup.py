@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -63,8 +62,7 @@ def _terms(values: object) -> tuple[str, ...]:
     return tuple(fold(str(t)) for t in (values or ()) if str(t).strip())  # type: ignore[union-attr]
 
 
-@lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> Conversation:
+def _load(path: str) -> Conversation:
     doc, problems = read_yaml(Path(path), display=path)
     data = doc.data if doc is not None and isinstance(doc.data, dict) else None
     if data is None:
@@ -88,14 +86,20 @@ def _load(path: str, mtime: float) -> Conversation:
     )
 
 
+_read: list[tuple[Knowledge, Conversation]] = []  # the last knowledge's words: one reload, one read
+
+
 def conversation_words(knowledge: Knowledge) -> Conversation:
-    """The knowledge's conversation words (re-read when the file changes); none when it has no file."""
+    """The knowledge's conversation words, read once per loaded knowledge (a reload is a new
+    `Knowledge`); none when it has no file. Not a stat per message: a syscall on the matching
+    thread hands the GIL to the event loop and back, which costs the server more than the read."""
+    last = _read[-1] if _read else None
+    if last is not None and last[0] is knowledge:
+        return last[1]
     path = os.path.join(knowledge.root, FILE) if knowledge.root else ""
-    try:
-        mtime = os.stat(path).st_mtime if path else None
-    except OSError:
-        mtime = None
-    return Conversation() if mtime is None else _load(path, mtime)
+    words = _load(path) if path and os.path.exists(path) else Conversation()
+    _read[:] = [(knowledge, words)]
+    return words
 
 
 def read_intent(words: Conversation, text: str) -> Intent | None:

@@ -4,11 +4,13 @@
 PostgreSQL when DATABASE_URL is set (provided by the adapters, which own
 network drivers). Entries never hold a platform user id in plain text.
 
-Stores mask the question again (`clean_question`) and key-hash `user_hash`
-again with their salt when they write, so a caller that forgets either still
-stores nothing personal; a question `clean_question` itself returned (a
-`Cleaned` string) is not masked twice. Stores also offer `flush()`, `close()`, `recent()`
-and `stats()` besides the protocol.
+An entry holds the question as asked (cut to what is kept); a store masks it
+(`clean_question`) and key-hashes `user_hash` with its salt when it writes, on
+its writer thread. Masking names runs Sudachi, which lets go of the GIL: on a
+matching thread that hands the event loop the GIL and back once per message,
+which cost the server more CPU than the masking itself (docs/performance.md,
+stop 27). Stores also offer `flush()`, `close()`, `recent()` and `stats()`
+besides the protocol.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from bot.answer import Answer
 
 __all__ = ["LogEntry", "UnansweredGroup", "QueryLog", "MAX_STORED_CHARS", "UNANSWERED_KINDS",
-           "NOT_QUESTIONS", "STAFF_CHANNELS", "hash_user", "clean_question", "Cleaned", "entry_for"]
+           "NOT_QUESTIONS", "STAFF_CHANNELS", "hash_user", "clean_question", "entry_for"]
 
 MAX_STORED_CHARS = 1_000  # the core reads no more of a question either
 UNANSWERED_KINDS = ("fallback", "choices")
@@ -40,7 +42,7 @@ class LogEntry:
     at: float  # unix time
     council: str
     channel: str  # line | slack | cli | http
-    question: str  # already masked
+    question: str  # as asked, cut; masked by the store that writes it
     kind: str
     top_ids: tuple[str, ...] = ()
     scores: tuple[float, ...] = ()
@@ -76,21 +78,12 @@ def hash_user(user_id: str, *, salt: str) -> str:
     return hmac.new(salt.encode(), user_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-class Cleaned(str):
-    """A question as `clean_question` returned it. Masking is idempotent, so cleaning it again
-    is skipped; any other string (a slice or concatenation of this one too) is plain `str`."""
-
-    __slots__ = ()
-
-
 def clean_question(text: str) -> str:
     """Masked and cut to `MAX_STORED_CHARS`: what a store may keep of a question."""
-    if type(text) is Cleaned:
-        return text
     from bot.querylog.mask import mask_text
 
     # Mask a little beyond the cut, so a number straddling it is masked whole.
-    return Cleaned(mask_text(text[: MAX_STORED_CHARS + 64])[:MAX_STORED_CHARS])
+    return mask_text(text[: MAX_STORED_CHARS + 64])[:MAX_STORED_CHARS]
 
 
 def entry_for(
@@ -105,7 +98,8 @@ def entry_for(
     """The log entry of one answered message (`text` defaults to `answer.query`).
 
     `user` may be the raw platform id: it is hashed here at once, and stores
-    key-hash it again with their salt before writing.
+    key-hash it again with their salt before writing. The question is only cut here:
+    the store masks it when it writes.
     """
     ranked = answer.results or answer.choices
     top = tuple(o.id for o in ranked[:5])
@@ -116,7 +110,7 @@ def entry_for(
         at=time.time() if at is None else at,
         council=answer.council_id,
         channel=channel,
-        question=clean_question(answer.query if text is None else text),
+        question=(answer.query if text is None else text)[: MAX_STORED_CHARS + 64],
         kind=answer.kind,
         top_ids=top,
         scores=scores,

@@ -67,7 +67,7 @@ def load_salt(data_dir: Path) -> str:
 def stored_row(entry: LogEntry, *, salt: str) -> tuple:
     """The privacy-safe column values of an entry (masked, cut, user id key-hashed)."""
     return (
-        float(entry.at), entry.council, entry.channel, str(clean_question(entry.question)), entry.kind,
+        float(entry.at), entry.council, entry.channel, clean_question(entry.question), entry.kind,
         entry.reason, json.dumps(list(entry.top_ids)), json.dumps([float(s) for s in entry.scores]),
         hash_user(entry.user_hash, salt=salt) if entry.user_hash else None, entry.feedback, entry.event_id,
     )

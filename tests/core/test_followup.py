@@ -66,14 +66,12 @@ def test_danger_wins_over_a_follow_up(assistant):
     assert assistant.follow_up("kiyose", "ありがとう、もう死にたい", last_service=KYUSHOKU) is None
 
 
-def test_the_words_are_knowledge_data_reread_when_changed(tmp_path: Path):
+def test_the_words_are_knowledge_data_read_again_with_the_knowledge(tmp_path: Path):
     root = tmp_path / "knowledge"
     shutil.copytree(default_root(), root)
-    a = Assistant(load_knowledge(root))
-    assert a.follow_up("tomakomai", "サンクス") is None
+    before = Assistant(load_knowledge(root))
+    assert before.follow_up("tomakomai", "サンクス") is None
     path = root / FILE
     path.write_text(path.read_text(encoding="utf-8").replace("[ありがとう,", "[サンクス, ありがとう,"), encoding="utf-8")
-    import os
-
-    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
-    assert a.follow_up("tomakomai", "サンクス").reason == "thanks"
+    after = Assistant(load_knowledge(root))  # what a reload (serve --watch, kb reload) builds
+    assert after.follow_up("tomakomai", "サンクス").reason == "thanks"

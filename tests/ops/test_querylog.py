@@ -86,11 +86,9 @@ def test_clean_question_masks_a_number_cut_at_the_limit() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.sampled_from("0123456789０-〒@.a山田太郎さん電話は北1条西2丁目です生まれ"), max_size=1100))
-def test_a_cleaned_question_is_not_cleaned_again_and_need_not_be(text: str) -> None:
+def test_cleaning_a_cleaned_question_changes_nothing(text: str) -> None:
     cleaned = clean_question(text)
-    assert clean_question(cleaned) is cleaned  # the stores' second pass is skipped…
-    assert clean_question(str(cleaned)) == cleaned  # …because it would change nothing
-    assert type(cleaned[1:]) is str and type(cleaned + "x") is str  # a changed copy is cleaned again
+    assert clean_question(cleaned) == cleaned and len(cleaned) <= 1000
 
 
 @pytest.fixture()
@@ -132,16 +130,20 @@ def test_same_user_same_hash_across_restarts_but_not_across_installations(tmp_pa
     assert hashes[0] == hashes[1] != hashes[2]
 
 
-def test_entry_for_builds_a_masked_entry_from_an_answer(tmp_path) -> None:
+def test_entry_for_builds_an_entry_from_an_answer_that_the_store_masks(tmp_path, store) -> None:
     from bot.knowledge.live import LiveKnowledge
     from tests.ops.support import knowledge_copy
 
     assistant = LiveKnowledge(knowledge_copy(tmp_path)).assistant
-    answer = assistant.ask("tomakomai", "家のかぎを預かってほしい 090-1234-5678")
+    answer = assistant.ask("tomakomai", "山田です。家のかぎを預かってほしい 090-1234-5678")
     e = entry_for(answer, channel="line", user="Uabc", event_id="ev")
-    assert "090" not in e.question and e.user_hash != "Uabc"
+    assert e.question == answer.query  # as asked: no Sudachi on the matching thread, where it costs the GIL
+    assert e.user_hash and "Uabc" not in e.user_hash  # the user id is hashed at once
     assert e.kind == answer.kind and e.top_ids and e.top_ids[0].startswith("tomakomai/")
     assert e.reason == answer.reason
+    store.record(e)
+    assert store.flush(5)
+    assert store.recent(limit=1)[0].question == "〈氏名〉です。家のかぎを預かってほしい ***-****-****"
 
 
 def test_feedback_is_written_after_its_question(store: SqliteQueryLog) -> None:

@@ -287,12 +287,13 @@ def test_unanswered_only_for_admins_or_in_the_councils_own_channel(slack: Slack)
     assert "秘密の質問A" in seen["admin, general channel, all"] and "秘密の質問B" in seen["admin, general channel, all"]
 
 
-def test_staff_questions_are_logged_masked_but_kept_out_of_unanswered(slack: Slack) -> None:
+def test_staff_questions_are_logged_but_kept_out_of_unanswered(slack: Slack) -> None:
     log = slack.runtime.querylog
     _, where = slack.command("雪かき 03-1234-5678", user="ULOGGED")
     slack.fake.wait(lambda c: c.method == where)
     [entry] = [e for e in log.entries if e.question.startswith("雪かき")]
-    assert (entry.channel, entry.council, entry.question) == ("slack", "kiyose", "雪かき **-****-****")
+    # As asked: the store masks it when it writes (tests/ops/test_querylog.py).
+    assert (entry.channel, entry.council, entry.question) == ("slack", "kiyose", "雪かき 03-1234-5678")
     assert entry.user_hash and "ULOGGED" not in entry.user_hash  # a salted hash, never the Slack id
     assert entry.kind in ("fallback", "choices")
     assert all(not g.example.startswith("雪かき") for g in log.unanswered(council="kiyose", since=0))
