@@ -134,6 +134,10 @@ class MatchSettings:
     # (leave-writer-out over the corpus: no danger message with a term fell below −0.025;
     # two thirds of the look-alikes a term fired on did fall below −0.035).
     danger_term_floor: float = -0.035
+    # …in a message of at least this many characters. A term in a few words (じさつしたい) is a
+    # statement: what makes a term harmless (a course, a film, a past) takes words to say. Of the
+    # 504 look-alikes in the corpus and held-out sets that the floor softens, 2 are shorter.
+    danger_term_floor_chars: int = 12
     danger_concern: float = 0.0
     # The detector's emergency also needs the message nearer danger than the corpus' worries
     # (`Reading.urgency`: densities of danger minus worries, plus the wording of the two

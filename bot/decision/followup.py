@@ -91,8 +91,8 @@ _read: list[tuple[Knowledge, Conversation]] = []  # the last knowledge's words: 
 
 def conversation_words(knowledge: Knowledge) -> Conversation:
     """The knowledge's conversation words, read once per loaded knowledge (a reload is a new
-    `Knowledge`); none when it has no file. Not a stat per message: a syscall on the matching
-    thread hands the GIL to the event loop and back, which costs the server more than the read."""
+    `Knowledge`, as for every other file); none when it has no file. Not a stat of the file per
+    message on the matching thread, twice for a follow-up."""
     last = _read[-1] if _read else None
     if last is not None and last[0] is knowledge:
         return last[1]

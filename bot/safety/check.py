@@ -57,7 +57,8 @@ class DangerCheck:
         s = self._s
         alert = self.terms.check(q)
         # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.
-        long_enough = sum(ch.isalnum() for ch in q.folded) >= s.danger_min_chars
+        chars = sum(ch.isalnum() for ch in q.folded)
+        long_enough = chars >= s.danger_min_chars
         reading = (self.detector.read(vector, q.folded)
                    if self.detector is not None and vector is not None and long_enough else None)
         sure = reading is not None and reading.margin >= s.danger_emergency
@@ -65,7 +66,8 @@ class DangerCheck:
             calm = any(w in q.folded for w in self._calm)
             # A term in a message the detector reads as plainly ordinary (a past that is over, a
             # game, an idiom) is a worry: the answer still carries the kind line and its number.
-            plainly_ordinary = reading is not None and reading.margin < s.danger_term_floor
+            plainly_ordinary = (reading is not None and reading.margin < s.danger_term_floor
+                                and chars >= s.danger_term_floor_chars)
             level: Level = "concern" if (calm and not sure) or plainly_ordinary else "emergency"
             terms = tuple(r.kind or r.id for r in alert.rules)
             if not sure or reading is None:

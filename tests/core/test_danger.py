@@ -79,6 +79,20 @@ def test_the_detector_alone_needs_urgency_for_an_emergency_and_a_term_does_not(r
     assert alone and by_terms
 
 
+def test_the_detector_overrules_a_term_only_in_a_message_long_enough_to_say_why(real_assistant: Assistant) -> None:
+    """Below `danger_term_floor` a term's emergency is a worry, but only in a message of at least
+    `danger_term_floor_chars` characters: in a few words a term is a statement."""
+    a = real_assistant
+    doubting = DangerCheck(a.knowledge, a.language, detector=a._safety.detector,
+                           settings=replace(a.settings, danger_term_floor=math.inf))  # every reading is below it
+    for message, level in [("じさつしたい", "emergency"), ("もう しにたい", "emergency"),
+                           ("友だちが自殺したいと言っていた話を、小説に書いています", "concern")]:
+        q = a.analyze(message)
+        assert (sum(c.isalnum() for c in q.folded) >= a.settings.danger_term_floor_chars) == (level == "concern")
+        verdict = doubting.check(q, a.encode(message))
+        assert verdict is not None and verdict.by_terms and verdict.level == level, message
+
+
 # Written for this test: worries without immediate danger.
 WORRIES = ["娘が最近ずっと元気がなくて、部屋にこもりがちです。どう声をかけたらいいでしょう",
            "来月の家賃が払えるか不安です。今はまだ住めています"]
