@@ -42,7 +42,7 @@ class Tokenizer:
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._dictionary = Dictionary(dict="core")
+        self.dictionary = Dictionary(dict="core")  # one per process: the query log's masking shares it
         self.tokenize = lru_cache(maxsize=65_536)(self._tokenize)
         # Token per (dictionary word, surface): a word's forms are worked out once.
         # Plain dict reads and writes are atomic, so threads may share it.
@@ -51,7 +51,7 @@ class Tokenizer:
     def _sudachi(self):  # one Sudachi tokenizer per thread: it is not thread-safe
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            tok = self._local.tok = self._dictionary.tokenizer(mode=SplitMode.A)
+            tok = self._local.tok = self.dictionary.tokenizer(mode=SplitMode.A)
         return tok
 
     def _tokenize(self, text: str) -> tuple[Token, ...]:
