@@ -140,7 +140,7 @@ class DangerDetector:
             if self.urgency_wording is not None and self.urgency_wording_weight and folded:
                 was_worry = skip_ordinary is not None and skip_ordinary < self.worries
                 odds = self.urgency_wording.scores(folded, leave_out="danger" if skip_danger is not None
-                                           else "concern" if was_worry else None)
+                                                   else "concern" if was_worry else None)
                 urgency += self.urgency_wording_weight * (odds["danger"] - odds["concern"])
             urgency = round(urgency, 4)
         return Reading(round(margin, 4), self._kinds(d, folded, leave_out=own_kind),
