@@ -1,7 +1,11 @@
 """Workers that answer LINE events from the outbox and deliver each answer exactly once.
 
-A dispatcher claims due rows (with a lease, renewed while they are worked
-on) and answers each in a task, at most `max_inflight` at once. Sending:
+The webhook's `accept` commits new events and, in the same transaction,
+leases as many as there are free slots to this process, whose tasks start
+answering them at once. A dispatcher claims whatever else is due (rows left
+waiting for a slot, retries, rows of a replica that died), with a lease
+renewed while they are worked on. At most `max_inflight` are answered at
+once. Sending:
 
 - with the reply token while it is young (`reply_window` after the event);
   429, 5xx and timeouts are retried with exponential backoff, never sooner
@@ -33,7 +37,7 @@ from adapters.line.events import Context, Reply, handle_showing_progress, record
 from adapters.line.flex import text_message
 from adapters.line.inbound import LineEvent, read_event
 from adapters.line.texts import T
-from adapters.outbox import Job, Outbox
+from adapters.outbox import Incoming, Job, Lease, Outbox
 from adapters.runtime import Runtime
 from bot.assistant import UnknownCouncil
 
@@ -66,6 +70,8 @@ class LineDelivery:
         self.timing = timing or Timing()
         self.owner = uuid.uuid4().hex
         self.inflight: dict[int, asyncio.Task] = {}
+        self._reserved = 0  # slots promised to adds still being committed
+        self._more = False  # rows may be due that no slot was free for: claim when one frees
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task] = []
@@ -76,8 +82,26 @@ class LineDelivery:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._dispatch()), loop.create_task(self._heartbeat())]
 
-    def wake(self) -> None:
-        self._wake.set()
+    async def accept(self, items: list[Incoming]) -> list[bool]:
+        """Commit `items` to the outbox (raises as `Outbox.add` does) and start answering the new
+        ones that have a free slot, leased in the same transaction; the rest wait for the
+        dispatcher. True for each item not seen before."""
+        outbox = self.outbox or self.runtime.open_outbox()
+        take = 0 if self._stopping else max(0, min(len(items), self._free()))
+        self._reserved += take
+        try:
+            added = await outbox.add(items, lease=Lease(self.owner, take, self.timing.lease) if take else None)
+        finally:
+            self._reserved -= take
+        for job in added.jobs:
+            self._launch(job)
+        if sum(added.fresh) > len(added.jobs):
+            self._more = True
+            self._wake.set()
+        return added.fresh
+
+    def _free(self) -> int:
+        return self.runtime.max_background - len(self.inflight) - self._reserved
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish what is in flight (at most `timeout`); the rest stays in the outbox for the next start."""
@@ -99,32 +123,46 @@ class LineDelivery:
         batch = max(1, limit // 4)  # claim when this many slots are free (or none is busy): one claim
         while not self._stopping:  # (a transaction, an fsync) per few answers, not one per answer
             self._wake.clear()
-            free = limit - len(self.inflight)
+            free = self._free()
             jobs: list[Job] = []
             if free >= batch or (free > 0 and not self.inflight):
+                self._more = False  # an `accept` during the claim may set it again
+                self._reserved += free
                 try:
                     jobs = await self.outbox.claim(self.owner, limit=free, lease=self.timing.lease)
+                    self._more |= len(jobs) == free
                 except Exception:
+                    self._more = True
                     log.exception("line: outbox claim failed; retrying")
+                finally:
+                    self._reserved -= free
             for job in jobs:
-                task = asyncio.get_running_loop().create_task(self._work(job))
-                self.inflight[job.id] = task
-                self.runtime.background.add(task)
-                task.add_done_callback(self._done(job.id))
-            if len(jobs) == free and free > 0:
+                self._launch(job)
+            if jobs and self._more:
                 continue  # there may be more due right now
             try:
                 await asyncio.wait_for(self._wake.wait(), self.timing.poll)
             except TimeoutError:
                 pass
 
+    def _launch(self, job: Job) -> None:
+        task = asyncio.get_running_loop().create_task(self._work(job))
+        self.inflight[job.id] = task
+        self.runtime.background.add(task)
+        task.add_done_callback(self._done(job.id))
+
     def _done(self, job_id: int):
         def done(task: asyncio.Task) -> None:
-            self.inflight.pop(job_id, None)
             self.runtime.background.discard(task)
-            self._wake.set()  # a slot is free
+            self._release(job_id)
 
         return done
+
+    def _release(self, job_id: int) -> None:
+        """The job's slot is free (its answer is sent or given up); wake the dispatcher for rows
+        that are waiting for one."""
+        if self.inflight.pop(job_id, None) is not None and (self._more or self._stopping):
+            self._wake.set()
 
     async def _heartbeat(self) -> None:
         while True:
@@ -254,6 +292,7 @@ class LineDelivery:
             asyncio.get_running_loop().call_later(delay, self._wake.set)
 
     async def _finish(self, job: Job, outcome: str, event: LineEvent | None) -> None:
+        self._release(job.id)  # the outbox may hold the finish back to share a commit: not the slot
         if not await self.outbox.finish(job, self.owner, outcome=outcome):
             log.warning("line %s: event %s: lease lost before it was marked %s", job.council, job.event_id, outcome)
         status = {"assumed": "replied"}.get(outcome, outcome)

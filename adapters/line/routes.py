@@ -101,7 +101,7 @@ class LineWebhook:
         items = self._incoming(events, destination=destination)
         metrics = self.runtime.metrics
         try:
-            fresh = await self.runtime.open_outbox().add(items) if items else []
+            fresh = await self.delivery.accept(items) if items else []
         except OutboxFull as e:
             metrics.inc("madoguchi_line_refused_total", reason="full")
             log.warning("line %s: outbox full, 503 so that LINE redelivers (%s)", self.council, e)
@@ -115,8 +115,6 @@ class LineWebhook:
             if not new:
                 metrics.inc("madoguchi_line_events_total", type="unknown", status="duplicate")
                 log.info("line %s: duplicate event %s ignored", self.council, item.event_id)
-        if any(fresh):
-            self.delivery.wake()
         return "ok", PlainTextResponse("OK")
 
     def _incoming(self, events: list[dict], *, destination: str | None) -> list[Incoming]:

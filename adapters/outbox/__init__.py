@@ -5,7 +5,9 @@ event here (committed to disk) before it answers, and workers
 (`adapters.line.delivery`) answer and send from it. A row is claimed with a
 lease: a worker that dies mid-send loses its lease and another worker (or
 the same process after a restart) takes the row again, knowing the earlier
-attempt may have reached LINE (`maybe_sent`). Once delivered, the row keeps
+attempt may have reached LINE (`maybe_sent`). The webhook's `add` can lease
+the new rows to its own process in the same transaction (`Lease`), so an
+event answered where it arrived costs no separate claim. Once delivered, the row keeps
 only its ids (the event JSON, with the user id in it, is deleted), so a
 redelivery is still recognised as a duplicate until the row is purged.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-__all__ = ["Job", "Outbox", "OutboxFull", "Incoming", "Mode"]
+__all__ = ["Added", "Job", "Lease", "Outbox", "OutboxFull", "Incoming", "Mode"]
 
 Mode = Literal["reply", "push"]
 
@@ -54,11 +56,26 @@ class Job:
     maybe_sent: bool  # an earlier attempt ended without an outcome (crash, timeout): it may have arrived
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Lease at most `limit` of the new rows to `owner` as they are added, as a claim would."""
+
+    owner: str
+    limit: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    fresh: list[bool]  # per item: not seen before
+    jobs: list[Job]  # the new rows leased by the add's `Lease` (the first ones, in order)
+
+
 class Outbox(Protocol):
     max_pending: int
 
-    async def add(self, items: list[Incoming]) -> list[bool]:
-        """Commit `items` durably; True for each one not seen before. Raises `OutboxFull`."""
+    async def add(self, items: list[Incoming], *, lease: Lease | None = None) -> Added:
+        """Commit `items` durably, leasing new rows as `lease` says. Raises `OutboxFull`."""
         ...
 
     async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]: ...
@@ -66,7 +83,9 @@ class Outbox(Protocol):
     async def renew(self, owner: str, ids: list[int], *, lease: float) -> None: ...
 
     async def finish(self, job: Job, owner: str, *, outcome: str) -> bool:
-        """Mark delivered (or given up); drops the payload. False when the lease was lost."""
+        """Mark delivered (or given up); drops the payload. False when the lease was lost.
+        May wait for a later write to share its commit: a crash before it only means a retry
+        that knows the answer may have arrived (`maybe_sent`)."""
         ...
 
     async def retry(self, job: Job, owner: str, *, at: float, mode: Mode, maybe_sent: bool) -> None: ...

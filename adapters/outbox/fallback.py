@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.outbox import Incoming, Job, Mode, Outbox, OutboxFull
+from adapters.outbox import Added, Incoming, Job, Lease, Mode, Outbox, OutboxFull
 from adapters.outbox.sqlite import SqliteOutbox
 
 __all__ = ["FallbackOutbox"]
@@ -31,19 +31,20 @@ class FallbackOutbox:
     def _failed(self, exc: BaseException) -> None:
         self._on_error("outbox", exc)
 
-    async def add(self, items: list[Incoming]) -> list[bool]:
+    async def add(self, items: list[Incoming], *, lease: Lease | None = None) -> Added:
         if self.primary is not None:
             try:
-                fresh = await self.primary.add(items)
+                added = await self.primary.add(items, lease=lease)
             except OutboxFull:
                 raise
             except Exception as exc:
                 self._failed(exc)
             else:
                 self._on_error("outbox", None)  # written durably again: no longer degraded
-                return fresh
+                self._from.update((j, self.primary) for j in added.jobs)
+                return added
         self._memory_used = True
-        return await self.memory.add(items)
+        return await self.memory.add(items, lease=lease)
 
     async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]:
         jobs: list[Job] = []

@@ -8,6 +8,10 @@ never take the same row. Every state change (add, claim, finish, retry,
 renew) that arrives while a transaction is being written waits for the next
 one and shares it (group commit): a burst of webhooks, the claim of what they
 brought and the finishes of earlier replies cost one transaction, one fsync.
+A finish does not start a transaction of its own at once: it waits up to
+`settle` seconds for another write to ride with, so at a steady pace each
+event costs one commit (its add, leasing its row, carrying the previous
+event's finish), not three.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from adapters.outbox import Incoming, Job, Mode, OutboxFull
+from adapters.outbox import Added, Incoming, Job, Lease, Mode, OutboxFull
 
 __all__ = ["SqliteOutbox", "DB_NAME", "DONE_KEPT"]
 
@@ -82,15 +86,19 @@ def job_of(row: tuple) -> Job:
 
 
 class SqliteOutbox:
-    def __init__(self, path: Path | str, *, max_pending: int = 2000, keep_done: float = DONE_KEPT) -> None:
+    def __init__(self, path: Path | str, *, max_pending: int = 2000, keep_done: float = DONE_KEPT,
+                 settle: float = 0.02) -> None:
         self.path = str(path)
         self.max_pending = max_pending
         self.keep_done = keep_done
+        self.settle = settle
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="outbox-sqlite")
         self._db: sqlite3.Connection | None = None
         self._purged = 0.0
         self._dirty = False
         self._writes: deque = deque()  # (write, arg, future) waiting for the next group commit
+        self._draining = False  # a drain is queued on the store's thread and has not taken the writes yet
+        self._later: asyncio.TimerHandle | None = None  # the drain for writes that settle
         self._executor.submit(self._open).result()
 
     @classmethod
@@ -127,20 +135,34 @@ class SqliteOutbox:
         db.execute("COMMIT")
         return result
 
-    async def _grouped(self, write: Callable[[sqlite3.Connection, Any, _Batch], Any], arg: Any) -> Any:
+    async def _grouped(self, write: Callable[[sqlite3.Connection, Any, _Batch], Any], arg: Any, *,
+                       settle: bool = False) -> Any:
         """Group commit: calls that arrive while a transaction is being written wait for the next
         one and share it, in the order they came (a claim sees the adds before it), so a burst
-        costs one commit (one fsync) per batch, not per call. Each call's result (or its own
+        costs one commit (one fsync) per batch, not per call. A `settle` call waits up to
+        `self.settle` for another call to share its commit. Each call's result (or its own
         `OutboxFull`) is its own; any other error fails the whole batch, which was rolled back.
         A call returns only after its batch was committed."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._writes.append((write, arg, future))
-        if len(self._writes) == 1:  # nobody is draining it: start a batch (else the running one takes ours)
-            loop.run_in_executor(self._executor, self._drain, loop)
+        if not settle:
+            self._start(loop)
+        elif self._later is None:
+            self._later = loop.call_later(self.settle, self._start, loop)
         return await future
 
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue a drain on the store's thread unless one is queued that has not yet taken the writes."""
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
+        if not self._draining:
+            self._draining = True
+            loop.run_in_executor(self._executor, self._drain, loop)
+
     def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._draining = False  # from here on, what is added is taken below or by the next drain
         queue = self._writes
         while queue:
             calls = []
@@ -167,23 +189,31 @@ class SqliteOutbox:
         return outcomes
 
     # -- the Outbox protocol -------------------------------------------------------
-    async def add(self, items: list[Incoming]) -> list[bool]:
-        return await self._grouped(self._add, items)
+    async def add(self, items: list[Incoming], *, lease: Lease | None = None) -> Added:
+        return await self._grouped(self._add, (items, lease))
 
-    def _add(self, db: sqlite3.Connection, items: list[Incoming], batch: _Batch) -> list[bool]:
+    def _add(self, db: sqlite3.Connection, arg: tuple[list[Incoming], Lease | None], batch: _Batch) -> Added:
+        items, lease = arg
         if batch.waiting is None:
             batch.waiting = db.execute("SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
         if batch.waiting + len(items) > self.max_pending:
             raise OutboxFull(f"{batch.waiting} events waiting (bound {self.max_pending})")
         now = time.time()
-        fresh = []
+        fresh: list[bool] = []
+        jobs: list[Job] = []
         for i in items:
-            cur = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
-                             " event_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now))
-            fresh.append(cur.rowcount == 1)
+            owner, until = (lease.owner, now + lease.seconds) if lease and len(jobs) < lease.limit else (None, None)
+            row = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
+                             " event_at, next_at, attempts, lease_owner, lease_until)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                             (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now,
+                              int(owner is not None), owner, until)).fetchone()
+            fresh.append(row is not None)
+            if row is not None and owner is not None:
+                jobs.append(Job(row[0], i.channel, i.council, i.event_id, i.payload, now, i.event_at, 1, "reply",
+                                False))
         batch.waiting += sum(fresh)
-        return fresh
+        return Added(fresh, jobs)
 
     async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]:
         return await self._grouped(self._claim, (owner, limit, lease))
@@ -216,7 +246,7 @@ class SqliteOutbox:
                    (time.time() + lease, owner, *ids))
 
     async def finish(self, job: Job, owner: str, *, outcome: str) -> bool:
-        return await self._grouped(self._finish, (job, owner, outcome))
+        return await self._grouped(self._finish, (job, owner, outcome), settle=True)
 
     def _finish(self, db: sqlite3.Connection, arg: tuple[Job, str, str], batch: _Batch) -> bool:
         job, owner, outcome = arg
@@ -255,6 +285,8 @@ class SqliteOutbox:
                 self._db.close()
                 self._db = None
 
+        if self._writes:  # finishes still settling are committed first (the store's thread runs in order)
+            self._start(asyncio.get_running_loop())
         await self._run(close)
         self._executor.shutdown(wait=True)
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, TypeVar
 
 import psycopg
 
-from adapters.outbox import Incoming, Job, Mode, OutboxFull
+from adapters.outbox import Added, Incoming, Job, Lease, Mode, OutboxFull
 from adapters.outbox.sqlite import DONE_KEPT, job_of
 
 __all__ = ["PostgresOutbox"]
@@ -83,20 +83,26 @@ class PostgresOutbox:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._tx, fn)
 
     # -- the Outbox protocol -------------------------------------------------------
-    async def add(self, items: list[Incoming]) -> list[bool]:
-        def add(db: psycopg.Connection) -> list[bool]:
+    async def add(self, items: list[Incoming], *, lease: Lease | None = None) -> Added:
+        def add(db: psycopg.Connection) -> Added:
             now = time.time()
             waiting = db.execute("SELECT count(*) FROM madoguchi_outbox WHERE state = 'pending'").fetchone()[0]
             if waiting + len(items) > self.max_pending:
                 raise OutboxFull(f"{waiting} events waiting (bound {self.max_pending})")
-            fresh = []
+            fresh: list[bool] = []
+            jobs: list[Job] = []
             for i in items:
-                cur = db.execute("INSERT INTO madoguchi_outbox (channel, council, event_id, payload, received,"
-                                 " event_at, next_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                                 " ON CONFLICT DO NOTHING RETURNING id",
-                                 (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now))
-                fresh.append(cur.fetchone() is not None)
-            return fresh
+                owner, until = (lease.owner, now + lease.seconds) if lease and len(jobs) < lease.limit else (None, None)
+                row = db.execute("INSERT INTO madoguchi_outbox (channel, council, event_id, payload, received,"
+                                 " event_at, next_at, attempts, lease_owner, lease_until)"
+                                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+                                 (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now,
+                                  int(owner is not None), owner, until)).fetchone()
+                fresh.append(row is not None)
+                if row is not None and owner is not None:
+                    jobs.append(Job(int(row[0]), i.channel, i.council, i.event_id, i.payload, now, i.event_at, 1,
+                                    "reply", False))
+            return Added(fresh, jobs)
 
         return await self._run(add)
 

@@ -23,12 +23,12 @@ from tests.support.server import serve_app
 
 
 @contextmanager
-def server(live, fake: FakeLineAPI, tmp_path, **env: str) -> Iterator[LineServer]:
+def server(live, fake: FakeLineAPI, tmp_path, *, slots: int = 16, **env: str) -> Iterator[LineServer]:
     secret, token = CHANNELS["tomakomai"]
     values = {"LINE_API_ENDPOINT": fake.url, "MADOGUCHI_DATA_DIR": str(tmp_path),
               "LINE_CHANNEL_SECRET__TOMAKOMAI": secret, "LINE_CHANNEL_ACCESS_TOKEN__TOMAKOMAI": token, **env}
     config = Config.from_env(sorted(live.assistant.knowledge.councils), values)
-    runtime = Runtime(live=live, config=config, querylog=MemoryQueryLog())
+    runtime = Runtime(live=live, config=config, querylog=MemoryQueryLog(), max_background=slots)
     with serve_app(create_app(runtime)) as url, httpx.Client(timeout=10) as http:
         yield LineServer(url, runtime, runtime.querylog, http)
 
@@ -150,6 +150,26 @@ def test_past_the_bound_the_webhook_answers_503_so_that_line_redelivers(live, fa
         line.settle(timeout=15)
         assert len(fake.delivered()) == 3
         assert line.runtime.metrics.value("madoguchi_line_refused_total", reason="full") == 2
+
+
+def test_events_beyond_the_free_slots_wait_in_the_outbox_and_are_each_answered_once(live, fake, tmp_path):
+    """The webhook leases only as many new rows as there are free slots; the dispatcher takes the
+    rest as slots free, so no more than the bound are ever being sent at once."""
+    import threading
+
+    with server(live, fake, tmp_path, slots=3) as line:
+        fake.gate = threading.Event()  # LINE stalls: the first answers hold their slots
+        sent = events(7)
+        try:
+            assert [line.post("tomakomai", wh.body(e)).status_code for e in sent] == [200] * 7
+            fake.wait_for(3)
+            time.sleep(0.3)
+            assert len(fake.requests) == 3  # the other four wait in the outbox
+        finally:
+            fake.gate.set()
+            fake.gate = None
+        line.settle(timeout=15)
+        delivered_once(fake, sent)
 
 
 def test_delivered_rows_keep_no_text_and_no_user_id(live, fake, tmp_path):

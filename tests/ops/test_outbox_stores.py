@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.outbox import Incoming, OutboxFull
+from adapters.outbox import Added, Incoming, Lease, OutboxFull
 from tests.ops import services
 
 
@@ -59,8 +59,8 @@ def incoming(n: int, prefix: str = "ev") -> list[Incoming]:
 def test_add_claim_finish_and_duplicates(open_store) -> None:
     async def scenario() -> None:
         store = open_store(max_pending=10)
-        assert await store.add(incoming(3)) == [True, True, True]
-        assert await store.add(incoming(4)) == [False, False, False, True]  # redelivered ids are not new
+        assert await store.add(incoming(3)) == Added([True, True, True], [])
+        assert (await store.add(incoming(4))).fresh == [False, False, False, True]  # redelivered ids are not new
         jobs = await store.claim("a", limit=10, lease=30)
         assert [j.event_id for j in jobs] == ["ev0", "ev1", "ev2", "ev3"] and all(j.attempts == 1 for j in jobs)
         assert await store.claim("b", limit=10, lease=30) == []  # leased: nobody else takes them
@@ -85,16 +85,49 @@ def test_concurrent_adds_and_finishes_keep_each_calls_outcome(open_store) -> Non
         store = open_store(max_pending=30)
         calls = [incoming(2, prefix=f"burst{i}-") for i in range(20)] + [incoming(2, prefix="burst0-")]
         outcomes = await asyncio.gather(*(store.add(c) for c in calls), return_exceptions=True)
-        accepted = [o for o in outcomes if isinstance(o, list)]
+        accepted = [o.fresh for o in outcomes if isinstance(o, Added)]
         refused = [o for o in outcomes if isinstance(o, OutboxFull)]
         assert len(accepted) + len(refused) == len(calls) and refused  # 20 × 2 > 30: some refused whole
         assert sum(map(sum, accepted)) == await store.pending() <= 30
-        ids = [e.event_id for c, o in zip(calls, outcomes) if isinstance(o, list) for e, new in zip(c, o) if new]
+        ids = [e.event_id for c, o in zip(calls, outcomes) if isinstance(o, Added) for e, new in zip(c, o.fresh)
+               if new]
         assert len(ids) == len(set(ids))  # "burst0-*" sent twice is new once
         jobs = await store.claim("a", limit=100, lease=30)
         done = await asyncio.gather(*(store.finish(j, "a" if j.id % 2 else "b", outcome="replied") for j in jobs))
         assert done == [bool(j.id % 2) for j in jobs]  # only the lease holder's finishes count
         assert await store.pending() == sum(1 for j in jobs if not j.id % 2)
+
+    asyncio.run(scenario())
+
+
+def test_an_add_leases_its_first_new_rows_as_a_claim_would(open_store) -> None:
+    """The webhook's add hands the rows it has room for to its own process in the same
+    transaction; the rest, and duplicates, are left for claims."""
+    async def scenario() -> None:
+        store, other = open_store(), open_store()
+        await store.add(incoming(1))
+        added = await store.add(incoming(4), lease=Lease("a", 2, 30))
+        assert added.fresh == [False, True, True, True]
+        assert [(j.event_id, j.attempts, j.mode, j.maybe_sent) for j in added.jobs] == \
+            [("ev1", 1, "reply", False), ("ev2", 1, "reply", False)]
+        assert added.jobs[0].payload == '{"event": 1}'
+        assert [j.event_id for j in await other.claim("b", limit=10, lease=30)] == ["ev0", "ev3"]
+        assert await store.claim("c", limit=10, lease=30) == []  # all leased
+        assert await store.finish(added.jobs[0], "a", outcome="replied")
+        assert not await other.finish(added.jobs[1], "b", outcome="replied")  # a's lease, not b's
+        assert await store.pending() == 3
+
+    asyncio.run(scenario())
+
+
+def test_a_lease_taken_at_add_expires_like_any_other(open_store) -> None:
+    async def scenario() -> None:
+        store = open_store()
+        first = (await store.add(incoming(1), lease=Lease("dead-worker", 5, 0.2))).jobs[0]
+        await asyncio.sleep(0.3)
+        again = (await store.claim("restarted", limit=5, lease=30))[0]
+        assert again.id == first.id and again.attempts == 2 and again.maybe_sent
+        assert not await store.finish(first, "dead-worker", outcome="replied")
 
     asyncio.run(scenario())
 
@@ -123,8 +156,7 @@ def test_two_replicas_claiming_together_never_share_a_row(open_store) -> None:
         async def worker(name: str, store) -> None:
             while jobs := await store.claim(name, limit=7, lease=30):
                 taken[name] += [j.id for j in jobs]
-                for j in jobs:
-                    await store.finish(j, name, outcome="replied")
+                await asyncio.gather(*(store.finish(j, name, outcome="replied") for j in jobs))
 
         await asyncio.gather(worker("a", a), worker("b", b))
         assert len(taken["a"]) + len(taken["b"]) == 300
@@ -201,11 +233,41 @@ def test_sqlite_burst_of_mixed_calls_is_one_transaction_in_arrival_order(tmp_pat
             busy.set()
             added, over, claimed, done, not_done, late = await asyncio.gather(*tasks, return_exceptions=True)
             assert commits == ["COMMIT"]
-            assert added == [True, True] and isinstance(over, OutboxFull) and late == [True]
+            assert added.fresh == [True, True] and isinstance(over, OutboxFull) and late.fresh == [True]
             assert [j.event_id for j in claimed] == ["new0", "new1"]
             assert done is True and not_done is False
             assert await store.pending() == 4  # old1, new0, new1, late0
         finally:
             await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_sqlite_finish_rides_with_the_next_add(tmp_path) -> None:
+    """At a steady pace each event costs one commit: a finish waits (`settle`) for the next add
+    and shares its transaction, and closing the store commits a finish still waiting."""
+    from adapters.outbox.sqlite import SqliteOutbox
+
+    async def scenario() -> None:
+        store = SqliteOutbox.in_dir(tmp_path, settle=30.0)
+        job = (await store.add(incoming(1), lease=Lease("a", 1, 30))).jobs[0]
+        commits: list[str] = []
+        store._executor.submit(store._db.set_trace_callback,
+                               lambda sql: commits.append(sql) if sql == "COMMIT" else None).result()
+        finish = asyncio.ensure_future(store.finish(job, "a", outcome="replied"))
+        await asyncio.sleep(0.1)
+        assert not finish.done() and commits == []  # waiting for company, not for 30 s of idling
+        nxt = (await store.add(incoming(2, prefix="next"), lease=Lease("a", 2, 30))).jobs
+        assert await finish is True and commits == ["COMMIT"]
+        last = asyncio.ensure_future(store.finish(nxt[0], "a", outcome="replied"))
+        await asyncio.sleep(0)
+        await store.close()
+        assert await last is True
+        reopened = SqliteOutbox.in_dir(tmp_path)
+        try:
+            states = {r["event_id"]: r["state"] for r in reopened.rows()}
+            assert states == {"ev0": "done", "next0": "done", "next1": "pending"}
+        finally:
+            await reopened.close()
 
     asyncio.run(scenario())
