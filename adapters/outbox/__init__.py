@@ -55,6 +55,12 @@ class Job:
     mode: Mode
     maybe_sent: bool  # an earlier attempt ended without an outcome (crash, timeout): it may have arrived
 
+    @classmethod
+    def leased_at_add(cls, row_id: int, item: Incoming, received: float) -> Job:
+        """A new row leased by the add that wrote it: its first attempt, by reply."""
+        return cls(row_id, item.channel, item.council, item.event_id, item.payload, received, item.event_at, 1,
+                   "reply", False)
+
 
 @dataclass(frozen=True, slots=True)
 class Lease:
@@ -63,6 +69,10 @@ class Lease:
     owner: str
     limit: int
     seconds: float
+
+    def holder(self, taken: int, now: float) -> tuple[str | None, float | None]:
+        """(lease_owner, lease_until) of the next new row, `taken` rows having been leased."""
+        return (self.owner, now + self.seconds) if taken < self.limit else (None, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,7 +202,7 @@ class SqliteOutbox:
         fresh: list[bool] = []
         jobs: list[Job] = []
         for i in items:
-            owner, until = (lease.owner, now + lease.seconds) if lease and len(jobs) < lease.limit else (None, None)
+            owner, until = lease.holder(len(jobs), now) if lease else (None, None)
             row = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
                              " event_at, next_at, attempts, lease_owner, lease_until)"
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -210,8 +210,7 @@ class SqliteOutbox:
                               int(owner is not None), owner, until)).fetchone()
             fresh.append(row is not None)
             if row is not None and owner is not None:
-                jobs.append(Job(row[0], i.channel, i.council, i.event_id, i.payload, now, i.event_at, 1, "reply",
-                                False))
+                jobs.append(Job.leased_at_add(row[0], i, now))
         batch.waiting += sum(fresh)
         return Added(fresh, jobs)
 

@@ -92,7 +92,7 @@ class PostgresOutbox:
             fresh: list[bool] = []
             jobs: list[Job] = []
             for i in items:
-                owner, until = (lease.owner, now + lease.seconds) if lease and len(jobs) < lease.limit else (None, None)
+                owner, until = lease.holder(len(jobs), now) if lease else (None, None)
                 row = db.execute("INSERT INTO madoguchi_outbox (channel, council, event_id, payload, received,"
                                  " event_at, next_at, attempts, lease_owner, lease_until)"
                                  " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
@@ -100,8 +100,7 @@ class PostgresOutbox:
                                   int(owner is not None), owner, until)).fetchone()
                 fresh.append(row is not None)
                 if row is not None and owner is not None:
-                    jobs.append(Job(int(row[0]), i.channel, i.council, i.event_id, i.payload, now, i.event_at, 1,
-                                    "reply", False))
+                    jobs.append(Job.leased_at_add(int(row[0]), i, now))
             return Added(fresh, jobs)
 
         return await self._run(add)
