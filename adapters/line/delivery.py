@@ -4,7 +4,7 @@ The webhook's `accept` commits new events and, in the same transaction,
 leases as many as there are free slots to this process, whose tasks start
 answering them at once. A dispatcher claims whatever else is due (rows left
 waiting for a slot, retries, rows of a replica that died), with a lease
-renewed while they are worked on. At most `max_inflight` are answered at
+renewed while they are worked on. At most `Runtime.max_background` are answered at
 once. Sending:
 
 - with the reply token while it is young (`reply_window` after the event);
