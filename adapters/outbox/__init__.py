@@ -18,9 +18,10 @@ redelivery is still recognised as a duplicate until the row is purged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Literal, Protocol
 
-__all__ = ["Added", "Job", "Lease", "Outbox", "OutboxFull", "Incoming", "Mode"]
+__all__ = ["Added", "Job", "Lease", "Outbox", "OutboxFull", "Incoming", "Mode", "insert_each"]
 
 Mode = Literal["reply", "push"]
 
@@ -55,12 +56,6 @@ class Job:
     mode: Mode
     maybe_sent: bool  # an earlier attempt ended without an outcome (crash, timeout): it may have arrived
 
-    @classmethod
-    def leased_at_add(cls, row_id: int, item: Incoming, received: float) -> Job:
-        """A new row leased by the add that wrote it: its first attempt, by reply."""
-        return cls(row_id, item.channel, item.council, item.event_id, item.payload, received, item.event_at, 1,
-                   "reply", False)
-
 
 @dataclass(frozen=True, slots=True)
 class Lease:
@@ -70,15 +65,28 @@ class Lease:
     limit: int
     seconds: float
 
-    def holder(self, taken: int, now: float) -> tuple[str | None, float | None]:
-        """(lease_owner, lease_until) of the next new row, `taken` rows having been leased."""
-        return (self.owner, now + self.seconds) if taken < self.limit else (None, None)
-
 
 @dataclass(frozen=True, slots=True)
 class Added:
     fresh: list[bool]  # per item: not seen before
     jobs: list[Job]  # the new rows leased by the add's `Lease` (the first ones, in order)
+
+
+def insert_each(items: list[Incoming], lease: Lease | None, now: float,
+                insert: Callable[[Incoming, str | None, float | None], int | None]) -> Added:
+    """What an add did, row by row: `insert(item, lease_owner, lease_until)` writes one
+    row (the store's own SQL) and gives its id, or None for a duplicate; the first new rows
+    are leased as `lease` says, each a `Job` on its first attempt, by reply."""
+    fresh: list[bool] = []
+    jobs: list[Job] = []
+    for item in items:
+        owner, until = (lease.owner, now + lease.seconds) if lease and len(jobs) < lease.limit else (None, None)
+        row_id = insert(item, owner, until)
+        fresh.append(row_id is not None)
+        if row_id is not None and owner is not None:
+            jobs.append(Job(row_id, item.channel, item.council, item.event_id, item.payload, now, item.event_at, 1,
+                            "reply", False))
+    return Added(fresh, jobs)
 
 
 class Outbox(Protocol):

@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from adapters.outbox import Added, Incoming, Job, Lease, Mode, OutboxFull
+from adapters.outbox import Added, Incoming, Job, Lease, Mode, OutboxFull, insert_each
 
 __all__ = ["SqliteOutbox", "DB_NAME", "DONE_KEPT"]
 
@@ -199,20 +199,18 @@ class SqliteOutbox:
         if batch.waiting + len(items) > self.max_pending:
             raise OutboxFull(f"{batch.waiting} events waiting (bound {self.max_pending})")
         now = time.time()
-        fresh: list[bool] = []
-        jobs: list[Job] = []
-        for i in items:
-            owner, until = lease.holder(len(jobs), now) if lease else (None, None)
+
+        def insert(i: Incoming, owner: str | None, until: float | None) -> int | None:
             row = db.execute("INSERT OR IGNORE INTO outbox (channel, council, event_id, payload, received,"
                              " event_at, next_at, attempts, lease_owner, lease_until)"
                              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                              (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now,
                               int(owner is not None), owner, until)).fetchone()
-            fresh.append(row is not None)
-            if row is not None and owner is not None:
-                jobs.append(Job.leased_at_add(row[0], i, now))
-        batch.waiting += sum(fresh)
-        return Added(fresh, jobs)
+            return None if row is None else int(row[0])
+
+        added = insert_each(items, lease, now, insert)
+        batch.waiting += sum(added.fresh)
+        return added
 
     async def claim(self, owner: str, *, limit: int, lease: float) -> list[Job]:
         return await self._grouped(self._claim, (owner, limit, lease))

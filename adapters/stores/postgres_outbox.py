@@ -16,7 +16,7 @@ from typing import Any, Callable, TypeVar
 
 import psycopg
 
-from adapters.outbox import Added, Incoming, Job, Lease, Mode, OutboxFull
+from adapters.outbox import Added, Incoming, Job, Lease, Mode, OutboxFull, insert_each
 from adapters.outbox.sqlite import DONE_KEPT, job_of
 
 __all__ = ["PostgresOutbox"]
@@ -89,19 +89,16 @@ class PostgresOutbox:
             waiting = db.execute("SELECT count(*) FROM madoguchi_outbox WHERE state = 'pending'").fetchone()[0]
             if waiting + len(items) > self.max_pending:
                 raise OutboxFull(f"{waiting} events waiting (bound {self.max_pending})")
-            fresh: list[bool] = []
-            jobs: list[Job] = []
-            for i in items:
-                owner, until = lease.holder(len(jobs), now) if lease else (None, None)
+
+            def insert(i: Incoming, owner: str | None, until: float | None) -> int | None:
                 row = db.execute("INSERT INTO madoguchi_outbox (channel, council, event_id, payload, received,"
                                  " event_at, next_at, attempts, lease_owner, lease_until)"
                                  " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
                                  (i.channel, i.council, i.event_id, i.payload, now, i.event_at, now,
                                   int(owner is not None), owner, until)).fetchone()
-                fresh.append(row is not None)
-                if row is not None and owner is not None:
-                    jobs.append(Job.leased_at_add(int(row[0]), i, now))
-            return Added(fresh, jobs)
+                return None if row is None else int(row[0])
+
+            return insert_each(items, lease, now, insert)
 
         return await self._run(add)
 
