@@ -23,6 +23,10 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   thresholds (`MatchSettings.danger_urgency*` were chosen here); and how many
   of each writer's worries, look-alikes and danger messages, and of the
   knowledge's examples, read as worries (`Reading.worry`, `danger_worry`);
+- the term floor across writers: of each writer's messages a term rule fires on,
+  read by a detector built from the others', how many danger messages, look-alikes
+  and worries fall below each floor (`MatchSettings.danger_term_floor` was chosen
+  here), and so become worries;
 - which kind a danger message is read as: the right kind first, the right kind
   among those shown, and how often two kinds are shown, as configured and for
   neighbouring settings, leave-one-out over the corpus's danger messages and
@@ -229,6 +233,24 @@ def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path]
     return out
 
 
+def term_floor_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path], examples: list[Row],
+                                cache: VectorCache, settings: MatchSettings, terms: SafetyCheck,
+                                language: Language) -> dict[str, list[tuple[float, int]]]:
+    """Of each writer's messages a term rule fires on, read by a detector built from the other
+    writers': (margin, characters) by level. Where `danger_term_floor` was set: below it, in a
+    message of `danger_term_floor_chars` or more, the term's emergency is a worry."""
+    out: dict[str, list[tuple[float, int]]] = {}
+    for held in by_writer.values():
+        rows = rows_of(held)
+        det = detector(rows_of([f for f in files if f not in held]) + examples, cache, settings)
+        for r, v in zip(rows, cache.queries([r.text for r in rows])):
+            q = language.analyze(r.text)
+            if terms.check(q) is not None:
+                chars = sum(ch.isalnum() for ch in q.folded)
+                out.setdefault(r.level, []).append((det.read(v, q.folded).margin, chars))
+    return out
+
+
 def worry_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path], examples: list[Row],
                            cache: VectorCache, settings: MatchSettings) -> dict[str, np.ndarray]:
     """`Reading.worry` of each writer's messages read by a detector built from the others', by
@@ -379,6 +401,18 @@ def main() -> None:
         label = " (danger_worry)" if t == configured.danger_worry else ""
         print(f"  at {t:+.3f}: worries {rate(worry.get('concern'), t)}  look-alikes {rate(worry.get('calm'), t)}"
               f"  examples {rate(worry.get('example'), t)}  danger {rate(worry.get('danger'), t)}{label}")
+    print("\n== term floor across writers: of the messages a term rule fires on, those the detector (built"
+          " from the other writers) reads below the floor, in danger_term_floor_chars characters or more,"
+          " whose emergency becomes a worry")
+    fired = term_floor_leave_writer_out(by_writer, files, examples, cache, configured,
+                                        SafetyCheck(knowledge, language), language)
+    for floor in sorted({-0.035, -0.03, -0.025, -0.02, -0.015, -0.01, configured.danger_term_floor}):
+        soft = {level: sum(m < min(floor, configured.danger_emergency) and n >= configured.danger_term_floor_chars
+                           for m, n in xs) for level, xs in fired.items()}
+        label = " (danger_term_floor)" if floor == configured.danger_term_floor else ""
+        print(f"  at {floor:+.3f}: danger {soft.get('danger', 0)}/{len(fired.get('danger', []))}"
+              f"  look-alikes {soft.get('calm', 0)}/{len(fired.get('calm', []))}"
+              f"  worries {soft.get('concern', 0)}/{len(fired.get('concern', []))}{label}")
     print("\n== kinds: right kind first / among those shown / two kinds shown; leave-one-out over the"
           " corpus's danger messages, and leave-writer-out")
     c = configured

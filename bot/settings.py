@@ -130,10 +130,11 @@ class MatchSettings:
     # …and a message that plainly asks for one service needs this much more margin.
     danger_asking: float = 0.006
     danger_emergency: float = 0.0055
-    # A term rule's emergency becomes a worry when the detector reads the message below this
-    # (leave-writer-out over the corpus: no danger message with a term fell below −0.025;
-    # two thirds of the look-alikes a term fired on did fall below −0.035).
-    danger_term_floor: float = -0.035
+    # A term rule's emergency becomes a worry when the detector reads the message below this.
+    # Leave-writer-out over the corpus (benchmarks/danger_calibration.py, stop 29, 21 writers):
+    # of the 1,361 danger messages a term fires on, 3 fall below −0.02 (1 below −0.035, the
+    # floor until then); of the 433 look-alikes, 350 (286).
+    danger_term_floor: float = -0.02
     # …in a message of at least this many characters. A term in a few words (じさつしたい) is a
     # statement: what makes a term harmless (a course, a film, a past) takes words to say. Of the
     # 504 look-alikes in the corpus and held-out sets that the floor softens, 2 are shorter.
