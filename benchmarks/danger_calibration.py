@@ -233,16 +233,15 @@ def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path]
     return out
 
 
-def term_floor_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path], examples: list[Row],
-                                cache: VectorCache, settings: MatchSettings, terms: SafetyCheck,
+def term_floor_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict[str, DangerDetector],
+                                cache: VectorCache, terms: SafetyCheck,
                                 language: Language) -> dict[str, list[tuple[float, int]]]:
-    """Of each writer's messages a term rule fires on, read by a detector built from the other
-    writers': (margin, characters) by level. Where `danger_term_floor` was set: below it, in a
-    message of `danger_term_floor_chars` or more, the term's emergency is a worry."""
+    """Of each writer's messages a term rule fires on, read by `left_out[writer]` (the detector
+    built from the other writers'): (margin, characters) by level. Where `danger_term_floor` was
+    set: below it, in a message of `danger_term_floor_chars` or more, the term's emergency is a worry."""
     out: dict[str, list[tuple[float, int]]] = {}
-    for held in by_writer.values():
-        rows = rows_of(held)
-        det = detector(rows_of([f for f in files if f not in held]) + examples, cache, settings)
+    for writer, held in by_writer.items():
+        rows, det = rows_of(held), left_out[writer]
         for r, v in zip(rows, cache.queries([r.text for r in rows])):
             q = language.analyze(r.text)
             if terms.check(q) is not None:
@@ -251,14 +250,15 @@ def term_floor_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Pa
     return out
 
 
-def worry_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path], examples: list[Row],
-                           cache: VectorCache, settings: MatchSettings) -> dict[str, np.ndarray]:
-    """`Reading.worry` of each writer's messages read by a detector built from the others', by
-    level; of the knowledge's examples, each left out of the whole corpus's detector."""
+def worry_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict[str, DangerDetector],
+                           files: list[Path], examples: list[Row], cache: VectorCache,
+                           settings: MatchSettings) -> dict[str, np.ndarray]:
+    """`Reading.worry` of each writer's messages read by `left_out[writer]` (the detector built
+    from the others'), by level; of the knowledge's examples, each left out of the whole corpus's
+    detector."""
     out: dict[str, list[float]] = {}
-    for held in by_writer.values():
-        rows = rows_of(held)
-        det = detector(rows_of([f for f in files if f not in held]) + examples, cache, settings)
+    for writer, held in by_writer.items():
+        rows, det = rows_of(held), left_out[writer]
         for r, v in zip(rows, cache.queries([r.text for r in rows])):
             out.setdefault(r.level, []).append(det.read(v, fold(r.text)).worry)
     everything = rows_of(files) + examples
@@ -344,6 +344,7 @@ def main() -> None:
     examples = [Row(e, "example") for e in dict.fromkeys(
         e for s in knowledge.services.values() if s.audience == "resident" for e in s.examples)]
     configured = MatchSettings()
+    left_out: dict[str, DangerDetector] = {}  # each writer: the configured detector built from the others
     systems = {"meaning + wording (configured)": configured,
                "meaning alone": replace(configured, danger_wording=0.0)}
     everything = rows_of(files) + examples
@@ -361,6 +362,8 @@ def main() -> None:
             rows = rows_of([f for f in files if f not in held]) + examples
             det = detector(rows, cache, settings)
             built[writer] = det, leave_one_out(rows, det, cache, levels=("calm",))["calm"]
+        if settings is configured:  # the worry and term-floor readings below use the same detectors
+            left_out = {writer: det for writer, (det, _) in built.items()}
         for share in RATES:
             print(f"  leave-writer-out (whole check; detector alone), threshold by leave-one-out at {share:.0%}"
                   " of look-alikes:")
@@ -396,7 +399,7 @@ def main() -> None:
               f"  worries {softened}/{worried} = {softened / max(worried, 1):.3f}{label}")
     print("\n== worries across writers: read as a worry (Reading.worry at least the threshold), by level;"
           " the knowledge's examples left out one at a time")
-    worry = worry_leave_writer_out(by_writer, files, examples, cache, configured)
+    worry = worry_leave_writer_out(by_writer, left_out, files, examples, cache, configured)
     for t in sorted({0.0, 0.005, 0.01, configured.danger_worry}):
         label = " (danger_worry)" if t == configured.danger_worry else ""
         print(f"  at {t:+.3f}: worries {rate(worry.get('concern'), t)}  look-alikes {rate(worry.get('calm'), t)}"
@@ -404,8 +407,7 @@ def main() -> None:
     print("\n== term floor across writers: of the messages a term rule fires on, those the detector (built"
           " from the other writers) reads below the floor, in danger_term_floor_chars characters or more,"
           " whose emergency becomes a worry")
-    fired = term_floor_leave_writer_out(by_writer, files, examples, cache, configured,
-                                        SafetyCheck(knowledge, language), language)
+    fired = term_floor_leave_writer_out(by_writer, left_out, cache, SafetyCheck(knowledge, language), language)
     for floor in sorted({-0.035, -0.03, -0.025, -0.02, -0.015, -0.01, configured.danger_term_floor}):
         soft = {level: sum(m < min(floor, configured.danger_emergency) and n >= configured.danger_term_floor_chars
                            for m, n in xs) for level, xs in fired.items()}

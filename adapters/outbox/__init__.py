@@ -17,8 +17,8 @@ redelivery is still recognised as a duplicate until the row is purged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 __all__ = ["Added", "Job", "Lease", "Outbox", "OutboxFull", "Incoming", "Mode", "insert_each"]
