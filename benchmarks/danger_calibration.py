@@ -23,6 +23,11 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   thresholds (`MatchSettings.danger_urgency*` were chosen here); and how many
   of each writer's worries, look-alikes and danger messages, and of the
   knowledge's examples, read as worries (`Reading.worry`, `danger_worry`);
+- small talk across writers: of each writer's messages that the detector built
+  from the others reads as an emergency, how many read nearer the corpus' small
+  talk than its danger (`Reading.talk` below `danger_talk`) with a margin below
+  `danger_talk_ceiling`, and so become worries, by level, for a few small talk
+  wordings, thresholds and ceilings (`MatchSettings.danger_talk*` were chosen here);
 - the term floor across writers: of each writer's messages a term rule fires on,
   read by a detector built from the others', how many danger messages, look-alikes
   and worries fall below each floor (`MatchSettings.danger_term_floor` was chosen
@@ -44,6 +49,7 @@ none is a writer of its own.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -54,7 +60,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
-from bot.knowledge.model import CrisisExample, Knowledge  # noqa: E402
+from bot.knowledge.model import SMALL_TALK, CrisisExample, Knowledge  # noqa: E402
 from bot.knowledge.yamlfile import read_yaml  # noqa: E402
 from bot.language.analysis import Language  # noqa: E402
 from bot.language.normalize import fold  # noqa: E402
@@ -89,23 +95,32 @@ def rows_of(files: list[Path]) -> list[Row]:
     return out
 
 
+def small_talk(r: Row) -> bool:
+    return r.level == "calm" and r.topic == SMALL_TALK
+
+
 def sides(rows: list[Row]) -> tuple[list[Row], list[Row]]:
-    """(danger, ordinary) in the detector's row order: worries first on the ordinary side."""
+    """(danger, ordinary) in the detector's row order: worries, then small talk, first on the ordinary side."""
     return ([r for r in rows if r.level == "danger"],
-            [r for r in rows if r.level == "concern"] + [r for r in rows if r.level not in ("danger", "concern")])
+            [r for r in rows if r.level == "concern"] + [r for r in rows if small_talk(r)]
+            + [r for r in rows if r.level not in ("danger", "concern") and not small_talk(r)])
 
 
 def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> DangerDetector:
     """As the assistant builds it (`Assistant._detector`), without the kinds."""
     danger, ordinary = sides(rows)
     worries = [r for r in ordinary if r.level == "concern"]
-    in_danger, in_worries = gram_counts(fold(r.text) for r in danger), gram_counts(fold(r.text) for r in worries)
+    talk = [r for r in ordinary if small_talk(r)]
+    in_danger = gram_counts(fold(r.text) for r in danger)
     wording = Wording.from_counts(in_danger, gram_counts(fold(r.text) for r in ordinary))
+    pair = {"concern": worries, "talk": talk}
+    against = {name: KindWording.from_counts({"danger": in_danger, name: gram_counts(fold(r.text) for r in group)})
+               for name, group in pair.items() if group}
     return DangerDetector.configured([CrisisExample(r.text, "danger") for r in danger],
                                      cache.queries([r.text for r in danger]), cache.queries([r.text for r in ordinary]),
                                      settings=settings, wording=wording, worries=len(worries),
-                                     urgency_wording=KindWording.from_counts({"danger": in_danger,
-                                                                              "concern": in_worries}))
+                                     urgency_wording=against.get("concern"), talk=len(talk),
+                                     talk_wording=against.get("talk"))
 
 
 def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
@@ -230,6 +245,31 @@ def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path]
                 for t in thresholds:
                     out[w, t][at] += reading.urgency < t
                     out[w, t][at + 1] += 1
+    return out
+
+
+def talk_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict[str, DangerDetector], cache: VectorCache,
+                          settings: MatchSettings, weights: tuple[float, ...]) -> dict[str, list[tuple[float, dict]]]:
+    """Of each writer's messages that `left_out[writer]` (the detector built from the others')
+    reads as an emergency before the small talk is weighed (margin and urgency): by level
+    (small talk apart), the margin and `Reading.talk` at each small talk wording of `weights`.
+    Where `danger_talk*` were chosen."""
+    out: dict[str, list[tuple[float, dict]]] = {}
+    for writer, held in by_writer.items():
+        rows, det = rows_of(held), left_out[writer]
+        kept = det.talk_wording_weight
+        try:
+            for r, v in zip(rows, cache.queries([r.text for r in rows])):
+                reading = det.read(v, fold(r.text))
+                if reading.margin < settings.danger_emergency or reading.urgency < settings.danger_urgency:
+                    continue
+                talk = {}
+                for w in weights:
+                    det.talk_wording_weight = w
+                    talk[w] = det.read(v, fold(r.text)).talk
+                out.setdefault("everyday" if small_talk(r) else r.level, []).append((reading.margin, talk))
+        finally:
+            det.talk_wording_weight = kept
     return out
 
 
@@ -397,6 +437,19 @@ def main() -> None:
         label = " (configured)" if (w, t) == (configured.danger_urgency_wording, configured.danger_urgency) else ""
         print(f"  wording ×{w}, at {t:+.3f}: danger {lost}/{danger} = {lost / max(danger, 1):.3f}"
               f"  worries {softened}/{worried} = {softened / max(worried, 1):.3f}{label}")
+    print("\n== small talk across writers: of the messages the detector alone reads as an emergency"
+          " (danger_emergency, danger_urgency), those below danger_talk with a margin below"
+          " danger_talk_ceiling, which become worries, by level")
+    weights = tuple(sorted({0.004, 0.008, 0.016, configured.danger_talk_wording}))
+    read = talk_leave_writer_out(by_writer, left_out, cache, configured, weights)
+    for w in weights:
+        for t in sorted({-0.005, 0.0, configured.danger_talk}):
+            for ceiling in sorted({0.01, 0.015, 0.02, math.inf, configured.danger_talk_ceiling}):
+                label = " (configured)" if (w, t, ceiling) == (configured.danger_talk_wording, configured.danger_talk,
+                                                               configured.danger_talk_ceiling) else ""
+                print(f"  wording ×{w}, at {t:+.3f}, below {ceiling}: " + "  ".join(
+                    f"{level} {sum(m < ceiling and talk[w] < t for m, talk in xs)}/{len(xs)}"
+                    for level, xs in sorted(read.items())) + label)
     print("\n== worries across writers: read as a worry (Reading.worry at least the threshold), by level;"
           " the knowledge's examples left out one at a time")
     worry = worry_leave_writer_out(by_writer, left_out, files, examples, cache, configured)

@@ -122,7 +122,9 @@ class Assistant:
         k = self.knowledge
         danger = [e for e in k.crisis if e.level == "danger"]
         worries = [e.text for e in k.crisis if e.level == "concern"]
-        calm = worries + [e.text for e in k.crisis if e.level not in ("danger", "concern")]  # worries first
+        talk = [e.text for e in k.crisis if e.small_talk]
+        others = [e.text for e in k.crisis if e.level not in ("danger", "concern") and not e.small_talk]
+        calm = worries + talk + others  # the detector's order: worries, small talk, the rest
         examples = list(dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples))
         self._ordinary = calm + examples
         if corpus is None or not danger:
@@ -138,12 +140,11 @@ class Assistant:
         ordinary.update(corpus.grams(examples))
         wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
-        pair = ["danger", "concern"]  # the classes of the urgency's wording
-        urgency = KindWording(pair, *corpus.grams_by_kind(dict(zip(pair, (texts, worries)))))
         return DangerDetector.configured(danger, corpus.queries(texts), vectors,
                                          settings=self.settings, wording=wording,
                                          kind_wording=KindWording(list(by_kind), grams, counts),
-                                         worries=len(worries), urgency_wording=urgency)
+                                         worries=len(worries), urgency_wording=_pair(corpus, texts, worries, "concern"),
+                                         talk=len(talk), talk_wording=_pair(corpus, texts, talk, "talk"))
 
     def embedded_texts(self) -> list[tuple[str, str]]:
         """Every (kind, text) this assistant keeps a vector of: what the cache must hold."""
@@ -335,3 +336,11 @@ def _load_reranker(path: Path) -> Reranker | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("no usable reranker at %s (%s): the linear fusion decides", path, exc)
         return None
+
+
+def _pair(corpus: CorpusCache, danger: list[str], other: list[str], name: str) -> KindWording | None:
+    """The wording of danger against one group of ordinary messages (classes "danger" and `name`),
+    or None without that group."""
+    if not other:
+        return None
+    return KindWording(["danger", name], *corpus.grams_by_kind({"danger": danger, name: other}))

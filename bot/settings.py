@@ -154,4 +154,14 @@ class MatchSettings:
     # 53 % of the worries against 1.3 % of the look-alikes and 0.4 % of the knowledge's examples
     # (benchmarks/danger_calibration.py).
     danger_worry: float = 0.005
+    # The detector's emergency also needs the message nearer danger than the corpus' small talk
+    # (`Reading.talk`: densities of danger minus small talk, plus the wording of the two times
+    # `danger_talk_wording`) by `danger_talk`, unless its margin is `danger_talk_ceiling` or
+    # more; else it is a worry. Across writers (benchmarks/danger_calibration.py, stop 30), of
+    # what the detector alone read as an emergency (margin and urgency), this turned 25 of 223
+    # small talk messages and 10 of 113 other look-alikes into worries, and 4 of 5,942 danger
+    # messages; without the ceiling 44, 17 and 25 (one writer's plain danger lost 14).
+    danger_talk: float = 0.0
+    danger_talk_wording: float = 0.008
+    danger_talk_ceiling: float = 0.01
     field_weights: dict[str, float] = field(default_factory=lambda: dict(FIELD_WEIGHTS))

@@ -224,7 +224,7 @@ class _Loader:
                     kind = item.get("kind") or ""
                     if level == "danger" and kind not in kinds:
                         self.error(doc, (section, i, "kind"), f"unknown kind {kind!r} (see safety.yaml kinds:)")
-                    out.append(CrisisExample(item["text"].strip(), level, kind))
+                    out.append(CrisisExample(item["text"].strip(), level, kind, item.get("topic") or ""))
         return tuple(out)
 
     # -- councils -----------------------------------------------------------

@@ -24,6 +24,8 @@ __all__ = [
     "Knowledge",
 ]
 
+SMALL_TALK = "everyday"  # the corpus' topic for small talk among the look-alikes
+
 Audience = Literal["resident", "staff"]
 Status = Literal["active", "paused", "ended", "planned", "draft"]  # draft: staff only, never answered
 
@@ -161,12 +163,19 @@ class CrisisExample:
     """A labelled message of the danger corpus (`_common/crisis/`).
 
     level: "danger" (kind says which), "concern" (worry without immediate
-    danger) or "calm" (a look-alike: a course, a campaign, an idiom).
+    danger) or "calm" (a look-alike: a course, a campaign, an idiom). A
+    look-alike's topic `everyday` (`SMALL_TALK`) marks small talk, which the
+    detector also reads apart.
     """
 
     text: str
     level: str
     kind: str = ""
+    topic: str = ""
+
+    @property
+    def small_talk(self) -> bool:
+        return self.level == "calm" and self.topic == SMALL_TALK
 
 
 @dataclass(frozen=True, slots=True)

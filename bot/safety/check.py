@@ -5,8 +5,9 @@
   The lines come first.
 - `concern`: worry without immediate danger — a term in a calm message, a
   detector margin just below the line, one above it that reads nearer the
-  corpus' worries than its danger (`Reading.urgency`), or a message among the
-  worries (`Reading.worry`). The question is answered as usual,
+  corpus' worries than its danger (`Reading.urgency`), one just above it that
+  reads nearer its small talk (`Reading.talk`), or a message among the worries
+  (`Reading.worry`). The question is answered as usual,
   with one kind line and its number, so a borderline message loses nothing.
 """
 
@@ -84,10 +85,12 @@ class DangerCheck:
         return None if level is None else self._verdict(level, reading.kinds, "", (), reading)
 
     def detector_level(self, reading: Reading) -> Level | None:
-        """What the detector alone makes of a reading: an emergency (sure of danger, and nearer
-        it than the worries), a worry (a margin just below the line, or among the worries), or nothing."""
+        """What the detector alone makes of a reading: an emergency (sure of danger, nearer it
+        than the worries, and, unless far above the line, than the small talk), a worry (a
+        margin just below the line, or among the worries), or nothing."""
         s = self._s
-        if reading.margin >= s.danger_emergency and reading.urgency >= s.danger_urgency:
+        near_talk = reading.talk < s.danger_talk and reading.margin < s.danger_talk_ceiling
+        if reading.margin >= s.danger_emergency and reading.urgency >= s.danger_urgency and not near_talk:
             return "emergency"
         if reading.margin >= s.danger_concern or reading.worry >= s.danger_worry:
             return "concern"

@@ -14,7 +14,11 @@ two ways (`urgency`): a worry (最近、母の物忘れが心配で) lies nearer
 than any look-alike, and what tells it apart is whether the harm is happening
 now, which the worries written beside the danger messages show. And a message
 that lies among the worries more than among the other ordinary messages
-(`worry`, by meaning) is a worry, whatever its margin.
+(`worry`, by meaning) is a worry, whatever its margin. Small talk is read the
+same way (`talk`): against the small talk alone, a message about a son who
+sleeps till noon lies nearer it than the danger of a son who will not leave
+his room, and its words say so more plainly than against the whole ordinary
+side, where small talk is a small part of the counts.
 Its kinds are those whose own messages surround it most densely (the same
 density, over each kind's nearest): a kind with many messages a little
 farther off can outweigh one lone near neighbour of another kind, which a
@@ -51,6 +55,7 @@ class Reading:
     wording: float = 0.0  # the character grams' part (already weighted)
     urgency: float = math.inf  # nearer danger than the worries by this much (inf: no worries to read against)
     worry: float = -math.inf  # nearer the worries than the other ordinary messages by this much
+    talk: float = math.inf  # nearer danger than the small talk by this much (inf: no small talk to read against)
 
 
 def _density(sims: np.ndarray, tau: float, near: int) -> float:
@@ -72,9 +77,11 @@ class DangerDetector:
                  tau: float = 0.005, near: int = 200, kind_tau: float = 0.02, kind_near: int = 20,
                  kind_margin: float = 0.005, kind_wording: KindWording | None = None,
                  kind_wording_weight: float = 0.0, worries: int = 0, urgency_wording: KindWording | None = None,
-                 urgency_wording_weight: float = 0.0) -> None:
-        """The first `worries` rows of `ordinary_vectors` are worries; `urgency_wording` is the
-        wording of danger against them (classes "danger" and "concern")."""
+                 urgency_wording_weight: float = 0.0, talk: int = 0, talk_wording: KindWording | None = None,
+                 talk_wording_weight: float = 0.0) -> None:
+        """The first `worries` rows of `ordinary_vectors` are worries, the next `talk` small
+        talk; `urgency_wording` is the wording of danger against the worries (classes "danger"
+        and "concern"), `talk_wording` against the small talk ("danger" and "talk")."""
         self.tau = tau
         self.near = near
         self.kind_tau = kind_tau
@@ -93,19 +100,24 @@ class DangerDetector:
         self.worries = worries
         self.urgency_wording = urgency_wording
         self.urgency_wording_weight = urgency_wording_weight
+        self.talk = talk
+        self.talk_wording = talk_wording
+        self.talk_wording_weight = talk_wording_weight
 
     @classmethod
     def configured(cls, danger: Sequence[CrisisExample], danger_vectors: np.ndarray, ordinary_vectors: np.ndarray,
                    *, settings: MatchSettings, wording: Wording | None = None,
                    kind_wording: KindWording | None = None, worries: int = 0,
-                   urgency_wording: KindWording | None = None) -> DangerDetector:
+                   urgency_wording: KindWording | None = None, talk: int = 0,
+                   talk_wording: KindWording | None = None) -> DangerDetector:
         """The detector as `settings` tune it (`danger_*`): the bot's and the calibration's alike."""
         s = settings
         return cls(danger, danger_vectors, ordinary_vectors, wording=wording, wording_weight=s.danger_wording,
                    tau=s.danger_tau, near=s.danger_near, kind_tau=s.danger_kind_tau, kind_near=s.danger_kind_near,
                    kind_margin=s.danger_kind_margin, kind_wording=kind_wording,
                    kind_wording_weight=s.danger_kind_wording, worries=worries, urgency_wording=urgency_wording,
-                   urgency_wording_weight=s.danger_urgency_wording)
+                   urgency_wording_weight=s.danger_urgency_wording, talk=talk, talk_wording=talk_wording,
+                   talk_wording_weight=s.danger_talk_wording)
 
     def read(self, vector: np.ndarray, folded: str = "", *, skip_ordinary: int | None = None,
              skip_danger: int | None = None) -> Reading:
@@ -115,11 +127,14 @@ class DangerDetector:
         d = self.danger @ vector
         o = self.ordinary @ vector
         leave_out: Side | None = None
-        worries = self.worries
+        worries, talk = self.worries, self.talk
+        was_worry = was_talk = False
         if skip_ordinary is not None:
             o = np.delete(o, skip_ordinary)
             leave_out = "ordinary"
-            worries -= skip_ordinary < worries
+            was_worry = skip_ordinary < worries
+            was_talk = worries <= skip_ordinary < worries + talk
+            worries, talk = worries - was_worry, talk - was_talk
         others = d
         if skip_danger is not None:
             others = np.delete(d, skip_danger)
@@ -138,14 +153,21 @@ class DangerDetector:
             worry = round(near_worries - _density(o[worries:], self.tau, self.near), 4)
             urgency = near_danger - near_worries
             if self.urgency_wording is not None and self.urgency_wording_weight and folded:
-                was_worry = skip_ordinary is not None and skip_ordinary < self.worries
                 odds = self.urgency_wording.scores(folded, leave_out="danger" if skip_danger is not None
                                                    else "concern" if was_worry else None)
                 urgency += self.urgency_wording_weight * (odds["danger"] - odds["concern"])
             urgency = round(urgency, 4)
+        chat = math.inf
+        if talk > 0:
+            chat = near_danger - _density(o[worries:worries + talk], self.tau, self.near)
+            if self.talk_wording is not None and self.talk_wording_weight and folded:
+                odds = self.talk_wording.scores(folded, leave_out="danger" if skip_danger is not None
+                                                else "talk" if was_talk else None)
+                chat += self.talk_wording_weight * (odds["danger"] - odds["talk"])
+            chat = round(chat, 4)
         return Reading(round(margin, 4), self._kinds(d, folded, leave_out=own_kind),
                        self.texts[int(np.argmax(d))] if len(d) else "",
-                       round(meaning, 4), round(wording, 4), urgency, worry)
+                       round(meaning, 4), round(wording, 4), urgency, worry, chat)
 
     def _kinds(self, d: np.ndarray, folded: str, *, leave_out: str | None) -> tuple[str, ...]:
         """The kind whose messages surround the message most densely, its wording weighed

@@ -34,10 +34,10 @@ def _same_detectors(a: DangerDetector, b: DangerDetector) -> None:
     assert a.kind_wording.kinds == b.kind_wording.kinds
     assert np.array_equal(a.kind_wording._grams, b.kind_wording._grams)
     assert np.array_equal(a.kind_wording._log, b.kind_wording._log)
-    assert a.worries == b.worries > 0
-    x, y = a.urgency_wording, b.urgency_wording
-    assert x is not None and y is not None
-    assert np.array_equal(x._grams, y._grams) and np.array_equal(x._log, y._log)
+    assert a.worries == b.worries > 0 and a.talk == b.talk > 0
+    for x, y in ((a.urgency_wording, b.urgency_wording), (a.talk_wording, b.talk_wording)):
+        assert x is not None and y is not None
+        assert np.array_equal(x._grams, y._grams) and np.array_equal(x._log, y._log)
 
 
 @pytest.fixture()
@@ -58,8 +58,9 @@ def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant,
     cold = Assistant(knowledge, vectors=vectors, keys=store)  # counts and stacks, writes the file
     [written] = tmp_path.glob("corpus-*.npz")
     kinds = len({e.kind for e in knowledge.crisis if e.level == "danger"})
-    # danger by kind, the corpus' ordinary side, the examples; danger and the worries (urgency)
-    assert len(counted) == kinds + 2 + 2 and sum(looked_up) > 7000
+    # danger by kind, the corpus' ordinary side, the examples; danger and the worries (urgency),
+    # danger and the small talk (talk)
+    assert len(counted) == kinds + 2 + 2 + 2 and sum(looked_up) > 7000
     counted.clear()
     looked_up.clear()
     warm = Assistant(knowledge, vectors=vectors, keys=store)  # reads them back

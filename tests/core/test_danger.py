@@ -11,6 +11,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.safety.check import DangerCheck
+from bot.safety.detector import Reading
 from bot.knowledge.yamlfile import read_yaml
 
 # Written for the crisis issue (not from any evaluation set).
@@ -56,20 +57,23 @@ def test_a_keyword_in_a_calm_message_is_a_concern_not_an_emergency(real_assistan
     assert 1 <= len(a.hotlines) <= 2
 
 
-def test_the_detector_alone_needs_urgency_for_an_emergency_and_a_term_does_not(real_assistant: Assistant) -> None:
-    """A margin above the line that reads nearer the corpus' worries than its danger
-    (`Reading.urgency` below `danger_urgency`) is a worry; a term rule's emergency stands."""
+@pytest.mark.parametrize(("setting", "reading_of"), [("danger_urgency", "urgency"), ("danger_talk", "talk")])
+def test_the_detector_alone_needs_urgency_and_no_small_talk_for_an_emergency_and_a_term_does_not(
+        real_assistant: Assistant, setting: str, reading_of: str) -> None:
+    """A margin above the line that reads nearer the corpus' worries (`Reading.urgency` below
+    `danger_urgency`) or, below `danger_talk_ceiling`, its small talk (`Reading.talk` below
+    `danger_talk`) than its danger is a worry; a term rule's emergency stands."""
     a = real_assistant
     detector = a._safety.detector
-    assert detector is not None and detector.worries > 0
-    patient = DangerCheck(a.knowledge, a.language, detector=detector,
-                          settings=replace(a.settings, danger_urgency=math.inf))  # nothing is urgent enough
+    assert detector is not None and detector.worries > 0 and detector.talk > 0
+    patient = DangerCheck(a.knowledge, a.language, detector=detector,  # nothing is urgent enough
+                          settings=replace(a.settings, **{setting: math.inf, "danger_talk_ceiling": math.inf}))
     alone = by_terms = 0
     for message in DANGER:
         q, vector = a.analyze(message), a.encode(message)
         usual, verdict = a._safety.check(q, vector), patient.check(q, vector)
         assert usual is not None and verdict is not None and usual.level == "emergency"
-        assert verdict.reading is not None and verdict.reading.urgency >= a.settings.danger_urgency, message
+        assert verdict.reading is not None and getattr(verdict.reading, reading_of) >= getattr(a.settings, setting)
         if usual.by_terms:
             by_terms += 1
             assert verdict.level == "emergency", message
@@ -77,6 +81,20 @@ def test_the_detector_alone_needs_urgency_for_an_emergency_and_a_term_does_not(r
             alone += 1
             assert verdict.level == "concern" and verdict.kinds == usual.kinds and 1 <= len(verdict.hotlines) <= 2
     assert alone and by_terms
+
+
+def test_small_talk_softens_no_margin_above_its_ceiling(real_assistant: Assistant) -> None:
+    """Far above the line, a message is danger however near the small talk it reads: across
+    writers, one writer's plain danger messages read nearer the small talk."""
+    s = real_assistant.settings
+    check = real_assistant._safety
+    near, far = s.danger_emergency, s.danger_talk_ceiling
+    chatty, plain = s.danger_talk - 0.001, s.danger_talk
+    assert s.danger_emergency < s.danger_talk_ceiling
+    for margin, talk, level in [(near, chatty, "concern"), (near, plain, "emergency"),
+                                (far, chatty, "emergency"), (far - 0.0001, chatty, "concern")]:
+        reading = Reading(margin, ("suicide",), "", talk=talk)
+        assert check.detector_level(reading) == level, (margin, talk)
 
 
 def test_the_detector_overrules_a_term_only_in_a_message_long_enough_to_say_why(real_assistant: Assistant) -> None:

@@ -151,6 +151,43 @@ def test_a_message_nearer_the_worries_than_the_danger_is_not_urgent() -> None:
     assert with_worries.read(message, skip_ordinary=40) == beyond.read(message)  # a look-alike left out
 
 
+def test_a_message_nearer_the_small_talk_than_the_danger_reads_as_talk() -> None:
+    """Talk is the danger density minus the small talk's (the `talk` ordinary rows after the
+    worries), inf without small talk; a left-out small talk row is out of it, as if never
+    written, and a left-out worry or look-alike leaves it as it was."""
+    rng = np.random.default_rng(23)
+    message = _unit(rng, 1, dim=64)[0]
+    danger = _towards(rng, message, 30, 0.8)
+    worries, talk, others = _unit(rng, 20, dim=64), _towards(rng, message, 30, 0.9), _unit(rng, 50, dim=64)
+    examples = [CrisisExample(f"d{i}", "danger", kind="dv") for i in range(30)]
+    ordinary = np.concatenate([worries, talk, others])
+    none = DangerDetector(examples, danger, ordinary, near=10, worries=20)
+    chatty = DangerDetector(examples, danger, ordinary, near=10, worries=20, talk=30)
+    reading = chatty.read(message)
+    assert none.read(message).talk == math.inf
+    assert reading.talk == round(_density(danger @ message, 0.005, 10) - _density(talk @ message, 0.005, 10), 4)
+    assert reading.talk < 0 and reading.margin == none.read(message).margin  # the margin does not move
+    assert reading.urgency == none.read(message).urgency and reading.worry == none.read(message).worry
+    for left_out, worries_left, talk_left in [(3, 19, 30), (25, 20, 29), (70, 20, 30)]:  # a worry, talk, another
+        without = DangerDetector(examples, danger, np.delete(ordinary, left_out, axis=0), near=10,
+                                 worries=worries_left, talk=talk_left)
+        assert chatty.read(message, skip_ordinary=left_out) == without.read(message), left_out
+
+
+def test_the_talk_wording_tells_danger_from_small_talk() -> None:
+    rng = np.random.default_rng(29)
+    message = _unit(rng, 1, dim=64)[0]
+    near = _towards(rng, message, 40, 0.9)
+    examples = [CrisisExample(f"d{i}", "danger", kind="dv") for i in range(20)]
+    worded = KindWording.from_counts({"danger": gram_counts(["へやからでてこない", "なにもたべていない"] * 10),
+                                      "talk": gram_counts(["ひるまでねている", "きょうはいいてんき"] * 10)}, min_count=1)
+    detector = DangerDetector(examples, near[:20], near[20:], near=10, talk=20, talk_wording=worded,
+                              talk_wording_weight=0.01)
+    base = DangerDetector(examples, near[:20], near[20:], near=10, talk=20).read(message).talk
+    assert detector.read(message, "へやからでてこない").talk > base > detector.read(message, "ひるまでねている").talk
+    assert detector.read(message, "へやからでてこない", skip_danger=0).talk < detector.read(message, "へやからでてこない").talk
+
+
 def test_the_urgency_wording_tells_danger_now_from_a_worry() -> None:
     rng = np.random.default_rng(19)
     message = _unit(rng, 1, dim=64)[0]
