@@ -31,7 +31,7 @@ side for its meaning alone (sentence vectors, no wording), this prints:
 - the term floor across writers: of each writer's messages a term rule fires on,
   read by a detector built from the others', how many danger messages, look-alikes
   and worries fall below each floor (`MatchSettings.danger_term_floor` was chosen
-  here), and so become worries;
+  here), and how many more read as small talk, and so become worries;
 - which kind a danger message is read as: the right kind first, the right kind
   among those shown, and how often two kinds are shown, as configured and for
   neighbouring settings, leave-one-out over the corpus's danger messages and
@@ -275,18 +275,20 @@ def talk_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict[str, 
 
 def term_floor_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict[str, DangerDetector],
                                 cache: VectorCache, terms: SafetyCheck,
-                                language: Language) -> dict[str, list[tuple[float, int]]]:
+                                language: Language) -> dict[str, list[tuple[float, int, float]]]:
     """Of each writer's messages a term rule fires on, read by `left_out[writer]` (the detector
-    built from the other writers'): (margin, characters) by level. Where `danger_term_floor` was
-    set: below it, in a message of `danger_term_floor_chars` or more, the term's emergency is a worry."""
-    out: dict[str, list[tuple[float, int]]] = {}
+    built from the other writers'): (margin, characters, `Reading.talk`) by level. Where
+    `danger_term_floor` was set: below it, in a message of `danger_term_floor_chars` or more, the
+    term's emergency is a worry; and so it is when the message reads as small talk."""
+    out: dict[str, list[tuple[float, int, float]]] = {}
     for writer, held in by_writer.items():
         rows, det = rows_of(held), left_out[writer]
         for r, v in zip(rows, cache.queries([r.text for r in rows])):
             q = language.analyze(r.text)
             if terms.check(q) is not None:
                 chars = sum(ch.isalnum() for ch in q.folded)
-                out.setdefault(r.level, []).append((det.read(v, q.folded).margin, chars))
+                reading = det.read(v, q.folded)
+                out.setdefault(r.level, []).append((reading.margin, chars, reading.talk))
     return out
 
 
@@ -461,13 +463,19 @@ def main() -> None:
           " from the other writers) reads below the floor, in danger_term_floor_chars characters or more,"
           " whose emergency becomes a worry")
     fired = term_floor_leave_writer_out(by_writer, left_out, cache, SafetyCheck(knowledge, language), language)
+    long_enough = configured.danger_term_floor_chars
     for floor in sorted({-0.035, -0.03, -0.025, -0.02, -0.015, -0.01, configured.danger_term_floor}):
-        soft = {level: sum(m < min(floor, configured.danger_emergency) and n >= configured.danger_term_floor_chars
-                           for m, n in xs) for level, xs in fired.items()}
+        soft = {level: sum(m < min(floor, configured.danger_emergency) and n >= long_enough for m, n, _ in xs)
+                for level, xs in fired.items()}
         label = " (danger_term_floor)" if floor == configured.danger_term_floor else ""
         print(f"  at {floor:+.3f}: danger {soft.get('danger', 0)}/{len(fired.get('danger', []))}"
               f"  look-alikes {soft.get('calm', 0)}/{len(fired.get('calm', []))}"
               f"  worries {soft.get('concern', 0)}/{len(fired.get('concern', []))}{label}")
+    c = configured
+    chat = {level: sum(n >= long_enough and m >= c.danger_term_floor and t < c.danger_talk and m < c.danger_talk_ceiling
+                       for m, n, t in xs) for level, xs in fired.items()}
+    print(f"  above the floor, read as small talk (danger_talk, below danger_talk_ceiling): danger"
+          f" {chat.get('danger', 0)}  look-alikes {chat.get('calm', 0)}  worries {chat.get('concern', 0)}")
     print("\n== kinds: right kind first / among those shown / two kinds shown; leave-one-out over the"
           " corpus's danger messages, and leave-writer-out")
     c = configured

@@ -160,7 +160,9 @@ class MatchSettings:
     # more; else it is a worry. Across writers (benchmarks/danger_calibration.py, stop 30), of
     # what the detector alone read as an emergency (margin and urgency), this turned 25 of 223
     # small talk messages and 10 of 113 other look-alikes into worries, and 4 of 5,942 danger
-    # messages; without the ceiling 44, 17 and 25 (one writer's plain danger lost 14).
+    # messages; without the ceiling 44, 17 and 25 (one writer's danger lost 14). A term's
+    # emergency in a message of `danger_term_floor_chars` or more is softened the same way: 14
+    # look-alikes above the floor of the 433 a term fires on, none of its 1,361 danger messages.
     danger_talk: float = 0.0
     danger_talk_wording: float = 0.008
     danger_talk_ceiling: float = 0.01

@@ -58,11 +58,12 @@ def test_a_keyword_in_a_calm_message_is_a_concern_not_an_emergency(real_assistan
 
 
 @pytest.mark.parametrize(("setting", "reading_of"), [("danger_urgency", "urgency"), ("danger_talk", "talk")])
-def test_the_detector_alone_needs_urgency_and_no_small_talk_for_an_emergency_and_a_term_does_not(
+def test_the_detector_alone_needs_urgency_and_no_small_talk_for_an_emergency(
         real_assistant: Assistant, setting: str, reading_of: str) -> None:
     """A margin above the line that reads nearer the corpus' worries (`Reading.urgency` below
     `danger_urgency`) or, below `danger_talk_ceiling`, its small talk (`Reading.talk` below
-    `danger_talk`) than its danger is a worry; a term rule's emergency stands."""
+    `danger_talk`) than its danger is a worry. A term rule's emergency stands against the
+    worries; against the small talk it is a worry too."""
     a = real_assistant
     detector = a._safety.detector
     assert detector is not None and detector.worries > 0 and detector.talk > 0
@@ -76,7 +77,7 @@ def test_the_detector_alone_needs_urgency_and_no_small_talk_for_an_emergency_and
         assert verdict.reading is not None and getattr(verdict.reading, reading_of) >= getattr(a.settings, setting)
         if usual.by_terms:
             by_terms += 1
-            assert verdict.level == "emergency", message
+            assert verdict.level == ("emergency" if reading_of == "urgency" else "concern"), message
         else:
             alone += 1
             assert verdict.level == "concern" and verdict.kinds == usual.kinds and 1 <= len(verdict.hotlines) <= 2
@@ -97,12 +98,14 @@ def test_small_talk_softens_no_margin_above_its_ceiling(real_assistant: Assistan
         assert check.detector_level(reading) == level, (margin, talk)
 
 
-def test_the_detector_overrules_a_term_only_in_a_message_long_enough_to_say_why(real_assistant: Assistant) -> None:
-    """Below `danger_term_floor` a term's emergency is a worry, but only in a message of at least
-    `danger_term_floor_chars` characters: in a few words a term is a statement."""
+@pytest.mark.parametrize("doubt", [{"danger_term_floor": math.inf},  # every reading is below it
+                                   {"danger_talk": math.inf, "danger_talk_ceiling": math.inf}])  # all is small talk
+def test_the_detector_overrules_a_term_only_in_a_message_long_enough_to_say_why(real_assistant: Assistant,
+                                                                                doubt: dict[str, float]) -> None:
+    """Below `danger_term_floor`, or read as small talk, a term's emergency is a worry, but only in
+    a message of at least `danger_term_floor_chars` characters: in a few words a term is a statement."""
     a = real_assistant
-    doubting = DangerCheck(a.knowledge, a.language, detector=a._safety.detector,
-                           settings=replace(a.settings, danger_term_floor=math.inf))  # every reading is below it
+    doubting = DangerCheck(a.knowledge, a.language, detector=a._safety.detector, settings=replace(a.settings, **doubt))
     for message, level in [("じさつしたい", "emergency"), ("もう しにたい", "emergency"),
                            ("友だちが自殺したいと言っていた話を、小説に書いています", "concern")]:
         q = a.analyze(message)
