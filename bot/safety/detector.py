@@ -147,27 +147,29 @@ class DangerDetector:
                    if self.wording is not None and folded else 0.0)
         margin = meaning + wording
         own_kind = self.kinds[skip_danger] if skip_danger is not None else None
-        urgency, worry = math.inf, -math.inf
+        urgency, worry, chat = math.inf, -math.inf, math.inf
+        gone = "danger" if skip_danger is not None else None  # a left-out message's own class, for the wordings
         if worries > 0:
-            near_worries = _density(o[:worries], self.tau, self.near)
-            worry = round(near_worries - _density(o[worries:], self.tau, self.near), 4)
-            urgency = near_danger - near_worries
-            if self.urgency_wording is not None and self.urgency_wording_weight and folded:
-                odds = self.urgency_wording.scores(folded, leave_out="danger" if skip_danger is not None
-                                                   else "concern" if was_worry else None)
-                urgency += self.urgency_wording_weight * (odds["danger"] - odds["concern"])
-            urgency = round(urgency, 4)
-        chat = math.inf
+            worry = round(_density(o[:worries], self.tau, self.near) - _density(o[worries:], self.tau, self.near), 4)
+            urgency = self._against(near_danger, o[:worries], self.urgency_wording, self.urgency_wording_weight,
+                                    folded, leave_out=gone or ("concern" if was_worry else None))
         if talk > 0:
-            chat = near_danger - _density(o[worries:worries + talk], self.tau, self.near)
-            if self.talk_wording is not None and self.talk_wording_weight and folded:
-                odds = self.talk_wording.scores(folded, leave_out="danger" if skip_danger is not None
-                                                else "talk" if was_talk else None)
-                chat += self.talk_wording_weight * (odds["danger"] - odds["talk"])
-            chat = round(chat, 4)
+            chat = self._against(near_danger, o[worries:worries + talk], self.talk_wording, self.talk_wording_weight,
+                                 folded, leave_out=gone or ("talk" if was_talk else None))
         return Reading(round(margin, 4), self._kinds(d, folded, leave_out=own_kind),
                        self.texts[int(np.argmax(d))] if len(d) else "",
                        round(meaning, 4), round(wording, 4), urgency, worry, chat)
+
+    def _against(self, near_danger: float, group: np.ndarray, wording: KindWording | None, weight: float,
+                 folded: str, *, leave_out: str | None) -> float:
+        """How much nearer danger than one group of ordinary messages (the worries, the small
+        talk): the danger density minus the group's, plus `weight` times the wording of danger
+        against the group (`wording`'s classes "danger" and the group's)."""
+        by = near_danger - _density(group, self.tau, self.near)
+        if wording is not None and weight and folded:
+            odds = wording.scores(folded, leave_out=leave_out)
+            by += weight * (odds["danger"] - odds[wording.kinds[1]])
+        return round(by, 4)
 
     def _kinds(self, d: np.ndarray, folded: str, *, leave_out: str | None) -> tuple[str, ...]:
         """The kind whose messages surround the message most densely, its wording weighed
