@@ -67,14 +67,13 @@ class DangerCheck:
         if alert is not None:
             calm = any(w in q.folded for w in self._calm)
             # A term in a message the detector reads as plainly ordinary (a past that is over, a
-            # game, an idiom) is a worry: the answer still carries the kind line and its number.
-            plainly_ordinary = (reading is not None and reading.margin < s.danger_term_floor
-                                and chars >= s.danger_term_floor_chars)
-            # Nor is one as long that reads as small talk (ころんでひざからちがでたけど、もうとまったよ):
-            # across writers, 14 more of the 433 look-alikes a term fires on than the floor, and none
-            # of its 1,361 danger messages (stop 30). In fewer words (じさつしたい) the term says it.
-            chatter = reading is not None and chars >= s.danger_term_floor_chars and self._near_talk(reading)
-            level: Level = "concern" if (calm and not sure) or plainly_ordinary or chatter else "emergency"
+            # game, an idiom) or as small talk (ころんでひざからちがでたけど、もうとまったよ: across
+            # writers, 14 more of the 433 look-alikes a term fires on than the floor alone, and none
+            # of its 1,361 danger messages; stop 30) is a worry: the answer still carries the kind
+            # line and its number. In fewer words (じさつしたい) the term says it.
+            ordinary = (reading is not None and chars >= s.danger_term_floor_chars
+                        and (reading.margin < s.danger_term_floor or self._near_talk(reading)))
+            level: Level = "concern" if (calm and not sure) or ordinary else "emergency"
             terms = tuple(r.kind or r.id for r in alert.rules)
             if not sure or reading is None:
                 return replace(self._verdict(level, terms, alert.message, alert.hotlines, reading), by_terms=True)

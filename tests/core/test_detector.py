@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -174,29 +175,29 @@ def test_a_message_nearer_the_small_talk_than_the_danger_reads_as_talk() -> None
         assert chatty.read(message, skip_ordinary=left_out) == without.read(message), left_out
 
 
-def test_the_talk_wording_tells_danger_from_small_talk() -> None:
-    rng = np.random.default_rng(29)
-    message = _unit(rng, 1, dim=64)[0]
-    near = _towards(rng, message, 40, 0.9)
-    examples = [CrisisExample(f"d{i}", "danger", kind="dv") for i in range(20)]
-    worded = KindWording.from_counts({"danger": gram_counts(["へやからでてこない", "なにもたべていない"] * 10),
-                                      "talk": gram_counts(["ひるまでねている", "きょうはいいてんき"] * 10)}, min_count=1)
-    detector = DangerDetector(examples, near[:20], near[20:], near=10, talk=20, talk_wording=worded,
-                              talk_wording_weight=0.01)
-    base = DangerDetector(examples, near[:20], near[20:], near=10, talk=20).read(message).talk
-    assert detector.read(message, "へやからでてこない").talk > base > detector.read(message, "ひるまでねている").talk
-    assert detector.read(message, "へやからでてこない", skip_danger=0).talk < detector.read(message, "へやからでてこない").talk
-
-
-def test_the_urgency_wording_tells_danger_now_from_a_worry() -> None:
+@pytest.mark.parametrize(("group", "reading_of", "words", "probes"), [
+    ("worries", "urgency", {"danger": ["いまなぐられている", "たすけていますぐ"],
+                            "concern": ["さいきんきになっている", "しんぱいです"]}, ("いまなぐられている", "さいきんしんぱいです")),
+    ("talk", "talk", {"danger": ["へやからでてこない", "なにもたべていない"],
+                      "talk": ["ひるまでねている", "きょうはいいてんき"]}, ("へやからでてこない", "ひるまでねている")),
+])
+def test_the_wording_against_a_group_tells_danger_from_it(group: str, reading_of: str, words: dict[str, list[str]],
+                                                          probes: tuple[str, str]) -> None:
+    """The worries' wording tells danger now from a worry, the small talk's danger from small
+    talk; a left-out danger message takes its own grams out of the danger side."""
     rng = np.random.default_rng(19)
     message = _unit(rng, 1, dim=64)[0]
     near = _towards(rng, message, 40, 0.9)
     examples = [CrisisExample(f"d{i}", "danger", kind="dv") for i in range(20)]
-    worded = KindWording.from_counts({"danger": gram_counts(["いまなぐられている", "たすけていますぐ"] * 10),
-                                      "concern": gram_counts(["さいきんきになっている", "しんぱいです"] * 10)}, min_count=1)
-    detector = DangerDetector(examples, near[:20], near[20:], near=10, worries=20, urgency_wording=worded,
-                              urgency_wording_weight=0.01)
-    plain = DangerDetector(examples, near[:20], near[20:], near=10, worries=20)
-    base = plain.read(message).urgency
-    assert detector.read(message, "いまなぐられている").urgency > base > detector.read(message, "さいきんしんぱいです").urgency
+    worded = KindWording.from_counts({cls: gram_counts(texts * 10) for cls, texts in words.items()}, min_count=1)
+    wording = {"worries": "urgency_wording", "talk": "talk_wording"}[group]
+    detector = DangerDetector(examples, near[:20], near[20:], near=10,
+                              **{group: 20, wording: worded, f"{wording}_weight": 0.01})
+    plain = DangerDetector(examples, near[:20], near[20:], near=10, **{group: 20})
+
+    def read(d: DangerDetector, text: str = "", **skip: int) -> float:
+        return getattr(d.read(message, text, **skip), reading_of)
+
+    danger, other = probes
+    assert read(detector, danger) > read(plain) > read(detector, other)
+    assert read(detector, danger, skip_danger=0) < read(detector, danger)
