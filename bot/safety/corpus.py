@@ -1,43 +1,57 @@
 """What the danger detector reads of its corpus, kept on disk between runs.
 
 Each start turns the detector's corpus (the danger messages of `_common/crisis/`
-and the ordinary ones, about 7,500 texts) into character-gram counts (folding
+and the ordinary ones, about 13,000 texts) into character-gram counts (folding
 every text) and a matrix of sentence vectors (looked up and stacked one by
 one): about 0.3 s. Both depend only on the texts, the code that derives them
 and, for vectors, the encoder. So each list of texts is kept under a hash of
-itself, in one file per combination of that code and encoder (`fingerprint`),
-beside the analysis keys (`bot.language.keystore`): a changed corpus or code is
-another entry or another file, never a stale one. Only the lists of the last
-build are kept. The cache stops at the corpus' inputs (texts → counts, texts →
-vectors), so it holds whatever model is built from them. An unreadable or
-unwritable file only costs the work (`tests/core/test_corpus_cache.py` checks
-that detectors built from it are identical to those built without it).
+itself, one `.npy` file per array, in a folder per combination of that code and
+encoder (`fingerprint`), beside the analysis keys (`bot.language.keystore`): a
+changed corpus or code is another file or another folder, never a stale one.
+
+A reload after an edit to the examples writes only the examples' arrays, and
+counts the grams of the texts that changed, not of all 5,000 examples: a list's
+texts are kept beside its counts, and a new list is counted from the kept one it
+differs least from (each text's grams count once, so counts add and subtract).
+Arrays are read mapped, not copied: replicas sharing the data dir share their
+pages, and a reload allocates nothing for them (files are only ever replaced by
+a rename or removed, so a mapped one never changes under its reader).
+Only the lists of the last build are kept. The cache stops at the corpus'
+inputs (texts → counts, texts → vectors), so it holds whatever model is built
+from them. An unreadable or unwritable file only costs the work
+(`tests/core/test_corpus_cache.py` checks that detectors built from it are
+identical to those built without it, and the counts from a kept list against
+a plain count).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import zipfile
+import os
+import shutil
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from bot.language.keystore import touch, write_atomically
+from bot.language.keystore import touch
 from bot.language.normalize import fold
 from bot.retrieval.vectors import VectorCache
 from bot.safety.kind_wording import count_matrix
 from bot.safety.wording import gram_counts
 
-__all__ = ["CorpusCache", "fingerprint"]
+__all__ = ["CorpusCache", "fingerprint", "recount"]
 
 log = logging.getLogger("madoguchi.analysis")
-FORMAT = 1
+FORMAT = 2
 _CODE = (Path(__file__).parent / "wording.py", Path(__file__).parent / "kind_wording.py",
          Path(__file__).parents[1] / "language" / "normalize.py",
          Path(__file__).parents[1] / "retrieval" / "vectors.py")  # the code that derives what is kept
+_SEP = "\x00"  # between a list's texts, kept as UTF-8 bytes (no text holds it: `_hash` relies on that too)
 
 
 def fingerprint(model: str) -> str:
@@ -55,38 +69,103 @@ def _hash(texts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+def recount(kept: Counter[str], before: Sequence[str], after: Sequence[str]) -> Counter[str]:
+    """`gram_counts` of the folded `after`, from `kept`, those of `before`: only the texts
+    one list holds more often than the other are folded and counted."""
+    was, now = Counter(before), Counter(after)
+    counts = Counter(kept)
+    if gone := list((was - now).elements()):
+        counts.subtract(gram_counts(fold(t) for t in gone))
+    if new := list((now - was).elements()):
+        counts.update(gram_counts(fold(t) for t in new))
+    return +counts  # grams no text holds any more are dropped, as a fresh count never has them
+
+
 class CorpusCache:
     """Gram counts and query vectors of lists of texts, for one build: `save` keeps
     those asked for since it was opened. `folder` None keeps nothing."""
 
     def __init__(self, vectors: VectorCache, *, folder: Path | None) -> None:
         self.vectors = vectors
-        self.path = None if folder is None else Path(folder) / f"corpus-{fingerprint(vectors.encoder.name)}.npz"
-        self._kept: dict[str, np.ndarray] = {}
+        self.path = None if folder is None else Path(folder) / f"corpus-{fingerprint(vectors.encoder.name)}"
+        self._kept: set[str] = set()
         self._used: dict[str, np.ndarray] = {}
-        if self.path is not None and self.path.is_file():
+        self._new: set[str] = set()
+        if self.path is not None and self.path.is_dir():
             touch(self.path)
-            try:
-                with np.load(self.path, allow_pickle=False) as data:
-                    self._kept = {name: data[name] for name in data.files}
-            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-                log.warning("corpus cache %s unreadable (%s); counting again", self.path, exc)
+            self._kept = {p.stem for p in self.path.glob("*.npy")}
+
+    def _read(self, name: str) -> np.ndarray | None:
+        if name in self._used:
+            return self._used[name]
+        if name not in self._kept or self.path is None:
+            return None
+        try:
+            return np.load(self.path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            log.warning("corpus cache %s/%s.npy unreadable (%s); counting again", self.path, name, exc)
+            return None
 
     def _get(self, name: str) -> np.ndarray | None:
-        found = self._kept.get(name)
+        """A kept array, marked as used by this build (`save` keeps it)."""
+        found = self._read(name)
         if found is not None:
             self._used[name] = found
         return found
 
-    def grams(self, texts: Sequence[str]) -> Counter[str]:
-        """`gram_counts` of the folded texts, in the same order."""
-        h = _hash(texts)
-        grams, counts = self._get(f"grams-{h}"), self._get(f"counts-{h}")
+    def _put(self, name: str, value: np.ndarray) -> None:
+        self._used[name] = value
+        self._new.add(name)
+
+    def _counts(self, h: str, *, use: bool = True) -> Counter[str] | None:
+        get = self._get if use else self._read
+        grams, counts = get(f"grams-{h}"), get(f"counts-{h}")
         if grams is not None and counts is not None and grams.ndim == counts.ndim == 1 and len(grams) == len(counts):
             return Counter(dict(zip(grams.tolist(), counts.tolist())))
-        found = gram_counts(fold(t) for t in texts)
-        self._used[f"grams-{h}"] = np.array(list(found), dtype=str)
-        self._used[f"counts-{h}"] = np.fromiter(found.values(), dtype=np.int64, count=len(found))
+        return None
+
+    def _texts(self, h: str) -> list[str] | None:
+        kept = self._read(f"texts-{h}")
+        if kept is None or kept.dtype != np.uint8:
+            return None
+        try:
+            joined = kept.tobytes().decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return None
+        return joined.split(_SEP) if joined else []
+
+    def _nearest(self, texts: Sequence[str]) -> Counter[str] | None:
+        """The counts of `texts` from the kept list they differ least from, if that is
+        less than half of them (more, and counting them all is as quick)."""
+        best: tuple[int, str, list[str]] | None = None
+        wanted = Counter(texts)
+        for name in sorted(self._kept):
+            if not name.startswith("texts-"):
+                continue
+            before = self._texts(name.removeprefix("texts-"))
+            if before is None or not before:
+                continue
+            was = Counter(before)
+            differ = sum(((was - wanted) + (wanted - was)).values())
+            if differ * 2 < len(texts) and (best is None or differ < best[0]):
+                best = (differ, name.removeprefix("texts-"), before)
+        if best is None:
+            return None
+        kept = self._counts(best[1], use=False)
+        return None if kept is None else recount(kept, best[2], texts)
+
+    def grams(self, texts: Sequence[str]) -> Counter[str]:
+        """`gram_counts` of the folded texts."""
+        h = _hash(texts)
+        found = self._counts(h)
+        if found is None:
+            found = self._nearest(texts)
+            if found is None:
+                found = gram_counts(fold(t) for t in texts)
+            self._put(f"grams-{h}", np.array(list(found), dtype=str))
+            self._put(f"counts-{h}", np.fromiter(found.values(), dtype=np.int64, count=len(found)))
+        if self._get(f"texts-{h}") is None:  # kept for the next edit's `_nearest`
+            self._put(f"texts-{h}", np.frombuffer(_SEP.join(texts).encode("utf-8", "surrogatepass"), dtype=np.uint8))
         return found
 
     def grams_by_kind(self, groups: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:
@@ -97,8 +176,8 @@ class CorpusCache:
                 and counts.shape == (len(groups), len(grams))):
             return grams.tolist(), counts
         found, matrix = count_matrix(gram_counts(fold(t) for t in texts) for texts in groups.values())
-        self._used[f"kindgrams-{h}"] = np.array(found, dtype=str)
-        self._used[f"kindcounts-{h}"] = matrix
+        self._put(f"kindgrams-{h}", np.array(found, dtype=str))
+        self._put(f"kindcounts-{h}", matrix)
         return found, matrix
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -107,12 +186,34 @@ class CorpusCache:
         found = self._get(name)
         if found is not None and found.dtype == np.float32 and found.shape == (len(texts), self.vectors.encoder.dim):
             return found
-        found = self._used[name] = self.vectors.queries(texts)
+        found = self.vectors.queries(texts)
+        self._put(name, found)
         return found
 
     def save(self) -> None:
-        """Keep the lists asked for since opening, if any of them was not in the file."""
-        if self.path is None or self._used.keys() <= self._kept.keys():
+        """Write the arrays this build made, remove those it did not use, and other
+        fingerprints' folders unused for a week. A failure only logs."""
+        if self.path is None:
             return
-        used = self._used
-        write_atomically(self.path.parent, self.path.name, lambda f: np.savez(f, **used), stale="corpus-*.npz")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for name in sorted(self._new):
+                fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".npy")
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        np.save(f, self._used[name], allow_pickle=False)
+                    os.replace(tmp, self.path / f"{name}.npy")
+                except BaseException:
+                    os.unlink(tmp)
+                    raise
+            for old in self.path.glob("*.npy"):
+                if old.stem not in self._used:
+                    old.unlink(missing_ok=True)
+            week_ago = time.time() - 7 * 86_400
+            for old in self.path.parent.glob("corpus-*"):
+                if old != self.path and old.stat().st_mtime < week_ago:
+                    shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("corpus cache not written to %s (%s)", self.path, exc)
+        self._kept |= self._new
+        self._new.clear()

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from bot.assistant import Assistant
 from bot.language.keystore import KeyStore
 from bot.language.normalize import fold
 from bot.retrieval.vectors import VectorCache
 from bot.safety import corpus as corpus_module
-from bot.safety.corpus import CorpusCache
+from bot.safety.corpus import CorpusCache, recount
 from bot.safety.detector import DangerDetector
 from bot.safety.wording import gram_counts
 
@@ -55,8 +56,8 @@ def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant,
     monkeypatch.setattr(VectorCache, "queries", lambda self, texts, **kw: looked_up.append(len(texts))
                         or real_queries(self, texts, **kw))
     knowledge, store = real_assistant.knowledge, KeyStore(tmp_path)
-    cold = Assistant(knowledge, vectors=vectors, keys=store)  # counts and stacks, writes the file
-    [written] = tmp_path.glob("corpus-*.npz")
+    cold = Assistant(knowledge, vectors=vectors, keys=store)  # counts and stacks, writes the files
+    [written] = tmp_path.glob("corpus-*")
     kinds = len({e.kind for e in knowledge.crisis if e.level == "danger"})
     # danger by kind, the corpus' ordinary side, the examples; danger and the worries (urgency),
     # danger and the small talk (talk)
@@ -76,7 +77,7 @@ def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant,
             assert vector is not None
             assert detector.read(vector, fold(message)) == reference.read(vector, fold(message)), message
             assert built.ask("tomakomai", message) == real_assistant.ask("tomakomai", message), message
-    assert written.stat().st_size > 7000 * 384 * 4
+    assert sum(f.stat().st_size for f in written.iterdir()) > 7000 * 384 * 4
 
 
 def test_another_corpus_is_counted_again(vectors: VectorCache, tmp_path: Path) -> None:
@@ -90,23 +91,39 @@ def test_another_corpus_is_counted_again(vectors: VectorCache, tmp_path: Path) -
     assert second.grams(edited) == gram_counts(map(fold, edited))
     assert np.array_equal(second.queries(edited), vectors.queries(edited))
     second.save()
-    kept = np.load(next(tmp_path.glob("corpus-*.npz")))
-    assert len(kept.files) == 3  # only the last build's lists: grams, counts and vectors of `edited`
+    [folder] = tmp_path.glob("corpus-*")
+    # only the last build's lists: grams, counts, texts and vectors of `edited`
+    assert sorted(f.name.split("-")[0] for f in folder.iterdir()) == ["counts", "grams", "queries", "texts"]
+    third = CorpusCache(vectors, folder=tmp_path)
+    assert third.grams(edited) == gram_counts(map(fold, edited))
+    third.save()
+    assert len(list(folder.iterdir())) == 3  # the vectors were not asked for
 
 
-@pytest.mark.parametrize("damage", [lambda b: b[:1000], lambda b: b"not a zip at all", lambda b: b""])
-def test_a_damaged_file_is_counted_again(vectors: VectorCache, tmp_path: Path, damage) -> None:
+texts_strategy = st.lists(st.text(alphabet="あいうかきくアイ漢字 ｱ１a", max_size=6), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=texts_strategy, after=texts_strategy)
+def test_counts_from_a_kept_list_are_a_plain_count(before: list[str], after: list[str]) -> None:
+    kept = gram_counts(map(fold, before))
+    assert recount(kept, before, after) == gram_counts(map(fold, after))
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:100], lambda b: b"not an array at all", lambda b: b""])
+@pytest.mark.parametrize("array", ["grams", "counts", "texts", "queries"])
+def test_a_damaged_file_is_counted_again(vectors: VectorCache, tmp_path: Path, damage, array: str) -> None:
     texts = ["家に帰りたくない", "ご飯を食べていない", "サロンに行きたい"]
     cache = CorpusCache(vectors, folder=tmp_path)
     cache.grams(texts), cache.queries(texts)
     cache.save()
-    [path] = tmp_path.glob("corpus-*.npz")
+    [path] = tmp_path.glob(f"corpus-*/{array}-*.npy")
     path.write_bytes(damage(path.read_bytes()))
     again = CorpusCache(vectors, folder=tmp_path)
     assert again.grams(texts) == gram_counts(map(fold, texts))
     assert np.array_equal(again.queries(texts), vectors.queries(texts))
     again.save()
-    assert path.stat().st_size > 1000  # written again, whole
+    assert path.stat().st_size > 100  # written again
 
 
 def test_an_unwritable_folder_only_costs_the_work(vectors: VectorCache, tmp_path: Path) -> None:
@@ -125,8 +142,16 @@ def test_an_edited_example_recounts_only_the_examples(real_assistant: Assistant,
     edited = replace(knowledge, services={**knowledge.services,
                                           sid: replace(service, examples=(*service.examples, "車いすを三日借りたい"))})
     counted: list[int] = []
-    monkeypatch.setattr(corpus_module, "gram_counts", lambda folded: counted.append(len(list(folded))) or Counter())
+
+    def counting(folded):  # noqa: ANN001, ANN202 - stands in for gram_counts
+        texts = list(folded)
+        counted.append(len(texts))
+        return gram_counts(texts)
+
+    monkeypatch.setattr(corpus_module, "gram_counts", counting)
     built = Assistant(edited, vectors=vectors, keys=store)
-    examples = {e for s in edited.services.values() if s.audience == "resident" for e in s.examples}
-    assert counted == [len(examples)]
+    assert counted == [1]  # the new example alone: the rest are the kept examples' counts
     assert built._safety.detector is not None and "車いすを三日借りたい" in built._ordinary
+    fresh = Assistant(edited, vectors=vectors, keys=KeyStore(tmp_path / "elsewhere"))
+    assert fresh._safety.detector is not None
+    _same_detectors(fresh._safety.detector, built._safety.detector)
