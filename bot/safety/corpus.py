@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -38,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.language.keystore import touch
+from bot.language.keystore import touch, write_atomically
 from bot.language.normalize import fold
 from bot.retrieval.vectors import VectorCache
 from bot.safety.kind_wording import count_matrix
@@ -195,25 +193,23 @@ class CorpusCache:
         fingerprints' folders unused for a week. A failure only logs."""
         if self.path is None:
             return
+        for name in sorted(self._new):
+            array = self._used[name]
+            if not write_atomically(self.path, f"{name}.npy", lambda f, a=array: np.save(f, a, allow_pickle=False),
+                                    stale=".tmp-*"):  # crashed writes' temporaries, after a week
+                return
+        self._kept |= self._new
+        self._new.clear()
+        week_ago = time.time() - 7 * 86_400
         try:
-            self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for name in sorted(self._new):
-                fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".npy")
-                try:
-                    with os.fdopen(fd, "wb") as f:
-                        np.save(f, self._used[name], allow_pickle=False)
-                    os.replace(tmp, self.path / f"{name}.npy")
-                except BaseException:
-                    os.unlink(tmp)
-                    raise
             for old in self.path.glob("*.npy"):
                 if old.stem not in self._used:
                     old.unlink(missing_ok=True)
-            week_ago = time.time() - 7 * 86_400
             for old in self.path.parent.glob("corpus-*"):
                 if old != self.path and old.stat().st_mtime < week_ago:
-                    shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+                    if old.is_dir():
+                        shutil.rmtree(old)
+                    else:
+                        old.unlink(missing_ok=True)
         except OSError as exc:
-            log.warning("corpus cache not written to %s (%s)", self.path, exc)
-        self._kept |= self._new
-        self._new.clear()
+            log.warning("corpus cache %s not tidied (%s)", self.path, exc)

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.assistant import Assistant
@@ -165,3 +166,16 @@ def test_every_corpus_file_names_its_writer(real_assistant: Assistant) -> None:
     for path in files:
         doc, _ = read_yaml(path)
         assert doc is not None and str(doc.data.get("writer") or "").strip(), path.name
+
+
+def test_a_corpus_message_sent_as_written_meets_its_own_vector(real_assistant: Assistant) -> None:
+    """The corpus is encoded as messages are (normalised first): a half-width message in it, sent
+    as written, is read with the very vector the detector holds for it (raw, cosine 0.97)."""
+    a = real_assistant
+    detector = a._safety.detector
+    assert detector is not None
+    row, text = next((i, t) for i, t in enumerate(detector.texts)
+                     if any("\uff66" <= c <= "\uff9f" for c in t) and len(t) <= a.settings.dense_max_chars)
+    sent = a.encode(text)
+    assert sent is not None
+    assert float(detector.danger[row].astype(np.float32) @ sent) > 0.999, text
