@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -110,6 +109,24 @@ def test_counts_from_a_kept_list_are_a_plain_count(before: list[str], after: lis
     assert recount(kept, before, after) == gram_counts(map(fold, after))
 
 
+def test_arrays_read_mapped_outlive_another_builds_save(vectors: VectorCache, tmp_path: Path) -> None:
+    """A reader keeps what it mapped while another build (a reload, a replica) replaces or
+    removes the files: they are only ever renamed over or unlinked, never written in place."""
+    texts = ["家に帰りたくない", "ご飯を食べていない"]
+    first = CorpusCache(vectors, folder=tmp_path)
+    expected = first.grams(texts), first.queries(texts).copy()
+    first.save()
+    reader = CorpusCache(vectors, folder=tmp_path)
+    held = reader.queries(texts)
+    assert isinstance(held, np.memmap)
+    other = CorpusCache(vectors, folder=tmp_path)
+    other.grams(["サロンに行きたい"]), other.queries(["サロンに行きたい"])
+    other.save()  # removes the files `reader` mapped
+    assert len(list(tmp_path.glob("corpus-*/queries-*.npy"))) == 1  # the other build's alone
+    assert np.array_equal(held, expected[1])
+    assert reader.grams(texts) == expected[0]
+
+
 @pytest.mark.parametrize("damage", [lambda b: b[:100], lambda b: b"not an array at all", lambda b: b""])
 @pytest.mark.parametrize("array", ["grams", "counts", "texts", "queries"])
 def test_a_damaged_file_is_counted_again(vectors: VectorCache, tmp_path: Path, damage, array: str) -> None:
@@ -134,7 +151,7 @@ def test_an_unwritable_folder_only_costs_the_work(vectors: VectorCache, tmp_path
     cache.save()  # logs, never raises
 
 
-def test_an_edited_example_recounts_only_the_examples(real_assistant: Assistant, vectors: VectorCache,
+def test_an_edited_example_counts_only_the_new_text(real_assistant: Assistant, vectors: VectorCache,
                                                         tmp_path: Path, monkeypatch) -> None:
     knowledge, store = real_assistant.knowledge, KeyStore(tmp_path)
     Assistant(knowledge, vectors=vectors, keys=store)
