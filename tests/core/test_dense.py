@@ -6,11 +6,14 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from bot.assistant import Assistant
+from bot.knowledge.loader import default_root, load_knowledge
 from bot.retrieval.dense import DenseIndex, passages_of
-from bot.retrieval.vectors import VectorCache, text_key
+from bot.retrieval.encoder import load_encoder
+from bot.retrieval.vectors import VectorCache, open_vectors, text_key
 
 
 class HashEncoder:
@@ -95,3 +98,18 @@ def test_closest_passage_per_service_matches_a_plain_loop(owners: list[int], see
     for doc in range(6):
         rows = [float(index.matrix[i] @ q) for i, o in enumerate(owners) if o == doc]
         assert np.isclose(got[doc], max(rows) if rows else -np.inf, atol=1e-5)
+
+
+@pytest.mark.parametrize("root", [None, Path(__file__).parents[1] / "fixtures" / "knowledge"],
+                         ids=["bundled", "test fixture"])
+def test_the_committed_vector_cache_holds_every_text_its_assistant_encodes(root: Path | None) -> None:
+    """A start must not wait for encoding (the Docker image ships this cache), and each test
+    that builds an assistant would encode what is missing again: `kb embed` fills it."""
+    knowledge = load_knowledge(root or default_root())
+    encoder = load_encoder()
+    assert encoder.on, encoder.reason
+    vectors = open_vectors(knowledge.root, encoder.encoder)
+    assert vectors is not None
+    vectors.path = None  # never rewrite the repository's cache
+    Assistant(knowledge, vectors=vectors)
+    assert vectors.encoded == 0, f"{vectors.encoded} texts not in the cache: python -m bot kb embed {knowledge.root}"
