@@ -42,8 +42,7 @@ side for its meaning alone (sentence vectors, no wording), this prints:
 
     .venv/bin/python benchmarks/danger_calibration.py
 
-Every text is encoded as a message is (normalised first, `messages`). Each file
-of `_common/crisis/` names its writer (`writer:`); a file that names
+Each file of `_common/crisis/` names its writer (`writer:`); a file that names
 none is a writer of its own.
 """
 
@@ -52,7 +51,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -64,7 +63,7 @@ from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
 from bot.knowledge.model import SMALL_TALK, CrisisExample, Knowledge  # noqa: E402
 from bot.knowledge.yamlfile import read_yaml  # noqa: E402
 from bot.language.analysis import Language  # noqa: E402
-from bot.language.normalize import fold, normalize  # noqa: E402
+from bot.language.normalize import fold  # noqa: E402
 from bot.retrieval.encoder import load_encoder  # noqa: E402
 from bot.retrieval.vectors import VectorCache, open_vectors  # noqa: E402
 from bot.safety.check import DangerCheck  # noqa: E402
@@ -107,12 +106,6 @@ def sides(rows: list[Row]) -> tuple[list[Row], list[Row]]:
             + [r for r in rows if r.level not in ("danger", "concern") and not small_talk(r)])
 
 
-def messages(cache: VectorCache, rows: Sequence[Row | CrisisExample]) -> np.ndarray:
-    """The rows' vectors, their texts encoded as a message is (normalised first, as
-    `Assistant.encode` and `Assistant._detector` do)."""
-    return cache.queries([normalize(r.text) for r in rows])
-
-
 def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> DangerDetector:
     """As the assistant builds it (`Assistant._detector`), without the kinds."""
     danger, ordinary = sides(rows)
@@ -124,7 +117,7 @@ def detector(rows: list[Row], cache: VectorCache, settings: MatchSettings) -> Da
     against = {name: KindWording.from_counts({"danger": in_danger, name: gram_counts(fold(r.text) for r in group)})
                for name, group in pair.items() if group}
     return DangerDetector.configured([CrisisExample(r.text, "danger") for r in danger],
-                                     messages(cache, danger), messages(cache, ordinary),
+                                     cache.queries([r.text for r in danger]), cache.queries([r.text for r in ordinary]),
                                      settings=settings, wording=wording, worries=len(worries),
                                      urgency_wording=against.get("concern"), talk=len(talk),
                                      talk_wording=against.get("talk"))
@@ -136,9 +129,9 @@ def leave_one_out(rows: list[Row], det: DangerDetector, cache: VectorCache,
     danger, ordinary = sides(rows)
     out: dict[str, list[float]] = {}
     if "danger" in levels:
-        for i, (r, v) in enumerate(zip(danger, messages(cache, danger))):
+        for i, (r, v) in enumerate(zip(danger, cache.queries([r.text for r in danger]))):
             out.setdefault("danger", []).append(det.read(v, fold(r.text), skip_danger=i).margin)
-    for i, (r, v) in enumerate(zip(ordinary, messages(cache, ordinary))):
+    for i, (r, v) in enumerate(zip(ordinary, cache.queries([r.text for r in ordinary]))):
         if r.level in levels:
             out.setdefault(r.level, []).append(det.read(v, fold(r.text), skip_ordinary=i).margin)
     return {k: np.asarray(v) for k, v in out.items()}
@@ -158,7 +151,7 @@ def kinds_detector(danger: list[CrisisExample], cache: VectorCache, settings: Ma
     """A detector that only names kinds (no ordinary side), from these danger messages."""
     by_kind = {kind: gram_counts(fold(e.text) for e in danger if e.kind == kind)
                for kind in dict.fromkeys(e.kind for e in danger)}
-    vectors = messages(cache, danger)
+    vectors = cache.queries([e.text for e in danger])
     return DangerDetector.configured(danger, vectors, vectors[:0], settings=settings, kind_wording=KindWording.from_counts(by_kind))
 
 
@@ -173,7 +166,7 @@ def kinds_judged(det: DangerDetector, danger: list[CrisisExample], cache: Vector
                  *, left_out: bool) -> tuple[int, int, int]:
     """(right first, right shown, two shown) over `danger`, each left out of `det` if it is in it."""
     first = shown = two = 0
-    for i, (e, v) in enumerate(zip(danger, messages(cache, danger))):
+    for i, (e, v) in enumerate(zip(danger, cache.queries([e.text for e in danger]))):
         kinds = det.read(v, fold(e.text), skip_danger=i if left_out else None).kinds
         first += bool(kinds) and kinds[0] == e.kind
         shown += e.kind in kinds
@@ -214,7 +207,7 @@ def terms_against_detector(by_writer: dict[str, list[Path]], cache: VectorCache,
     of those the detector right, the rule right). Why the detector's kind leads when it is sure."""
     n = differ = detector_right = term_right = 0
     for judged, det in writers_left_out(by_writer, cache, settings):
-        for e, v in zip(judged, messages(cache, judged)):
+        for e, v in zip(judged, cache.queries([e.text for e in judged])):
             alert = terms.check(language.analyze(e.text))
             if alert is None:
                 continue
@@ -241,7 +234,7 @@ def urgency_leave_writer_out(by_writer: dict[str, list[Path]], files: list[Path]
         if not any(r.level == "concern" for r in judged):
             continue
         det = detector(rows_of([f for f in files if f not in held]) + examples, cache, settings)
-        vectors = messages(cache, judged)
+        vectors = cache.queries([r.text for r in judged])
         for w in weights:
             det.urgency_wording_weight = w
             for r, v in zip(judged, vectors):
@@ -266,7 +259,7 @@ def talk_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict[str, 
         rows, det = rows_of(held), left_out[writer]
         kept = det.talk_wording_weight
         try:
-            for r, v in zip(rows, messages(cache, rows)):
+            for r, v in zip(rows, cache.queries([r.text for r in rows])):
                 reading = det.read(v, fold(r.text))
                 if reading.margin < settings.danger_emergency or reading.urgency < settings.danger_urgency:
                     continue
@@ -290,7 +283,7 @@ def term_floor_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict
     out: dict[str, list[tuple[float, int, float]]] = {}
     for writer, held in by_writer.items():
         rows, det = rows_of(held), left_out[writer]
-        for r, v in zip(rows, messages(cache, rows)):
+        for r, v in zip(rows, cache.queries([r.text for r in rows])):
             q = language.analyze(r.text)
             if terms.check(q) is not None:
                 chars = sum(ch.isalnum() for ch in q.folded)
@@ -308,12 +301,12 @@ def worry_leave_writer_out(by_writer: dict[str, list[Path]], left_out: dict[str,
     out: dict[str, list[float]] = {}
     for writer, held in by_writer.items():
         rows, det = rows_of(held), left_out[writer]
-        for r, v in zip(rows, messages(cache, rows)):
+        for r, v in zip(rows, cache.queries([r.text for r in rows])):
             out.setdefault(r.level, []).append(det.read(v, fold(r.text)).worry)
     everything = rows_of(files) + examples
     det = detector(everything, cache, settings)
     _, ordinary = sides(everything)
-    for i, (r, v) in enumerate(zip(ordinary, messages(cache, ordinary))):
+    for i, (r, v) in enumerate(zip(ordinary, cache.queries([r.text for r in ordinary]))):
         if r.level == "example":
             out.setdefault("example", []).append(det.read(v, fold(r.text), skip_ordinary=i).worry)
     return {k: np.asarray(v) for k, v in out.items()}
@@ -352,7 +345,7 @@ def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, know
     hit: dict[str, list[bool]] = {}
     alone: dict[str, list[bool]] = {}
     terms = 0
-    for r, v in zip(rows, messages(cache, rows)):
+    for r, v in zip(rows, cache.queries([r.text for r in rows])):
         verdict = check.check(language.analyze(r.text), v)
         emergency = verdict is not None and verdict.level == "emergency"
         level = "everyday" if r.level == "calm" and r.topic == "everyday" else r.level
@@ -368,7 +361,7 @@ def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, know
 
 def judged(rows: list[Row], det: DangerDetector, cache: VectorCache) -> dict[str, np.ndarray]:
     out: dict[str, list[float]] = {}
-    for r, v in zip(rows, messages(cache, rows)):
+    for r, v in zip(rows, cache.queries([r.text for r in rows])):
         out.setdefault(r.level, []).append(det.read(v, fold(r.text)).margin)
     return {k: np.asarray(v) for k, v in out.items()}
 

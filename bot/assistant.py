@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from dataclasses import dataclass, field
 
@@ -101,7 +100,7 @@ class Assistant:
         self._out_of_scope = np.zeros((0, 1), dtype=np.float32)
         if corpus is not None:
             if k.out_of_scope:
-                self._out_of_scope = corpus.queries(_as_messages(k.out_of_scope))
+                self._out_of_scope = corpus.queries(list(k.out_of_scope))
             corpus.save()
         corpus = None  # of its file's arrays, only those in use stay
         release_freed()  # the detector's counting and the rest of the corpus file go back to the system
@@ -140,8 +139,8 @@ class Assistant:
         ordinary = corpus.grams(calm)
         ordinary.update(corpus.grams(examples))
         wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
-        vectors = np.concatenate([corpus.queries(_as_messages(calm)), corpus.queries(_as_messages(examples))])
-        return DangerDetector.configured(danger, corpus.queries(_as_messages(texts)), vectors,
+        vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
+        return DangerDetector.configured(danger, corpus.queries(texts), vectors,
                                          settings=self.settings, wording=wording,
                                          kind_wording=KindWording(list(by_kind), grams, counts),
                                          worries=len(worries), urgency_wording=_pair(corpus, texts, worries, "concern"),
@@ -153,8 +152,7 @@ class Assistant:
         queries = [] if detector is None else [*detector.texts, *self._ordinary]
         if self.vectors is not None:
             queries += self.knowledge.out_of_scope
-        passages = [("passage", t) for d in self.dense.values() for t in d.texts]
-        return passages + [("query", t) for t in _as_messages(queries)]
+        return [("passage", t) for d in self.dense.values() for t in d.texts] + [("query", t) for t in queries]
 
     def examples_read_as_danger(self) -> list[tuple[str, str, Level, float]]:
         """(service id, example, level, margin) for each resident example the detector would
@@ -164,7 +162,7 @@ class Assistant:
         if detector is None or self.vectors is None:
             return []
         row = {t: i for i, t in enumerate(self._ordinary)}
-        vectors = self.vectors.queries(_as_messages(self._ordinary))
+        vectors = self.vectors.queries(self._ordinary)
         out = []
         for s in self.knowledge.services.values():
             for e in s.examples if s.audience == "resident" else ():
@@ -338,12 +336,6 @@ def _load_reranker(path: Path) -> Reranker | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("no usable reranker at %s (%s): the linear fusion decides", path, exc)
         return None
-
-
-def _as_messages(texts: Iterable[str]) -> list[str]:
-    """Texts as a message is encoded (`Assistant.encode` normalises first): a corpus message
-    in half-width kana, read raw, would lie apart from the same message sent (cosine 0.97)."""
-    return [normalize(t) for t in texts]
 
 
 def _pair(corpus: CorpusCache, danger: list[str], other: list[str], name: str) -> KindWording | None:

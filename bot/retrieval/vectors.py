@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.language.normalize import normalize
 from bot.retrieval.encoder import Encoder
 
 __all__ = ["VectorCache", "text_key"]
@@ -25,8 +26,9 @@ log = logging.getLogger("madoguchi.vectors")
 
 
 def text_key(model: str, text: str, *, kind: str = "passage") -> str:
-    """The cache key of one text: its model, whether it is a passage or a query, and the text."""
-    raw = f"{model}\x00{kind}\x00{text}" if kind != "passage" else f"{model}\x00{text}"
+    """The cache key of one text: its model, whether it is a passage or a query, and the text
+    (a query's as it is encoded, normalised: see `VectorCache.queries`)."""
+    raw = f"{model}\x00{kind}\x00{normalize(text)}" if kind != "passage" else f"{model}\x00{text}"
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -55,8 +57,10 @@ class VectorCache:
         return self._vectors(texts, kind="passage", batch=batch)
 
     def queries(self, texts: Sequence[str], *, batch: int = 16) -> np.ndarray:
-        """The same for texts encoded as questions (the danger corpus is messages, not passages)."""
-        return self._vectors(texts, kind="query", batch=batch)
+        """The same for texts encoded as questions: messages (the danger corpus, the examples, the
+        out-of-scope questions), normalised first as a resident's message is (`Assistant.encode`),
+        so that a half-width message in the corpus meets the same message sent (raw, cosine 0.97)."""
+        return self._vectors([normalize(t) for t in texts], kind="query", batch=batch)
 
     def _vectors(self, texts: Sequence[str], *, kind: str, batch: int) -> np.ndarray:
         model = self.encoder.name
