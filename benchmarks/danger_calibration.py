@@ -40,7 +40,7 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   a term rule fires and names another kind than the detector, which is right
   (why `DangerCheck` puts a sure detector's kind first).
 
-    .venv/bin/python benchmarks/danger_calibration.py
+    .venv/bin/python benchmarks/danger_calibration.py [--quick]
 
 Each file of `_common/crisis/` names its writer (`writer:`); a file that names
 none is a writer of its own.
@@ -371,7 +371,10 @@ def rate(values: np.ndarray | None, threshold: float) -> str:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="only leave-one-out, leave-writer-out and the held-out checks (not the settings' grids)")
+    args = parser.parse_args()
     knowledge = load_knowledge(default_root())
     encoder = load_encoder()
     if not encoder.on:
@@ -425,13 +428,15 @@ def main() -> None:
                 print(f"    mean of {len(both)} writers              recall {np.mean([j.recall for j in both]):.3f}"
                       f"  look-alike alarms {np.mean([j.alarms for j in both]):.3f}"
                       f"        detector alone {np.mean([j.detector_recall for j in both]):.3f}"
-                      f" / {np.mean([j.detector_alarms for j in both]):.3f}")
+                      f" / {np.mean([j.detector_alarms for j in both]):.3f}", flush=True)
         full = detector(everything, cache, settings)
         for held_out in HELD_OUT:  # by name: the lead's unseen sets lie beside these
             j = judge_writer(rows_of(sorted((EVAL / held_out).glob("*.yaml"))), full, settings.danger_emergency,
                              knowledge=knowledge, language=language, cache=cache, settings=settings)
             print(f"  tests/eval/{held_out} at danger_emergency: recall {j.recall:.3f}  look-alike alarms {j.alarms:.3f}"
                   f" ({j.by_terms:.0%} by terms)  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}")
+    if args.quick:
+        return
     print("\n== urgency across writers: of the messages the detector alone reads as an emergency (danger_emergency),"
           " those below danger_urgency, which become worries; danger lost / worries softened")
     for (w, t), (lost, danger, softened, worried) in urgency_leave_writer_out(by_writer, files, examples, cache,

@@ -4,6 +4,8 @@ Prints, in one run, medians over repeats:
 - per question p50/p99 (ms) on one thread, encoding the question included, for
   the fused system (reranked), the same with the linear fusion only, and for
   lexical only, over the project's own question sets;
+- the same, fused, for messages of the danger corpus (danger, worries,
+  look-alikes: the detector's whole reading);
 - start to first answer (`python -m bot ask`, a new process, cached vectors),
   fused and with MADOGUCHI_ENCODER=none;
 - a reload after one edited entry (a new example: one passage encoded);
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.assistant import Assistant  # noqa: E402
-from bot.evaluation.questions import load_questions  # noqa: E402
+from bot.evaluation.questions import Question, load_questions  # noqa: E402
 from bot.knowledge.live import LiveKnowledge  # noqa: E402
 from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
 from bot.language.tokens import default_tokenizer  # noqa: E402
@@ -108,6 +110,9 @@ def main() -> int:
     pool = [q for f in SETS for q in load_questions(ROOT / "tests" / "eval" / f)]
     random.Random(7).shuffle(pool)
     questions = pool[: args.questions]
+    corpus = [Question("tomakomai", e.text, frozenset(), "corpus") for e in k.crisis]
+    random.Random(7).shuffle(corpus)
+    messages = corpus[: args.questions]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     off = dict(env, MADOGUCHI_ENCODER="none")
     rows: dict[str, list[float]] = {}
@@ -116,6 +121,9 @@ def main() -> int:
             p50, p99 = per_question(a, questions)
             rows.setdefault(f"{name} p50 ms", []).append(p50)
             rows.setdefault(f"{name} p99 ms", []).append(p99)
+        p50, p99 = per_question(fused, messages)
+        rows.setdefault("danger p50 ms", []).append(p50)
+        rows.setdefault("danger p99 ms", []).append(p99)
         rows.setdefault("fused start→answer s", []).append(start_to_answer(env))
         rows.setdefault("lexical start→answer s", []).append(start_to_answer(off))
         rows.setdefault("fused reload after one edit s", []).append(reload_after_edit())
@@ -129,6 +137,8 @@ def main() -> int:
         print(f"  {name:<16} fused {f:8.2f}   lexical {lx:8.2f}   ratio {f / lx:5.2f}")
     print(f"  p99 ms without the reranker (linear fusion only): {med['linear p99 ms']:.2f}"
           f" (p50 {med['linear p50 ms']:.2f})")
+    print(f"  {len(messages)} messages of the danger corpus, fused: p99 {med['danger p99 ms']:.2f}"
+          f" (p50 {med['danger p50 ms']:.2f})")
     print(f"  reload after one edited entry: {med['fused reload after one edit s']:.2f} s")
     return 0
 

@@ -26,6 +26,7 @@ from bot.retrieval.dense import DenseIndex
 from bot.retrieval.fusion import Ranking, fuse, lexical_only
 from bot.retrieval.index import Index
 from bot.retrieval.matcher import Match, named_exactly, rank
+from bot.retrieval.names import Names
 from bot.retrieval.rerank import WEIGHTS_PATH, Reranker, rerank
 from bot.retrieval.vectors import VectorCache
 from bot.safety.check import DangerCheck, Verdict
@@ -61,7 +62,8 @@ class Assistant:
     dense: dict[str, DenseIndex] = field(init=False)
     # The fitted reranker over the fused candidates (`settings.rerank`), when dense is on.
     reranker: Reranker | None = field(init=False, default=None)
-    everywhere: Index = field(init=False)
+    # Every council's resident services, by name only: is a service of another council named here?
+    everywhere: Names = field(init=False)
     _safety: DangerCheck = field(init=False)
     _ordinary: list[str] = field(init=False)  # the detector's ordinary messages, in row order
     _out_of_scope: np.ndarray = field(init=False)  # vectors of the questions no council handles
@@ -88,7 +90,7 @@ class Assistant:
             if self.settings.rerank:
                 self.reranker = _load_reranker(WEIGHTS_PATH)
         residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
-        self.everywhere = Index(residents, language=self.language, settings=self.settings)
+        self.everywhere = Names(residents, language=self.language, settings=self.settings)
         if self.keys is not None:
             built, changed = self.language.stop_storing()
             if changed:

@@ -2,8 +2,9 @@
 
 Two structures keep a question's cost flat as the knowledge grows:
 - an inverted index `key → services` over every field, and
-- a kana n-gram index over titles and aliases, so only the few names that
-  share sounds with the question are compared character by character.
+- a kana n-gram index over titles and aliases (`bot.retrieval.names`), so only
+  the few names that share sounds with the question are compared character by
+  character.
 A third, the vocabulary bucketed by first character and length, bounds the
 typo search to words that could plausibly be the one meant.
 
@@ -19,7 +20,6 @@ import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -27,36 +27,15 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.model import Category, Service
 from bot.language.analysis import Language
 from bot.memory import release_freed
+from bot.retrieval.names import Names, ints
 from bot.settings import MatchSettings
 
-__all__ = ["Phrase", "Index", "FIELDS", "grams"]
+__all__ = ["Index", "FIELDS"]
 
 # The fields of an entry that are indexed, in the order of their weight codes.
 FIELDS = ("title", "aliases", "examples", "summary", "who", "how_to_apply", "category")
 assert len(FIELDS) <= 8  # a field's rank takes three bits in `_forward`
 _MAX_TF = 0xFFFF  # occurrences of a key in one entry are counted up to this (array('H'))
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """A title or alias of one service, in the forms the question is compared in."""
-
-    doc: int
-    text: str
-    reading: str
-    folded: str
-    grams: int  # how many distinct n-grams it has (a candidate must share a third)
-
-
-def grams(text: str) -> set[str]:
-    """Trigrams of a text, or the text itself when it is shorter."""
-    if len(text) < 3:
-        return {text} if text else set()
-    return {text[i : i + 3] for i in range(len(text) - 2)}
-
-
-def _ints(values: np.ndarray | Sequence[int], code: str) -> array:
-    return array(code, np.asarray(values, dtype={"i": np.int32, "B": np.uint8, "H": np.uint16}[code]).tobytes())
 
 
 def _forward(occurrences: np.ndarray, bounds: np.ndarray, *, vocab: int, by_weight: Sequence[int]
@@ -77,17 +56,17 @@ def _forward(occurrences: np.ndarray, bounds: np.ndarray, *, vocab: int, by_weig
     first = np.flatnonzero(np.diff(pair, prepend=-1))
     pairs = pair[first]
     tf = np.diff(np.append(first, len(pair)))
-    return (_ints(pairs % v, "i"), np.asarray(by_weight, dtype=np.uint8)[order[first] & 7],
-            _ints(np.minimum(tf, _MAX_TF), "H"),
-            _ints(np.concatenate(([0], np.cumsum(np.bincount(pairs // v, minlength=n)))), "i"),
-            _ints(lengths.reshape(n, fields).sum(axis=1), "i"))
+    return (ints(pairs % v, "i"), np.asarray(by_weight, dtype=np.uint8)[order[first] & 7],
+            ints(np.minimum(tf, _MAX_TF), "H"),
+            ints(np.concatenate(([0], np.cumsum(np.bincount(pairs // v, minlength=n)))), "i"),
+            ints(lengths.reshape(n, fields).sum(axis=1), "i"))
 
 
-class Index:
-    """Keys are numbered (`vocab`); `post_*[post_start[k]:post_start[k+1]]` are the
-    services of key k in ascending order with the code of their best field
-    (`weights[code]`), and `fwd_*[fwd_start[d]:fwd_start[d+1]]` the keys of
-    service d in ascending order, with how often each occurs."""
+class Index(Names):
+    """Its services' names (`Names`), and every field's words. Keys are numbered (`vocab`);
+    `post_*[post_start[k]:post_start[k+1]]` are the services of key k in ascending order
+    with the code of their best field (`weights[code]`), and `fwd_*[fwd_start[d]:fwd_start[d+1]]`
+    the keys of service d in ascending order, with how often each occurs."""
 
     def __init__(
         self,
@@ -97,32 +76,22 @@ class Index:
         categories: dict[str, Category] | None = None,
         settings: MatchSettings | None = None,
     ) -> None:
-        self.settings = settings or MatchSettings()
-        self.language = language
-        self.docs: list[Service] = list(services)
-        self.n = len(self.docs)
+        super().__init__(services, language=language, settings=settings)
         self.resident = [s.audience == "resident" for s in self.docs]
         self.weights: tuple[float, ...] = tuple(self.settings.field_weights.get(f, 0.0) for f in FIELDS)
         self.vocab: dict[str, int] = {}
-        self.phrases: list[Phrase] = []
-        self.phrase_start = array("i", [0])  # service d's names are phrases[phrase_start[d]:phrase_start[d+1]]
-        self.gram_ids: dict[str, int] = {}
         self._by_weight = sorted(range(len(FIELDS)), key=lambda code: -self.weights[code])
         self._build(categories or {})
         release_freed()  # the build's temporary arrays and tables: its peak is twice what the index keeps
 
     def _build(self, categories: dict[str, Category]) -> None:
         """Every array and table of the index (its temporaries are freed on return)."""
-        gram_of, gram_pid = array("i"), array("i")  # (n-gram, phrase) pairs, grouped by n-gram below
         # Every key occurrence of every entry, field by field in weight order; bounds[d·F + r]
         # is where entry d's r-th weightiest field begins (F fields).
         occurrences, bounds = array("i"), array("q", [0])
         ids: dict[str, tuple[int, ...]] = {}
-        for d, s in enumerate(self.docs):
+        for s in self.docs:
             self._entry_keys(s, categories, ids, occurrences, bounds)
-            for text in (s.title, *s.aliases):
-                self._add_phrase(d, text, gram_of, gram_pid)
-            self.phrase_start.append(len(self.phrases))
         self.fwd_key, fwd_code, self.fwd_tf, self.fwd_start, self.doc_len = _forward(
             np.frombuffer(occurrences, dtype=np.int32), np.frombuffer(bounds, dtype=np.int64),
             vocab=len(self.vocab), by_weight=self._by_weight)
@@ -131,18 +100,13 @@ class Index:
         order = np.argsort(keys, kind="stable")
         owners = np.repeat(np.arange(self.n, dtype=np.int32), np.diff(np.frombuffer(self.fwd_start, dtype=np.int32)))
         df = np.bincount(keys, minlength=len(self.vocab))
-        self.post_doc = _ints(owners[order], "i")
+        self.post_doc = ints(owners[order], "i")
         self.post_doc_np = np.frombuffer(self.post_doc, dtype=np.int32)  # a view, for searching many at once
-        self.post_code = _ints(fwd_code[order], "B")
-        self.post_start = _ints(np.concatenate(([0], np.cumsum(df))), "i")
+        self.post_code = ints(fwd_code[order], "B")
+        self.post_start = ints(np.concatenate(([0], np.cumsum(df))), "i")
         self.idf = array("d", [math.log(1 + self.n / c) for c in df.tolist()])  # every key has c ≥ 1
         self.unknown_idf = math.log(1 + self.n) + 0.5
         self.avg_len = sum(self.doc_len) / max(1, self.n)
-        self.max_df = self.settings.max_postings
-        by_gram = np.argsort(np.frombuffer(gram_of, dtype=np.int32), kind="stable")
-        self.gram_pids = _ints(np.frombuffer(gram_pid, dtype=np.int32)[by_gram], "i")
-        per_gram = np.bincount(np.frombuffer(gram_of, dtype=np.int32), minlength=len(self.gram_ids))
-        self.gram_start = _ints(np.concatenate(([0], np.cumsum(per_gram))), "i")
         self.buckets: dict[tuple[str, str, int], list[str]] = defaultdict(list)  # by kind, first character, length
         for key in self.vocab:
             kind, _, term = key.partition(":")
@@ -170,20 +134,6 @@ class Index:
                 occurrences.extend(keys)
             bounds.append(len(occurrences))
 
-    def _add_phrase(self, doc: int, text: str, gram_of: array, gram_pid: array) -> None:
-        reading, folded = self.language.name_forms(text)
-        if not reading and not folded:
-            return
-        pid = len(self.phrases)
-        own = grams(reading) if folded is reading else grams(reading) | grams(folded)
-        self.phrases.append(Phrase(doc, text, reading, folded, len(own)))
-        gram_ids = self.gram_ids
-        new = own.difference(gram_ids)
-        if new:
-            gram_ids.update(zip(new, range(len(gram_ids), len(gram_ids) + len(new))))
-        gram_of.extend(map(gram_ids.__getitem__, own))
-        gram_pid.extend([pid] * len(own))
-
     # -- reading the arrays ------------------------------------------------------
     def df(self, k: int) -> int:
         """How many services have key k."""
@@ -202,10 +152,6 @@ class Index:
         at[at == len(have)] = 0
         hit = have[at] == docs
         return docs[hit].tolist(), [self.post_code[a + i] for i in at[hit].tolist()]
-
-    def names_of(self, doc: int) -> range:
-        """The phrase numbers of service `doc`'s title and aliases."""
-        return range(self.phrase_start[doc], self.phrase_start[doc + 1])
 
     def similar_terms(self, kind: str, term: str, *, limit: int, cutoff: float) -> list[tuple[str, float]]:
         """Knowledge words that look like `term` (typo tolerance), best first."""

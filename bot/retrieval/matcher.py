@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.retrieval.index import Index, Phrase, grams
+from bot.retrieval.index import Index
+from bot.retrieval.names import Names, Phrase, grams
 from bot.language.analysis import KEY_FACTORS, Analysis
 from bot.knowledge.model import Audience, Service
 
@@ -43,7 +44,7 @@ class Match:
     p: float | None = None  # the reranker's probability that it is the service meant (`bot.retrieval.rerank`)
 
 
-def _name_similarities(index: Index, q: Analysis) -> Iterator[tuple[Phrase, float]]:
+def _name_similarities(index: Names, q: Analysis) -> Iterator[tuple[Phrase, float]]:
     """(name, similarity 0–1) for the names sharing enough sounds with the question.
 
     1.0 means the name appears in the question exactly; near misses are scaled
@@ -96,17 +97,17 @@ def excluded(index: Index, q: Analysis) -> set[int]:
     return _phrases(index, q)[2]
 
 
-def named_exactly(index: Index, q: Analysis, *, min_length: int = 3) -> set[int]:
+def named_exactly(index: Names, q: Analysis, *, min_length: int = 3) -> set[int]:
     """Services one of whose names (at least `min_length` kana) is in the question as typed."""
     return _phrases(index, q, min_named=min_length)[1]
 
 
-def phrase_scores(index: Index, q: Analysis) -> dict[int, float]:
+def phrase_scores(index: Names, q: Analysis) -> dict[int, float]:
     """Best title/alias evidence per service, for services sharing sounds with the question."""
     return _phrases(index, q)[0]
 
 
-def _phrases(index: Index, q: Analysis, *, min_named: int = 3) -> tuple[dict[int, float], set[int], set[int]]:
+def _phrases(index: Names, q: Analysis, *, min_named: int = 3) -> tuple[dict[int, float], set[int], set[int]]:
     """`phrase_scores`, the services whose name is in the question exactly, and those
     whose name is there only to be set aside — all from one pass over the names."""
     s = index.settings

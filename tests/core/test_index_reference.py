@@ -188,7 +188,8 @@ TEXTS = st.lists(st.sampled_from(WORDS), min_size=0, max_size=4).map("".join)
 @settings(max_examples=80, deadline=None)
 def test_built_arrays_match_a_plain_recount(fixture_assistant: Assistant, entries: list[tuple]) -> None:
     """Occurrences, weightiest fields, lengths, names and their n-grams, counted entry by entry."""
-    from bot.retrieval.index import FIELDS, grams
+    from bot.retrieval.index import FIELDS
+    from bot.retrieval.names import grams
 
     k = fixture_assistant.knowledge
     base = k.services_of("minato")[0]
