@@ -48,7 +48,7 @@ class LiveKnowledge:
             raise KnowledgeError(list(result.problems))
         # One cache for the life of the process: a reload encodes only the texts that changed.
         self.vectors: VectorCache | None = open_vectors(result.knowledge.root, self.encoder.encoder)
-        self._assistant = self._build(result.knowledge)
+        self._assistant = self._build(result.knowledge, previous=None)
         self.last = ReloadResult(True, time.time(), result.problems, len(result.knowledge.services))
         self.last_good = self.last
         self.reloads = 0
@@ -71,15 +71,16 @@ class LiveKnowledge:
                 self.failures += 1
                 self.last = ReloadResult(False, time.time(), result.problems)
                 return self.last
-            self._assistant = self._build(result.knowledge)
+            self._assistant = self._build(result.knowledge, previous=self._assistant)
             self.reloads += 1
             self.last = self.last_good = ReloadResult(
                 True, time.time(), result.problems, len(result.knowledge.services)
             )
             return self.last
 
-    def _build(self, knowledge) -> Assistant:  # noqa: ANN001 - a loaded Knowledge
-        assistant = Assistant(knowledge, self.settings, vectors=self.vectors, keys=self.keys)
+    def _build(self, knowledge, *, previous: Assistant | None) -> Assistant:  # noqa: ANN001 - a loaded Knowledge
+        """`previous`, the assistant it replaces, lends the indexes of councils whose services did not change."""
+        assistant = Assistant(knowledge, self.settings, vectors=self.vectors, keys=self.keys, previous=previous)
         if self.vectors is not None:
             self.vectors.save()  # keep what was newly encoded; a read-only folder only logs
         return assistant

@@ -83,6 +83,11 @@ class Names:
         gram_of.extend(map(gram_ids.__getitem__, own))
         gram_pid.extend([pid] * len(own))
 
+    def names_are(self, services: Sequence[Service]) -> bool:
+        """Whether these services, in this order, have the names this index holds."""
+        return len(services) == self.n and all(
+            (a.title, a.aliases) == (b.title, b.aliases) for a, b in zip(self.docs, services))
+
     def names_of(self, doc: int) -> range:
         """The phrase numbers of service `doc`'s title and aliases."""
         return range(self.phrase_start[doc], self.phrase_start[doc + 1])
