@@ -129,7 +129,9 @@ class Assistant:
         k = self.knowledge
         kept = previous.indexes.get(council.id) if previous is not None else None
         if (kept is not None and previous is not None and previous.knowledge.councils.get(council.id) == council
-                and previous.knowledge.other_offices == k.other_offices and kept.docs[: len(own)] == own):
+                and previous.knowledge.other_offices == k.other_offices
+                and sum(d.id in previous.knowledge.services for d in kept.docs) == len(own)  # topics are not services
+                and kept.docs[: len(own)] == own):
             return own + kept.docs[len(own):]
         gaps = council.not_offered + offices_for(council.id, own, k.other_offices)
         return own + [Service.gap(council, i, n) for i, n in enumerate(gaps)]

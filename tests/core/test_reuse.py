@@ -51,6 +51,18 @@ def test_a_new_name_builds_the_names_of_every_council_again(kb_copy: Path) -> No
     _same_indexes(Assistant(edited), reloaded)
 
 
+def test_a_councils_last_service_removed_is_gone_from_its_index(kb_copy: Path) -> None:
+    knowledge = load_knowledge(kb_copy)
+    before = Assistant(knowledge)
+    last = knowledge.services_of("minato")[-1]
+    (kb_copy.parent / last.path).unlink()  # a path as the loader gives it, from the folder above the knowledge
+    edited = load_knowledge(kb_copy)
+    assert last.id not in edited.services
+    reloaded = Assistant(edited, previous=before)
+    assert last.id not in {d.id for d in reloaded.indexes["minato"].docs}
+    _same_indexes(Assistant(edited), reloaded)
+
+
 def test_nothing_is_kept_when_the_words_change(kb_copy: Path) -> None:
     knowledge = load_knowledge(kb_copy)
     before = Assistant(knowledge)
