@@ -15,8 +15,7 @@ import numpy as np
 
 from bot.answer import Answer, Level, Option, label
 from bot.decision.decide import agreed, decide, service_answer
-from bot.knowledge.consistency import offices_for
-from bot.knowledge.model import Audience, Council, Knowledge, Service
+from bot.knowledge.model import Audience, Council, Knowledge
 from bot.language.keystore import KeyStore, Stored, fingerprint
 from bot.language.analysis import Analysis, Language
 from bot.language.normalize import fold, normalize
@@ -25,6 +24,7 @@ from bot.messages import M
 from bot.retrieval.dense import DenseIndex
 from bot.retrieval.fusion import Ranking, fuse, lexical_only
 from bot.retrieval.index import Index
+from bot.retrieval.indexes import Indexes, build_indexes
 from bot.retrieval.matcher import Match, named_exactly, rank
 from bot.retrieval.names import Names
 from bot.retrieval.rerank import WEIGHTS_PATH, Reranker, rerank
@@ -57,12 +57,13 @@ class Assistant:
     # Entry texts' index keys from the last build, on disk (`bot.language.keystore`), and in the same
     # folder what the danger detector reads of its corpus (`bot.safety.corpus`); None works all out.
     keys: KeyStore | None = None
-    # The assistant this one replaces (a reload): its indexes of councils whose services did not
-    # change are kept, not built again.
+    # The assistant this one replaces (a reload): what of its indexes did not change is kept
+    # (`bot.retrieval.indexes`), not built again.
     previous: InitVar[Assistant | None] = None
     language: Language = field(init=False)
     indexes: dict[str, Index] = field(init=False)
     dense: dict[str, DenseIndex] = field(init=False)
+    _built: Indexes = field(init=False)  # the three together, for the assistant that replaces this one
     # The fitted reranker over the fused candidates (`settings.rerank`), when dense is on.
     reranker: Reranker | None = field(init=False, default=None)
     # Every council's resident services, by name only: is a service of another council named here?
@@ -79,37 +80,18 @@ class Assistant:
             stamp = fingerprint(synonyms=k.synonyms, ignore=k.ignore_words)
             stored = self.keys.load(stamp)
             self.language.use_stored(stored)
-        previous = previous if self._built_alike(previous) else None
-        own_of: dict[str, list[Service]] = {}
-        for s in k.services.values():  # once, not once per council: a national knowledge has thousands
-            own_of.setdefault(s.council_id, []).append(s)
-        entries = {cid: self._entries(c, own_of.get(cid, []), previous) for cid, c in k.councils.items()}
-        old_indexes, old_dense = (previous.indexes, previous.dense) if previous is not None else ({}, {})
-        self.indexes, self.dense = {}, {}
-        for cid, docs in entries.items():
-            kept = old_indexes.get(cid)
-            if kept is not None and (self.vectors is None or cid in old_dense) and self._adopt(kept, docs):
-                self.indexes[cid] = kept
-                if self.vectors is not None:
-                    self.dense[cid] = old_dense[cid]
-                continue
-            self.indexes[cid] = Index(docs, language=self.language, categories=k.categories, settings=self.settings)
-            if self.vectors is not None:
-                self.dense[cid] = DenseIndex(docs, cache=self.vectors)
+        built = build_indexes(k, language=self.language, settings=self.settings, vectors=self.vectors,
+                              previous=previous._built if previous is not None else None)
+        self._built, self.indexes, self.dense, self.everywhere = built, built.lexical, built.dense, built.everywhere
         if self.vectors is not None and self.settings.rerank:
             self.reranker = _load_reranker(WEIGHTS_PATH)
-        residents = [s for s in k.services.values() if s.audience == "resident" and s.status == "active"]
-        if previous is None or not self._adopt(previous.everywhere, residents, names_only=True):
-            self.everywhere = Names(residents, language=self.language, settings=self.settings)
-        else:
-            self.everywhere = previous.everywhere
         if self.keys is not None:
-            built, changed = self.language.stop_storing()
-            if previous is not None:  # kept indexes' texts were not analysed again: keep what is stored of them
-                built = Stored({**stored.keys, **built.keys}, {**stored.names, **built.names})
-                changed = len(built.keys) != len(stored.keys) or len(built.names) != len(stored.names)
+            analysed, changed = self.language.stop_storing()
+            if built.kept:  # kept indexes' texts were not analysed again: keep what is stored of them
+                analysed = Stored({**stored.keys, **analysed.keys}, {**stored.names, **analysed.names})
+                changed = len(analysed.keys) != len(stored.keys) or len(analysed.names) != len(stored.names)
             if changed:
-                self.keys.save(stamp, built)
+                self.keys.save(stamp, analysed)
         corpus = None
         if self.vectors is not None:
             corpus = CorpusCache(self.vectors, folder=self.keys.folder if self.keys is not None else None)
@@ -121,41 +103,6 @@ class Assistant:
             corpus.save()
         corpus = None  # of its file's arrays, only those in use stay
         release_freed()  # the detector's counting and the rest of the corpus file go back to the system
-
-    def _entries(self, council: Council, own: list[Service], previous: Assistant | None) -> list[Service]:
-        """A council's services, then its "not offered" topics as entries (its own, and the common
-        other offices' that name none of its services). Those of a council whose services,
-        settings and the common topics are unchanged since `previous` are the ones it had."""
-        k = self.knowledge
-        kept = previous.indexes.get(council.id) if previous is not None else None
-        if (kept is not None and previous is not None and previous.knowledge.councils.get(council.id) == council
-                and previous.knowledge.other_offices == k.other_offices
-                and sum(d.id in previous.knowledge.services for d in kept.docs) == len(own)  # topics are not services
-                and kept.docs[: len(own)] == own):
-            return own + kept.docs[len(own):]
-        gaps = council.not_offered + offices_for(council.id, own, k.other_offices)
-        return own + [Service.gap(council, i, n) for i, n in enumerate(gaps)]
-
-    def _built_alike(self, previous: Assistant | None) -> bool:
-        """Whether `previous`'s indexes were built as this one's would be (the same words,
-        categories, settings and vectors), so that an unchanged council's can be kept."""
-        if previous is None:
-            return False
-        a, b = previous.knowledge, self.knowledge
-        return ((a.synonyms, a.ignore_words, a.excluding, a.categories) == (b.synonyms, b.ignore_words, b.excluding,
-                                                                           b.categories)
-                and previous.settings == self.settings and previous.vectors is self.vectors)
-
-    def _adopt(self, index: Names, docs: list[Service], *, names_only: bool = False) -> bool:
-        """Take over `index` (a previous build's) when it holds exactly `docs` (of a names-only
-        index, their names): on a reload after one council's edit, the other councils' indexes
-        are not built again (at national scale, thousands of them), nor the names of all when
-        no name changed. It then refers to these services and this equal language, so that
-        the previous knowledge is let go."""
-        if not (index.names_are(docs) if names_only else index.docs == docs):
-            return False
-        index.docs, index.language = docs, self.language
-        return True
 
     # -- lookups --------------------------------------------------------------
     def council(self, council_id: str) -> Council:
