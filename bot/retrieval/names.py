@@ -4,7 +4,7 @@ A question is compared character by character only with the few names that
 share sounds with it (`bot.retrieval.matcher`). This is all that asking "is a
 service of another council named here?" needs: the "everywhere" index of every
 council's resident services is names only, not a second full index of every
-entry's words (at national scale, half of the build and of the index memory).
+entry's words (at 100,000 services, half the time to build: 6.6–7.2 s, not 14.1–14.5).
 """
 
 from __future__ import annotations
