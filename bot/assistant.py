@@ -92,10 +92,18 @@ class Assistant:
                 changed = len(analysed.keys) != len(stored.keys) or len(analysed.names) != len(stored.names)
             if changed:
                 self.keys.save(stamp, analysed)
+        calm, examples = self._ordinary_messages()
+        self._ordinary = calm + examples
+        if previous is not None and self._reads_as(previous):
+            # Nothing the detector reads changed (a phone number, a summary, opening hours): keep it.
+            self._out_of_scope = previous._out_of_scope
+            self._safety = DangerCheck(k, self.language, detector=previous._safety.detector, settings=self.settings)
+            return
         corpus = None
         if self.vectors is not None:
             corpus = CorpusCache(self.vectors, folder=self.keys.folder if self.keys is not None else None)
-        self._safety = DangerCheck(k, self.language, detector=self._detector(corpus), settings=self.settings)
+        self._safety = DangerCheck(k, self.language, detector=self._detector(corpus, calm, examples),
+                                   settings=self.settings)
         self._out_of_scope = np.zeros((0, 1), dtype=np.float32)
         if corpus is not None:
             if k.out_of_scope:
@@ -116,16 +124,29 @@ class Assistant:
         # A lone surrogate (\ud800) can be neither tokenised nor encoded: it becomes U+FFFD.
         return self.language.analyze(_SURROGATE.sub("\ufffd", text[:MAX_QUESTION_CHARS]))
 
-    def _detector(self, corpus: CorpusCache | None) -> DangerDetector | None:
+    def _ordinary_messages(self) -> tuple[list[str], list[str]]:
+        """The detector's ordinary side in its row order: the corpus' worries, its small talk and
+        its other look-alikes; then the knowledge's resident examples."""
+        k = self.knowledge
+        worries = [e.text for e in k.crisis if e.level == "concern"]
+        talk = [e.text for e in k.crisis if e.small_talk]
+        others = [e.text for e in k.crisis if e.level not in ("danger", "concern") and not e.small_talk]
+        examples = dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples)
+        return worries + talk + others, list(examples)
+
+    def _reads_as(self, previous: Assistant) -> bool:
+        """Whether `previous`'s detector and out-of-scope vectors are this one's: the same corpus,
+        examples, out-of-scope questions, settings and vectors."""
+        a, b = previous.knowledge, self.knowledge
+        return (previous.settings == self.settings and previous.vectors is self.vectors and a.crisis == b.crisis
+                and a.out_of_scope == b.out_of_scope and previous._ordinary == self._ordinary)
+
+    def _detector(self, corpus: CorpusCache | None, calm: list[str], examples: list[str]) -> DangerDetector | None:
         """The danger corpus and the knowledge's own examples (ordinary questions), encoded."""
         k = self.knowledge
         danger = [e for e in k.crisis if e.level == "danger"]
         worries = [e.text for e in k.crisis if e.level == "concern"]
         talk = [e.text for e in k.crisis if e.small_talk]
-        others = [e.text for e in k.crisis if e.level not in ("danger", "concern") and not e.small_talk]
-        calm = worries + talk + others  # the detector's order: worries, small talk, the rest
-        examples = list(dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples))
-        self._ordinary = calm + examples
         if corpus is None or not danger:
             return None
         # Counted apart (danger by kind, the corpus' ordinary side, the examples), so an edit

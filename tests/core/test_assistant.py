@@ -8,6 +8,9 @@ import pytest
 import yaml
 
 from bot.assistant import Assistant, UnknownCouncil
+from bot.knowledge.loader import load_knowledge
+from bot.retrieval.encoder import load_encoder
+from bot.retrieval.vectors import open_vectors
 
 
 @pytest.mark.parametrize(
@@ -150,3 +153,30 @@ _NOT_OFFERED = yaml.safe_load((Path(__file__).parent / "not_offered_probes.yaml"
 def test_probe_not_offered_is_said_plainly(real_assistant: Assistant, council: str, question: str) -> None:
     a = real_assistant.ask(council, question)
     assert (a.kind, a.reason) == ("fallback", "not_offered")
+
+
+def test_a_reload_keeps_the_detector_while_nothing_it_reads_changes(kb_copy: Path) -> None:
+    """A new summary (or phone number, or hours) leaves the danger corpus and the examples as
+    they were: the detector is kept. A new example is an ordinary message it reads: it is built
+    again, and answers as one built from nothing."""
+    encoder = load_encoder()
+    assert encoder.on, encoder.reason
+    vectors = open_vectors(kb_copy, encoder.encoder)
+    assert vectors is not None
+    vectors.path = None  # never write the fixture's cache
+    path = kb_copy / "minato" / "services" / "kuruma-isu.yaml"
+    before = Assistant(load_knowledge(kb_copy), vectors=vectors)
+    path.write_text(path.read_text(encoding="utf-8").replace("summary: ", "summary: 土日もお貸しします。", 1),
+                    encoding="utf-8")
+    summary = Assistant(load_knowledge(kb_copy), vectors=vectors, previous=before)
+    assert summary._safety.detector is not None and summary._safety.detector is before._safety.detector
+    path.write_text(path.read_text(encoding="utf-8").replace("examples:\n", "examples:\n  - 車いすを三日だけ借りたい\n", 1),
+                    encoding="utf-8")
+    knowledge = load_knowledge(kb_copy)
+    example = Assistant(knowledge, vectors=vectors, previous=summary)
+    assert example._safety.detector is not summary._safety.detector
+    fresh = Assistant(knowledge, vectors=vectors)
+    for message in ("橋の上にいます。みんな今までありがとう", "三日なにも食べてない。お金もない", "車いすを借りたい",
+                    "ゲートキーパー養成研修の日程を知りたい"):
+        assert example.ask("minato", message) == fresh.ask("minato", message), message
+        assert summary.ask("minato", message).kind == before.ask("minato", message).kind, message
