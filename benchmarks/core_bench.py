@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/core_bench.py [--sizes 1000,10000,100000] [--repeats 3]
                                               [--against main] [--queries 1000] [--dense]
+                                              [--councils 1000]
 
 Each (tree, size, repeat) runs in a fresh process, so memory is measured
 cleanly: a synthetic knowledge base of N services made from the real entries'
@@ -19,6 +20,8 @@ The first row is the five councils' real knowledge (`Assistant`, every index).
 keys on disk from the previous build (`bot.language.keystore`), the 100k
 targets then read from that row. `--dense` adds the semantic layer's cost at each size, from the bundled
 encoder's measured speed: passage count, vector memory, encode-once time.
+`--councils N` times a reload after one edited example at N councils (the five
+real ones copied), keeping what did not change against building all again.
 """
 
 from __future__ import annotations
@@ -153,6 +156,36 @@ def worker(size: int, queries: int) -> dict[str, float]:
     return {"services": services, "build": build, "held": held, "peak": peak, "p50": p50, "p99": p99}
 
 
+def reload_worker(councils: int, *, keep: bool) -> dict[str, float]:
+    """A reload after one edited example at `councils` councils (the five real ones copied,
+    their resident services' titles made distinct), lexical only: the assistant built again,
+    or keeping from the one it replaces what did not change."""
+    os.environ["MADOGUCHI_ENCODER"] = "none"
+    from bot.assistant import Assistant
+    from bot.knowledge.loader import load_knowledge
+
+    k = load_knowledge()
+    real, copied, services = sorted(k.councils), {}, {}
+    for i in range(councils):
+        source, cid = real[i % len(real)], f"c{i:04d}"
+        copied[cid] = replace(k.councils[source], id=cid)
+        for s in k.services_of(source):
+            sid = f"{cid}/{s.id.split('/')[1]}"
+            services[sid] = replace(s, id=sid, council_id=cid,
+                                    title=f"{s.title}{i}" if s.audience == "resident" else s.title)
+    big = replace(k, councils=copied, services=services, crisis=())
+    t0 = time.perf_counter()
+    before = Assistant(big)
+    build = time.perf_counter() - t0
+    first = next(iter(services))
+    edited = replace(big, services={**services, first: replace(services[first],
+                                                                examples=(*services[first].examples, "三日だけ借りたい"))})
+    gc.collect()
+    t0 = time.perf_counter()
+    Assistant(edited, previous=before if keep else None)
+    return {"services": len(services), "build": build, "reload": time.perf_counter() - t0}
+
+
 def _export(ref: str, into: Path) -> Path:
     data = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(data)) as tar:
@@ -219,10 +252,16 @@ def main() -> None:
     ap.add_argument("--against", default="main", help="git revision to compare with ('' for none)")
     ap.add_argument("--keys", action="store_true", help="also build with the previous build's keys on disk")
     ap.add_argument("--dense", action="store_true", help="also cost the semantic layer at each size")
+    ap.add_argument("--councils", type=int, default=0,
+                    help="also time a reload after one edit at this many councils (kept vs built again)")
     ap.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--reload-worker", choices=("kept", "again"), default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker is not None:
         print(json.dumps(worker(args.worker, args.queries)))
+        return
+    if args.reload_worker is not None:
+        print(json.dumps(reload_worker(args.councils, keep=args.reload_worker == "kept")))
         return
     sizes = [0, *(int(s) for s in args.sizes.split(",") if s.strip())]
     with tempfile.TemporaryDirectory() as tmp:
@@ -275,6 +314,23 @@ def main() -> None:
                                            for key, t in TARGET_100K.items()))
     if args.dense:
         dense_costs([s for s in sizes if s])
+    if args.councils:
+        national_reload(args.councils, args.repeats)
+
+
+def national_reload(councils: int, repeats: int) -> None:
+    """A reload after one edited example at national scale, each run a fresh process."""
+    runs: dict[str, list[dict[str, float]]] = {"kept": [], "again": []}
+    for _ in range(repeats):
+        for mode in runs:  # interleaved
+            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--reload-worker", mode,
+                                  "--councils", str(councils)], cwd=ROOT, check=True, capture_output=True, text=True)
+            runs[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    kept, again = _median(runs["kept"]), _median(runs["again"])
+    print(f"\nreload after one edited example, {councils:,} councils ({kept['services']:,.0f} services, lexical),"
+          f" medians of {repeats}: keeping what did not change {kept['reload']:.2f} s, building again"
+          f" {again['reload']:.2f} s (×{kept['reload'] / again['reload']:.3f}); build from nothing"
+          f" {statistics.median([kept['build'], again['build']]):.2f} s")
 
 
 if __name__ == "__main__":
