@@ -10,6 +10,7 @@ import logging
 import re
 from pathlib import Path
 from dataclasses import InitVar, dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,8 +93,8 @@ class Assistant:
                 changed = len(analysed.keys) != len(stored.keys) or len(analysed.names) != len(stored.names)
             if changed:
                 self.keys.save(stamp, analysed)
-        calm, examples = self._ordinary_messages()
-        self._ordinary = calm + examples
+        side = _Ordinary.of(k)
+        self._ordinary = side.calm + side.examples
         if previous is not None and self._reads_as(previous):
             # Nothing the detector reads changed (a phone number, a summary, opening hours): keep it.
             self._out_of_scope = previous._out_of_scope
@@ -102,7 +103,7 @@ class Assistant:
         corpus = None
         if self.vectors is not None:
             corpus = CorpusCache(self.vectors, folder=self.keys.folder if self.keys is not None else None)
-        self._safety = DangerCheck(k, self.language, detector=self._detector(corpus, calm, examples),
+        self._safety = DangerCheck(k, self.language, detector=self._detector(corpus, side),
                                    settings=self.settings)
         self._out_of_scope = np.zeros((0, 1), dtype=np.float32)
         if corpus is not None:
@@ -124,16 +125,6 @@ class Assistant:
         # A lone surrogate (\ud800) can be neither tokenised nor encoded: it becomes U+FFFD.
         return self.language.analyze(_SURROGATE.sub("\ufffd", text[:MAX_QUESTION_CHARS]))
 
-    def _ordinary_messages(self) -> tuple[list[str], list[str]]:
-        """The detector's ordinary side in its row order: the corpus' worries, its small talk and
-        its other look-alikes; then the knowledge's resident examples."""
-        k = self.knowledge
-        worries = [e.text for e in k.crisis if e.level == "concern"]
-        talk = [e.text for e in k.crisis if e.small_talk]
-        others = [e.text for e in k.crisis if e.level not in ("danger", "concern") and not e.small_talk]
-        examples = dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples)
-        return worries + talk + others, list(examples)
-
     def _reads_as(self, previous: Assistant) -> bool:
         """Whether `previous`'s detector and out-of-scope vectors are this one's: the same corpus,
         examples, out-of-scope questions, settings and vectors."""
@@ -141,12 +132,10 @@ class Assistant:
         return (previous.settings == self.settings and previous.vectors is self.vectors and a.crisis == b.crisis
                 and a.out_of_scope == b.out_of_scope and previous._ordinary == self._ordinary)
 
-    def _detector(self, corpus: CorpusCache | None, calm: list[str], examples: list[str]) -> DangerDetector | None:
+    def _detector(self, corpus: CorpusCache | None, side: _Ordinary) -> DangerDetector | None:
         """The danger corpus and the knowledge's own examples (ordinary questions), encoded."""
-        k = self.knowledge
-        danger = [e for e in k.crisis if e.level == "danger"]
-        worries = [e.text for e in k.crisis if e.level == "concern"]
-        talk = [e.text for e in k.crisis if e.small_talk]
+        danger = [e for e in self.knowledge.crisis if e.level == "danger"]
+        calm, examples, worries, talk = side.calm, side.examples, side.worries, side.talk
         if corpus is None or not danger:
             return None
         # Counted apart (danger by kind, the corpus' ordinary side, the examples), so an edit
@@ -346,6 +335,26 @@ class Assistant:
             return self.menu(council_id, audience=audience)
         return Answer("choices", council.id, council.name, "", M.category_menu.format(category=cat.label),
                       council.window, "menu", choices=members)
+
+
+class _Ordinary(NamedTuple):
+    """The detector's ordinary side, in its row order: the corpus' worries, its small talk and its
+    other look-alikes (`calm`), then the knowledge's resident examples."""
+
+    worries: list[str]
+    talk: list[str]
+    others: list[str]
+    examples: list[str]
+
+    @classmethod
+    def of(cls, k: Knowledge) -> _Ordinary:
+        return cls([e.text for e in k.crisis if e.level == "concern"], [e.text for e in k.crisis if e.small_talk],
+                   [e.text for e in k.crisis if e.level not in ("danger", "concern") and not e.small_talk],
+                   list(dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples)))
+
+    @property
+    def calm(self) -> list[str]:
+        return self.worries + self.talk + self.others
 
 
 def _load_reranker(path: Path) -> Reranker | None:
