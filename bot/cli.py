@@ -103,8 +103,9 @@ def cmd_ask(args: argparse.Namespace, out: TextIO) -> int:
     questions: Sequence[str] = args.question
     if questions == ["-"]:
         questions = (line.rstrip("\n") for line in sys.stdin if line.strip())  # type: ignore[assignment]
-    for question in questions:
-        answer = assistant.ask(args.council, question, audience=args.audience)
+    for question in questions:  # each the first message of a chat: 「ありがとう」 closes, as on LINE
+        answer = (assistant.follow_up(args.council, question, last_service=None, audience=args.audience)
+                  or assistant.ask(args.council, question, audience=args.audience))
         if args.json:
             out.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
             out.flush()

@@ -49,6 +49,16 @@ def test_ask_json_reads_stdin_one_question_per_line() -> None:
     assert kinds == ["answer", "emergency", "fallback"]
 
 
+def test_ask_reads_each_question_as_a_first_message_thanks_closing_as_on_line() -> None:
+    p = _bot("--knowledge", str(FIXTURE), "ask", "--council", "minato", "--json", "-",
+             stdin="ありがとう\n費用は？\n車いす\n")
+    assert p.returncode == 0, p.stderr
+    thanks, field, wheelchair = (json.loads(line) for line in p.stdout.splitlines())
+    assert thanks["kind"] == "fallback" and thanks["text"].startswith("どういたしまして")
+    assert not field["text"].startswith("どういたしまして")  # a field question needs a service before it
+    assert wheelchair["kind"] == "answer"
+
+
 def test_chat_session_picks_a_numbered_choice() -> None:
     p = _bot("--knowledge", str(FIXTURE), "chat", "--council", "minato", stdin="相談したい\n1\n\n")
     assert p.returncode == 0, p.stderr
