@@ -14,7 +14,9 @@ side for its meaning alone (sentence vectors, no wording), this prints:
   whole check (term rules and detector, as `DangerCheck` decides), the share of
   those false alarms the term rules raised, the detector alone, and false alarms
   on small talk (look-alikes of topic everyday, counted apart) and worries answered
-  as emergencies; then the mean over writers who wrote both danger and look-alikes;
+  as emergencies; then the mean over writers who wrote both danger and look-alikes,
+  and the same with messages read whole only (without the situation's reading,
+  `bot.safety.situation`);
 - the whole check as configured on tests/eval/crisis and crisis2 (held out from
   the corpus, but already used in tuning: an extra check, not the measure);
 - urgency across writers: of each writer's danger messages and worries that the
@@ -339,9 +341,12 @@ def mean(xs: list[bool]) -> float:
 
 
 def judge_writer(rows: list[Row], det: DangerDetector, threshold: float, *, knowledge: Knowledge,
-                 language: Language, cache: VectorCache, settings: MatchSettings) -> Judged:
-    """One left-out writer's messages through the whole check, as `DangerCheck` decides."""
-    check = DangerCheck(knowledge, language, detector=det, settings=replace(settings, danger_emergency=threshold))
+                 language: Language, cache: VectorCache, settings: MatchSettings, situation: bool = True) -> Judged:
+    """One left-out writer's messages through the whole check, as `DangerCheck` decides (with
+    `situation`, reading a message that asks without its asking sentences too)."""
+    encode = (lambda text: cache.queries([text])[0]) if situation else None
+    check = DangerCheck(knowledge, language, detector=det, settings=replace(settings, danger_emergency=threshold),
+                        encode=encode)
     hit: dict[str, list[bool]] = {}
     alone: dict[str, list[bool]] = {}
     terms = 0
@@ -412,14 +417,15 @@ def main() -> None:
         for share in RATES:
             print(f"  leave-writer-out (whole check; detector alone), threshold by leave-one-out at {share:.0%}"
                   " of look-alikes:")
-            both = []
+            both, whole = [], []  # the configured check, and the same without the situation's reading
             for writer, held in by_writer.items():
                 det, calm = built[writer]
                 t = float(np.quantile(calm, 1 - share))
-                j = judge_writer(rows_of(held), det, t, knowledge=knowledge, language=language, cache=cache,
-                                 settings=settings)
+                j, j0 = (judge_writer(rows_of(held), det, t, knowledge=knowledge, language=language, cache=cache,
+                                      settings=settings, situation=situation) for situation in (True, False))
                 if j.recall == j.recall and j.ordinary:  # wrote both danger and look-alikes
                     both.append(j)
+                    whole.append(j0)
                 print(f"    {writer:8s} ({len(held)} files) t {t:+.4f}  recall {j.recall:.3f}"
                       f"  look-alike alarms {j.alarms:.3f} ({j.by_terms:.0%} by terms)"
                       f"  detector alone {j.detector_recall:.3f} / {j.detector_alarms:.3f}  small talk {j.everyday:.3f}"
@@ -429,6 +435,12 @@ def main() -> None:
                       f"  look-alike alarms {np.mean([j.alarms for j in both]):.3f}"
                       f"        detector alone {np.mean([j.detector_recall for j in both]):.3f}"
                       f" / {np.mean([j.detector_alarms for j in both]):.3f}", flush=True)
+                print(f"    the same, messages read whole only   recall {np.mean([j.recall for j in whole]):.3f}"
+                      f"  look-alike alarms {np.mean([j.alarms for j in whole]):.3f}"
+                      f"  small talk {np.nanmean([j.everyday for j in whole]):.3f}"
+                      f"  worries {np.nanmean([j.worries for j in whole]):.3f}; with the situation: small talk"
+                      f" {np.nanmean([j.everyday for j in both]):.3f}  worries {np.nanmean([j.worries for j in both]):.3f}",
+                      flush=True)
         full = detector(everything, cache, settings)
         for held_out in HELD_OUT:  # by name: the lead's unseen sets lie beside these
             j = judge_writer(rows_of(sorted((EVAL / held_out).glob("*.yaml"))), full, settings.danger_emergency,

@@ -98,13 +98,14 @@ class Assistant:
         if previous is not None and self._reads_as(previous):
             # Nothing the detector reads changed (a phone number, a summary, opening hours): keep it.
             self._out_of_scope = previous._out_of_scope
-            self._safety = DangerCheck(k, self.language, detector=previous._safety.detector, settings=self.settings)
+            self._safety = DangerCheck(k, self.language, detector=previous._safety.detector, settings=self.settings,
+                                       encode=self.encode)
             return
         corpus = None
         if self.vectors is not None:
             corpus = CorpusCache(self.vectors, folder=self.keys.folder if self.keys is not None else None)
         self._safety = DangerCheck(k, self.language, detector=self._detector(corpus, side),
-                                   settings=self.settings)
+                                   settings=self.settings, encode=self.encode)
         self._out_of_scope = np.zeros((0, 1), dtype=np.float32)
         if corpus is not None:
             if k.out_of_scope:
@@ -165,8 +166,8 @@ class Assistant:
 
     def examples_read_as_danger(self) -> list[tuple[str, str, Level, float]]:
         """(service id, example, level, margin) for each resident example the detector would
-        treat as an emergency or a worry (its answer then carries a kind line): a false
-        alarm staff should see before residents do."""
+        treat as an emergency or a worry (its answer then carries a kind line), read whole and,
+        when it asks, without what it asks: a false alarm staff should see before residents do."""
         detector = self._safety.detector
         if detector is None or self.vectors is None:
             return []
@@ -177,6 +178,9 @@ class Assistant:
             for e in s.examples if s.audience == "resident" else ():
                 reading = detector.read(vectors[row[e]], fold(e), skip_ordinary=row[e])
                 level = self._safety.detector_level(reading)
+                told = self._safety.situation(e, reading) if level != "emergency" else None
+                if told is not None and told.reading is not None:  # what it tells, read without what it asks
+                    level, reading = "emergency", told.reading
                 if level is not None:
                     out.append((s.id, e, level, reading.margin))
         return out

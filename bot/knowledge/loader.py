@@ -58,6 +58,10 @@ def load_knowledge(root: Path | str | None = None, *, cache: Path | None = None)
     return result.knowledge
 
 
+_Safety = tuple[dict[str, Hotline], tuple[SafetyRule, ...], dict[str, DangerKind], tuple[str, ...],
+                tuple[tuple[str, ...], tuple[str, ...]]]
+
+
 def _texts(value: Any) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value or () if str(v).strip())
 
@@ -176,11 +180,11 @@ class _Loader:
             return ()
         return tuple(dict.fromkeys(q["text"].strip() for q in doc.data["questions"] if q["text"].strip()))
 
-    def safety(self) -> tuple[dict[str, Hotline], tuple[SafetyRule, ...], dict[str, DangerKind], tuple[str, ...]]:
-        """Hotlines, term rules, kinds of danger and calm words, from `safety.yaml`."""
+    def safety(self) -> _Safety:
+        """Hotlines, term rules, kinds of danger, calm words and what asks, from `safety.yaml`."""
         doc = self.read(self.root / COMMON / "safety.yaml", schema.SAFETY)
         if doc is None:
-            return {}, (), {}, ()
+            return {}, (), {}, (), ((), ())
         hotlines = {
             h["id"]: Hotline(h["name"], str(h["number"]), _opt(h.get("hours")), _opt(h.get("note")), h["source"])
             for h in doc.data["hotlines"]
@@ -210,7 +214,9 @@ class _Loader:
                 self.error(doc, ("rules", i), "no message or hotlines: give the rule its own, or a kind (kinds:)")
             rules.append(SafetyRule(r["id"], _texts(r["terms"]), lines, message,
                                     _texts(r.get("context")), _texts(r.get("unless")), kind))
-        return hotlines, tuple(rules), kinds, _texts(doc.data.get("calm"))
+        asking = doc.data.get("asking") or {}
+        return (hotlines, tuple(rules), kinds, _texts(doc.data.get("calm")),
+                (_texts(asking.get("ends")), _texts(asking.get("words"))))
 
     def crisis(self, kinds: dict[str, DangerKind]) -> tuple[CrisisExample, ...]:
         """The danger corpus: every file in `_common/crisis/`, each with danger, concern and look-alikes."""
@@ -331,7 +337,7 @@ class _Loader:
             return None
         categories = self.categories()
         synonyms, ignore, excluding = self.synonyms()
-        hotlines, rules, kinds, calm = self.safety()
+        hotlines, rules, kinds, calm, asking = self.safety()
         crisis = self.crisis(kinds)
         councils: dict[str, Council] = {}
         services: dict[str, Service] = {}
@@ -375,6 +381,7 @@ class _Loader:
             safety=rules,
             danger_kinds=kinds,
             calm_words=calm,
+            asking=asking,
             crisis=crisis,
             other_offices=other_offices,
             out_of_scope=out_of_scope,

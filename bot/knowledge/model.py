@@ -209,6 +209,7 @@ class Knowledge:
     safety: tuple[SafetyRule, ...] = ()
     danger_kinds: dict[str, DangerKind] = field(default_factory=dict)
     calm_words: tuple[str, ...] = ()  # a message with one talks *about* danger
+    asking: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # sentence endings and words that ask
     crisis: tuple[CrisisExample, ...] = ()  # the detector's labelled corpus
     # Topics for another office (city hall, tax office), "not offered" in every council.
     other_offices: tuple[NotOffered, ...] = ()

@@ -207,6 +207,11 @@ SAFETY: dict[str, Any] = {
             },
         },
         "calm": _WORDS,
+        "asking": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"ends": _WORDS, "words": _WORDS},
+        },
     },
 }
 

@@ -3,6 +3,10 @@
 - `emergency`: a term rule fired (and the message is not plainly *about*
   danger: a course, a campaign, a past fire), or the detector reads danger.
   The lines come first.
+- A message that tells something and also asks, read whole, lies among the
+  knowledge's questions; when it reads at least as a worry, its situation (the
+  message without its asking sentences, `bot.safety.situation`) is read too, and
+  is an emergency when the detector alone would make it one.
 - `concern`: worry without immediate danger — a term in a calm message or in
   one that reads as small talk, a detector margin just below the line, one
   above it that reads nearer the corpus' worries than its danger
@@ -14,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,6 +28,7 @@ from bot.knowledge.model import Hotline, Knowledge
 from bot.language.analysis import Analysis, Language
 from bot.language.normalize import fold
 from bot.safety.detector import DangerDetector, Reading
+from bot.safety.situation import Asking
 from bot.safety.terms import SafetyCheck
 from bot.settings import MatchSettings
 
@@ -48,14 +54,41 @@ class Verdict:
 
 class DangerCheck:
     def __init__(self, knowledge: Knowledge, language: Language, *, detector: DangerDetector | None,
-                 settings: MatchSettings) -> None:
+                 settings: MatchSettings, encode: Callable[[str], np.ndarray | None] | None = None) -> None:
+        """`encode` gives a text's vector as a message's is made (for the situation's reading)."""
         self._k = knowledge
         self.terms = SafetyCheck(knowledge, language)
         self._calm = tuple(fold(w) for w in knowledge.calm_words)
+        self._asking = Asking.of(ends=knowledge.asking[0], words=knowledge.asking[1])
         self.detector = detector
         self._s = settings
+        self._encode = encode
 
     def check(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
+        verdict = self._whole(q, vector)
+        reading = verdict.reading if verdict is not None else None
+        if (verdict is None or verdict.level != "emergency") and reading is not None:
+            return self.situation(q.text, reading) or verdict
+        return verdict
+
+    def situation(self, text: str, whole: Reading) -> Verdict | None:
+        """An emergency when the message reads at least as a worry and, without its asking
+        sentences, as an emergency to the detector alone; else None."""
+        s = self._s
+        if self.detector is None or self._encode is None or whole.margin < s.danger_concern:
+            return None
+        told = self._asking.situation(text)
+        if told is None or sum(ch.isalnum() for ch in told) < s.danger_min_chars:
+            return None
+        vector = self._encode(told)
+        if vector is None:
+            return None
+        reading = self.detector.read(vector, fold(told))
+        if not reading.kinds or self.detector_level(reading) != "emergency":
+            return None
+        return self._verdict("emergency", reading.kinds, "", (), reading)
+
+    def _whole(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
         s = self._s
         alert = self.terms.check(q)
         # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.

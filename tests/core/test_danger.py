@@ -25,7 +25,10 @@ DANGER = {
     "息子を名乗る電話で、今日中に二百万円用意しろと言われた。今から銀行に行く": "fraud",
     "帰り道、同じ男の人がずっと後ろをついてくる": "stalking",
 }
-CALM = ["ゲートキーパー養成研修の日程を知りたい", "虐待防止の研修に講師を呼びたい", "火災見舞金の申請のしかたを教えて"]
+CALM = ["ゲートキーパー養成研修の日程を知りたい", "虐待防止の研修に講師を呼びたい", "火災見舞金の申請のしかたを教えて",
+        # …and told, then asked (written for this test):
+        "去年父が亡くなりました。遺品の整理を手伝ってもらえますか",
+        "来月引っ越すので、犬を引き取ってくれる人を探しています。手続きはどうすればいいですか"]
 
 
 @pytest.mark.parametrize(("message", "kind"), DANGER.items())
@@ -42,6 +45,20 @@ def test_situations_without_the_keyword_raise_the_alarm(real_assistant: Assistan
 def test_look_alikes_keep_their_plain_answer(real_assistant: Assistant, message: str) -> None:
     a = real_assistant.ask("tomakomai", message)
     assert a.kind != "emergency", a.danger
+
+
+def test_danger_told_before_a_plain_question_is_read_without_the_question(real_assistant: Assistant) -> None:
+    """Read whole, the message lies among the knowledge's questions and is no emergency; its
+    situation, the sentences that tell, is (written for this test)."""
+    a = real_assistant
+    message = "夫が通帳もカードも持って行ってしまい、外出するなと言われています。食料の支援は受けられますか"
+    whole_only = DangerCheck(a.knowledge, a.language, detector=a._safety.detector, settings=a.settings)  # no encode
+    q, vector = a.analyze(message), a.encode(message)
+    whole = whole_only.check(q, vector)
+    assert whole is not None and whole.level == "concern"  # at least a worry: the situation is read
+    answer = a.ask("kiyose", message)
+    assert answer.kind == "emergency" and answer.danger is not None and answer.danger.kinds[0] == "dv"
+    assert answer.hotlines[0] == a.knowledge.hotlines[a.knowledge.danger_kinds["dv"].hotlines[0]]
 
 
 def test_no_food_tonight_names_the_councils_own_help(real_assistant: Assistant) -> None:

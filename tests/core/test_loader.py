@@ -198,3 +198,12 @@ def test_a_safety_rule_with_no_message_of_its_own_or_its_kinds_is_named(kb_copy:
     errors = _errors(kb_copy)
     assert any("safety.yaml" in e and "unknown kind 'no-such-kind'" in e for e in errors), errors
     assert any("safety.yaml" in e and "no message" in e for e in errors), errors
+
+
+def test_a_misspelt_part_of_what_asks_is_named_with_its_line(kb_copy: Path) -> None:
+    safety = kb_copy / "_common" / "safety.yaml"
+    _edit(safety, "asking:\n  ends:", "asking:\n  endings:")
+    line = safety.read_text(encoding="utf-8").splitlines().index("  endings: [か, かね, \"?\", ください, 下さい, ほしい, 欲しい,"
+                                                                 " ほしいです, 欲しいです]") + 1
+    errors = _errors(kb_copy)
+    assert any("safety.yaml" in e and f":{line}" in e and "endings" in e for e in errors), errors
