@@ -148,9 +148,9 @@ def test_probe_danger_is_caught(real_assistant: Assistant, message: str) -> None
 # their nearest danger messages share the very words (トイレで水をかけられた, つけられてる).
 # Known false alarms, kept visible: strict, so a fix shows up here.
 # 一人でいない方がいい holds the very characters of 自分なんかいない方がいい: the wording reads it so.
-# 帰ってこれるか心配, in nine characters, is what a family says when someone has not come home: it
-# reads so since the twenty-ninth writer's missing persons (「散歩に出たきり帰ってこない」) joined (stop 29).
-_DETECTOR_FALSE_ALARMS = {"トイレを詰まらせた", "名前をつけられている", "一人でいない方がいいと言われた", "帰ってこれるか心配"}
+# (帰ってこれるか心配, read as a missing person since stop 29, is a plain question again since the
+# thirty-fourth and thirty-fifth writers' worries and look-alikes in question form joined, stop 34.)
+_DETECTOR_FALSE_ALARMS = {"トイレを詰まらせた", "名前をつけられている", "一人でいない方がいいと言われた"}
 
 
 @pytest.mark.parametrize("message", [
