@@ -52,6 +52,11 @@ class Verdict:
         return Verdict("concern", self.kinds, self.message, self.note, lines, (), self.reading, self.by_terms)
 
 
+def _chars(text: str) -> int:
+    """Letters and digits: how much a message says, punctuation and emoji aside."""
+    return sum(ch.isalnum() for ch in text)
+
+
 class DangerCheck:
     def __init__(self, knowledge: Knowledge, language: Language, *, detector: DangerDetector | None,
                  settings: MatchSettings, encode: Callable[[str], np.ndarray | None] | None = None) -> None:
@@ -78,7 +83,7 @@ class DangerCheck:
         if self.detector is None or self._encode is None or whole.margin < s.danger_concern:
             return None
         told = self._asking.situation(text)
-        if told is None or sum(ch.isalnum() for ch in told) < s.danger_min_chars:
+        if told is None or _chars(told) < s.danger_min_chars:
             return None
         vector = self._encode(told)
         if vector is None:
@@ -89,10 +94,11 @@ class DangerCheck:
         return self._verdict("emergency", reading.kinds, "", (), reading)
 
     def _whole(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
+        """The message read as a whole: the term rules and the detector, in two levels."""
         s = self._s
         alert = self.terms.check(q)
         # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.
-        chars = sum(ch.isalnum() for ch in q.folded)
+        chars = _chars(q.folded)
         long_enough = chars >= s.danger_min_chars
         reading = (self.detector.read(vector, q.folded)
                    if self.detector is not None and vector is not None and long_enough else None)
