@@ -51,7 +51,7 @@ def test_danger_told_before_a_plain_question_is_read_without_the_question(real_a
     """Read whole, the message lies among the knowledge's questions and is no emergency; its
     situation, the sentences that tell, is (written for this test)."""
     a = real_assistant
-    message = "夫が通帳もカードも持って行ってしまい、外出するなと言われています。食料の支援は受けられますか"
+    message = "夫にお金を全部管理されて、友だちに会うことも禁止されています。どこに相談すればいいですか"
     whole_only = DangerCheck(a.knowledge, a.language, detector=a._safety.detector, settings=a.settings)  # no encode
     q, vector = a.analyze(message), a.encode(message)
     whole = whole_only.check(q, vector)
