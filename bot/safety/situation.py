@@ -43,7 +43,7 @@ class Asking:
 
     @classmethod
     def of(cls, *, ends: tuple[str, ...], words: tuple[str, ...]) -> Asking:
-        return cls(tuple(fold(e) for e in ends if fold(e)), tuple(fold(w) for w in words if fold(w)))
+        return cls(tuple(filter(None, map(fold, ends))), tuple(filter(None, map(fold, words))))
 
     def asks(self, sentence: str) -> bool:
         folded = fold(sentence).rstrip(_TRAILING)
