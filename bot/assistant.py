@@ -146,9 +146,7 @@ class Assistant:
             by_kind.setdefault(e.kind, []).append(e.text)
         texts = [e.text for e in danger]
         grams, counts = corpus.grams_by_kind(by_kind)
-        ordinary = corpus.grams(calm)
-        ordinary.update(corpus.grams(examples))
-        wording = Wording.from_counts(dict(zip(grams, counts.sum(axis=0).tolist())), ordinary)
+        wording = Wording.from_arrays((grams, counts.sum(axis=0)), corpus.gram_arrays(calm), corpus.gram_arrays(examples))
         vectors = np.concatenate([corpus.queries(calm), corpus.queries(examples)])
         return DangerDetector.configured(danger, corpus.queries(texts), vectors,
                                          settings=self.settings, wording=wording,

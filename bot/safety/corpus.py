@@ -40,7 +40,7 @@ from bot.language.keystore import touch, write_atomically
 from bot.language.normalize import fold
 from bot.retrieval.vectors import VectorCache
 from bot.safety.kind_wording import count_matrix
-from bot.safety.wording import gram_counts
+from bot.safety.wording import Counts, count_arrays, gram_counts
 
 __all__ = ["CorpusCache", "fingerprint", "recount"]
 
@@ -115,12 +115,16 @@ class CorpusCache:
         self._used[name] = value
         self._new.add(name)
 
-    def _counts(self, h: str, *, use: bool = True) -> Counter[str] | None:
+    def _kept_counts(self, h: str, *, use: bool = True) -> Counts | None:
         get = self._get if use else self._read
         grams, counts = get(f"grams-{h}"), get(f"counts-{h}")
         if grams is not None and counts is not None and grams.ndim == counts.ndim == 1 and len(grams) == len(counts):
-            return Counter(dict(zip(grams.tolist(), counts.tolist())))
+            return grams, counts
         return None
+
+    def _counts(self, h: str, *, use: bool = True) -> Counter[str] | None:
+        kept = self._kept_counts(h, use=use)
+        return None if kept is None else Counter(dict(zip(kept[0].tolist(), kept[1].tolist())))
 
     def _texts(self, h: str) -> list[str] | None:
         kept = self._read(f"texts-{h}")
@@ -152,31 +156,36 @@ class CorpusCache:
         kept = self._counts(best[1], use=False)
         return None if kept is None else recount(kept, best[2], texts)
 
-    def grams(self, texts: Sequence[str]) -> Counter[str]:
-        """`gram_counts` of the folded texts."""
+    def gram_arrays(self, texts: Sequence[str]) -> Counts:
+        """`gram_counts` of the folded texts as (grams, counts) arrays, read as kept (mapped):
+        no Python string per gram, which for the whole corpus took tens of MB at start-up."""
         h = _hash(texts)
-        found = self._counts(h)
+        found = self._kept_counts(h)
         if found is None:
-            found = self._nearest(texts)
-            if found is None:
-                found = gram_counts(fold(t) for t in texts)
-            self._put(f"grams-{h}", np.array(list(found), dtype=str))
-            self._put(f"counts-{h}", np.fromiter(found.values(), dtype=np.int64, count=len(found)))
+            found = count_arrays(self._nearest(texts) or gram_counts(fold(t) for t in texts))
+            self._put(f"grams-{h}", found[0])
+            self._put(f"counts-{h}", found[1])
         if self._get(f"texts-{h}") is None:  # kept for the next edit's `_nearest`
             self._put(f"texts-{h}", np.frombuffer(_SEP.join(texts).encode("utf-8", "surrogatepass"), dtype=np.uint8))
         return found
 
-    def grams_by_kind(self, groups: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:
-        """`count_matrix` of each group's `gram_counts` (rows in the groups' order)."""
+    def grams(self, texts: Sequence[str]) -> Counter[str]:
+        """`gram_counts` of the folded texts."""
+        grams, counts = self.gram_arrays(texts)
+        return Counter(dict(zip(grams.tolist(), counts.tolist())))
+
+    def grams_by_kind(self, groups: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """`count_matrix` of each group's `gram_counts` (rows in the groups' order), as arrays."""
         h = _hash([t for kind, texts in groups.items() for t in (f"\x01{kind}", *texts)])
         grams, counts = self._get(f"kindgrams-{h}"), self._get(f"kindcounts-{h}")
         if (grams is not None and counts is not None and grams.ndim == 1 and counts.ndim == 2
                 and counts.shape == (len(groups), len(grams))):
-            return grams.tolist(), counts
+            return grams, counts
         found, matrix = count_matrix(gram_counts(fold(t) for t in texts) for texts in groups.values())
-        self._put(f"kindgrams-{h}", np.array(found, dtype=str))
+        grams = np.array(found, dtype=str)
+        self._put(f"kindgrams-{h}", grams)
         self._put(f"kindcounts-{h}", matrix)
-        return found, matrix
+        return grams, matrix
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """`VectorCache.queries(texts)`, as one stored matrix."""

@@ -44,11 +44,11 @@ class KindWording:
         occurs (`CorpusCache.grams_by_kind` keeps it between runs); grams seen fewer than
         `min_count` times in all are dropped (mostly names and numbers)."""
         self.kinds: tuple[str, ...] = tuple(kinds)
-        keep = counts.sum(axis=0) >= min_count
+        keep = np.flatnonzero(counts.sum(axis=0) >= min_count)
         kept = np.asarray(grams, dtype=str)[keep]
         order = np.argsort(kept)
         self._grams = kept[order]  # sorted, searched: a fraction of a dict's memory
-        self._counts = counts[:, keep][:, order].astype(np.float32)
+        self._counts = counts[:, keep[order]].astype(np.float32)
         self._totals = self._counts.sum(axis=1, dtype=np.float64)
         self._log = np.log((self._counts + 1) / (self._totals + len(self._grams))[:, None]).astype(np.float32)
 

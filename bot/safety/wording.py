@@ -20,9 +20,10 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Wording", "grams", "gram_counts"]
+__all__ = ["Counts", "Wording", "count_arrays", "grams", "gram_counts"]
 
 Side = Literal["danger", "ordinary"]
+Counts = tuple[np.ndarray, np.ndarray]  # grams (str) and how many texts hold each
 
 
 def grams(folded: str) -> set[str]:
@@ -37,6 +38,11 @@ def gram_counts(folded: Iterable[str]) -> Counter[str]:
     for text in folded:
         counts.update(grams(text))
     return counts
+
+
+def count_arrays(counts: Mapping[str, int]) -> Counts:
+    """A mapping of gram counts as (grams, counts) arrays."""
+    return np.array(list(counts), dtype=str), np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
 
 
 def known(vocabulary: np.ndarray, own: set[str]) -> np.ndarray:
@@ -55,22 +61,29 @@ class Wording:
     def __init__(self, danger: Iterable[str], ordinary: Iterable[str], *, min_count: int = 2) -> None:
         """`danger` and `ordinary` are folded texts; grams seen fewer than `min_count` times
         in all are dropped (they are mostly names and numbers, and cost memory)."""
-        self._fit(gram_counts(danger), gram_counts(ordinary), min_count=min_count)
+        self._fit(count_arrays(gram_counts(danger)), count_arrays(gram_counts(ordinary)), min_count=min_count)
 
     @classmethod
     def from_counts(cls, danger: Mapping[str, int], ordinary: Mapping[str, int], *, min_count: int = 2) -> Wording:
         """The model of two sides already counted (`gram_counts`)."""
+        return cls.from_arrays(count_arrays(danger), count_arrays(ordinary), min_count=min_count)
+
+    @classmethod
+    def from_arrays(cls, danger: Counts, *ordinary: Counts, min_count: int = 2) -> Wording:
+        """The model of two sides counted as (grams, counts) arrays, the ordinary one in parts
+        (the corpus', the examples'; a gram's counts add up): kept counts are read as stored,
+        with no Python string or dict per gram, which at start-up took tens of MB."""
         self = cls.__new__(cls)
-        self._fit(danger, ordinary, min_count=min_count)
+        self._fit(danger, *ordinary, min_count=min_count)
         return self
 
-    def _fit(self, d: Mapping[str, int], o: Mapping[str, int], *, min_count: int) -> None:
+    def _fit(self, d: Counts, *o: Counts, min_count: int) -> None:
         """Both sides' grams merged in numpy (sorted, summed by gram): a reload refits the
         whole model after any edit to the examples, and over 200,000 grams a dict walk took
         0.2 s of it (this, 0.07 s)."""
-        n = len(d)
-        every = np.array([*d, *o], dtype=str)
-        counts = np.fromiter((*d.values(), *o.values()), dtype=np.int64, count=n + len(o))
+        n = len(d[0])
+        every = np.concatenate([np.asarray(g, dtype=str) for g, _ in (d, *o)])
+        counts = np.concatenate([np.asarray(c, dtype=np.int64) for _, c in (d, *o)])
         grams, at = np.unique(every, return_inverse=True)
         danger = np.bincount(at[:n], weights=counts[:n], minlength=len(grams))
         ordinary = np.bincount(at[n:], weights=counts[n:], minlength=len(grams))

@@ -6,7 +6,7 @@ import math
 
 from hypothesis import given, settings, strategies as st
 
-from bot.safety.wording import Wording, grams
+from bot.safety.wording import Wording, count_arrays, gram_counts, grams
 
 TEXT = st.text(alphabet="あいうえおかきくけこもうむりたすけて", min_size=0, max_size=12)
 
@@ -39,6 +39,19 @@ def test_score_matches_a_plain_recount(danger: list[str], ordinary: list[str], t
     got = Wording(danger, ordinary, min_count=min_count).score(text, leave_out=leave_out)  # type: ignore[arg-type]
     assert math.isclose(got, reference(danger, ordinary, text, min_count=min_count, leave_out=leave_out),
                         rel_tol=1e-9, abs_tol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(danger=st.lists(TEXT, max_size=6), calm=st.lists(TEXT, max_size=6), examples=st.lists(TEXT, max_size=6),
+       text=TEXT, leave_out=st.sampled_from([None, "danger", "ordinary"]))
+def test_counts_in_parts_give_the_model_of_the_texts(danger: list[str], calm: list[str], examples: list[str],
+                                                     text: str, leave_out: str | None) -> None:
+    """The start-up path (kept arrays, the ordinary side in two parts whose grams overlap) is the
+    model of the texts themselves."""
+    parts = Wording.from_arrays(count_arrays(gram_counts(danger)), count_arrays(gram_counts(calm)),
+                                count_arrays(gram_counts(examples)))
+    whole = Wording(danger, calm + examples)
+    assert parts.score(text, leave_out=leave_out) == whole.score(text, leave_out=leave_out)  # type: ignore[arg-type]
 
 
 def test_words_of_danger_read_as_danger_and_a_course_does_not() -> None:
