@@ -169,11 +169,6 @@ class CorpusCache:
             self._put(f"texts-{h}", np.frombuffer(_SEP.join(texts).encode("utf-8", "surrogatepass"), dtype=np.uint8))
         return found
 
-    def grams(self, texts: Sequence[str]) -> Counter[str]:
-        """`gram_counts` of the folded texts."""
-        grams, counts = self.gram_arrays(texts)
-        return Counter(dict(zip(grams.tolist(), counts.tolist())))
-
     def grams_by_kind(self, groups: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """`count_matrix` of each group's `gram_counts` (rows in the groups' order), as arrays."""
         h = _hash([t for kind, texts in groups.items() for t in (f"\x01{kind}", *texts)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +21,12 @@ from bot.safety.wording import gram_counts
 
 MESSAGES = ["もう死にたい", "橋の上にいます。みんな今までありがとう", "夫に殴られて家に帰れない", "かぎを預けたい",
             "今日のお昼ご飯", "三日何も食べてない", "こんにちは", "子どもがご飯をもらえていないみたい"]
+
+
+def _counted(cache: CorpusCache, texts: list[str]) -> Counter[str]:
+    """The cache's gram arrays of `texts` as a Counter, to compare with a plain count."""
+    grams, counts = cache.gram_arrays(texts)
+    return Counter(dict(zip(grams.tolist(), counts.tolist())))
 
 
 def _same_detectors(a: DangerDetector, b: DangerDetector) -> None:
@@ -82,19 +89,19 @@ def test_detectors_from_the_kept_corpus_are_identical(real_assistant: Assistant,
 def test_another_corpus_is_counted_again(vectors: VectorCache, tmp_path: Path) -> None:
     texts = ["助けて", "もう無理", "ボランティアをしたい"]
     first = CorpusCache(vectors, folder=tmp_path)
-    assert first.grams(texts) == gram_counts(map(fold, texts))
+    assert _counted(first, texts) == gram_counts(map(fold, texts))
     first.queries(texts)
     first.save()
     edited = [*texts[:2], "ボランティアをしたいです"]
     second = CorpusCache(vectors, folder=tmp_path)
-    assert second.grams(edited) == gram_counts(map(fold, edited))
+    assert _counted(second, edited) == gram_counts(map(fold, edited))
     assert np.array_equal(second.queries(edited), vectors.queries(edited))
     second.save()
     [folder] = tmp_path.glob("corpus-*")
     # only the last build's lists: grams, counts, texts and vectors of `edited`
     assert sorted(f.name.split("-")[0] for f in folder.iterdir()) == ["counts", "grams", "queries", "texts"]
     third = CorpusCache(vectors, folder=tmp_path)
-    assert third.grams(edited) == gram_counts(map(fold, edited))
+    assert _counted(third, edited) == gram_counts(map(fold, edited))
     third.save()
     assert len(list(folder.iterdir())) == 3  # the vectors were not asked for
 
@@ -114,17 +121,17 @@ def test_arrays_read_mapped_outlive_another_builds_save(vectors: VectorCache, tm
     removes the files: they are only ever renamed over or unlinked, never written in place."""
     texts = ["家に帰りたくない", "ご飯を食べていない"]
     first = CorpusCache(vectors, folder=tmp_path)
-    expected = first.grams(texts), first.queries(texts).copy()
+    expected = _counted(first, texts), first.queries(texts).copy()
     first.save()
     reader = CorpusCache(vectors, folder=tmp_path)
     held = reader.queries(texts)
     assert isinstance(held, np.memmap)
     other = CorpusCache(vectors, folder=tmp_path)
-    other.grams(["サロンに行きたい"]), other.queries(["サロンに行きたい"])
+    _counted(other, ["サロンに行きたい"]), other.queries(["サロンに行きたい"])
     other.save()  # removes the files `reader` mapped
     assert len(list(tmp_path.glob("corpus-*/queries-*.npy"))) == 1  # the other build's alone
     assert np.array_equal(held, expected[1])
-    assert reader.grams(texts) == expected[0]
+    assert _counted(reader, texts) == expected[0]
 
 
 @pytest.mark.parametrize("damage", [lambda b: b[:100], lambda b: b"not an array at all", lambda b: b""])
@@ -132,12 +139,12 @@ def test_arrays_read_mapped_outlive_another_builds_save(vectors: VectorCache, tm
 def test_a_damaged_file_is_counted_again(vectors: VectorCache, tmp_path: Path, damage, array: str) -> None:
     texts = ["家に帰りたくない", "ご飯を食べていない", "サロンに行きたい"]
     cache = CorpusCache(vectors, folder=tmp_path)
-    cache.grams(texts), cache.queries(texts)
+    _counted(cache, texts), cache.queries(texts)
     cache.save()
     [path] = tmp_path.glob(f"corpus-*/{array}-*.npy")
     path.write_bytes(damage(path.read_bytes()))
     again = CorpusCache(vectors, folder=tmp_path)
-    assert again.grams(texts) == gram_counts(map(fold, texts))
+    assert _counted(again, texts) == gram_counts(map(fold, texts))
     assert np.array_equal(again.queries(texts), vectors.queries(texts))
     again.save()
     assert path.stat().st_size > 100  # written again
@@ -147,7 +154,7 @@ def test_an_unwritable_folder_only_costs_the_work(vectors: VectorCache, tmp_path
     blocker = tmp_path / "file"
     blocker.write_text("a file where the folder should be")
     cache = CorpusCache(vectors, folder=blocker / "analysis")
-    assert cache.grams(["助けて"]) == gram_counts([fold("助けて")])
+    assert _counted(cache, ["助けて"]) == gram_counts([fold("助けて")])
     cache.save()  # logs, never raises
 
 
