@@ -122,10 +122,6 @@ class CorpusCache:
             return grams, counts
         return None
 
-    def _counts(self, h: str, *, use: bool = True) -> Counter[str] | None:
-        kept = self._kept_counts(h, use=use)
-        return None if kept is None else Counter(dict(zip(kept[0].tolist(), kept[1].tolist())))
-
     def _texts(self, h: str) -> list[str] | None:
         kept = self._read(f"texts-{h}")
         if kept is None or kept.dtype != np.uint8:
@@ -153,8 +149,8 @@ class CorpusCache:
                 best = (differ, name.removeprefix("texts-"), before)
         if best is None:
             return None
-        kept = self._counts(best[1], use=False)
-        return None if kept is None else recount(kept, best[2], texts)
+        kept = self._kept_counts(best[1], use=False)
+        return None if kept is None else recount(Counter(dict(zip(*(a.tolist() for a in kept)))), best[2], texts)
 
     def gram_arrays(self, texts: Sequence[str]) -> Counts:
         """`gram_counts` of the folded texts as (grams, counts) arrays, read as kept (mapped):
