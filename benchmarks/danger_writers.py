@@ -34,6 +34,7 @@ from bot.knowledge.yamlfile import read_yaml  # noqa: E402
 from bot.retrieval.encoder import load_encoder  # noqa: E402
 from bot.retrieval.vectors import open_vectors  # noqa: E402
 from bot.safety.check import DangerCheck  # noqa: E402
+from bot.settings import MatchSettings  # noqa: E402
 
 
 def by_writer(folder: Path) -> dict[str, list[tuple[str, str, str]]]:
@@ -66,7 +67,7 @@ def main() -> int:
     cache.path = None  # never rewrite the committed cache from here
     writers = by_writer(Path(knowledge.root) / "_common" / "crisis")
     chosen = [w for w in args.writers.split(",") if w] or list(writers)
-    configured = Assistant(knowledge, vectors=cache).settings.danger_emergency
+    configured = MatchSettings().danger_emergency  # as the bot is built (Assistant's default settings)
     lines = [float(x) for x in args.lines.split(",") if x] or [configured]
     # hits[line][writer][level] = [emergency?]; kinds[line][kind] = Counter(n, caught)
     hits: dict[float, dict[str, dict[str, list[bool]]]] = {t: defaultdict(lambda: defaultdict(list)) for t in lines}
