@@ -85,6 +85,7 @@ class Row:
     text: str
     level: str  # danger | concern | calm | example
     topic: str = ""  # of a look-alike: training, campaign … or everyday (small talk)
+    kind: str = ""  # of a danger message or a worry: suicide, dv …
 
 
 def rows_of(files: list[Path]) -> list[Row]:
@@ -93,7 +94,8 @@ def rows_of(files: list[Path]) -> list[Row]:
         doc, _ = read_yaml(path)
         data = (doc.data if doc else None) or {}
         for section, level in (("danger", "danger"), ("concern", "concern"), ("lookalike", "calm")):
-            out += [Row(item["text"].strip(), level, item.get("topic") or "") for item in data.get(section) or ()]
+            out += [Row(item["text"].strip(), level, item.get("topic") or "", item.get("kind") or "")
+                    for item in data.get(section) or ()]
     return out
 
 

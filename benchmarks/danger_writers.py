@@ -29,27 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.assistant import Assistant  # noqa: E402
 from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
-from bot.knowledge.model import SMALL_TALK  # noqa: E402
-from bot.knowledge.yamlfile import read_yaml  # noqa: E402
 from bot.retrieval.encoder import load_encoder  # noqa: E402
 from bot.retrieval.vectors import open_vectors  # noqa: E402
 from bot.safety.check import DangerCheck  # noqa: E402
 from bot.settings import MatchSettings  # noqa: E402
-
-
-def by_writer(folder: Path) -> dict[str, list[tuple[str, str, str]]]:
-    """(text, level, kind or topic) of each writer's messages; level: danger, concern, calm, talk."""
-    out: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for path in sorted(folder.glob("*.yaml")):
-        doc, _ = read_yaml(path)
-        data = (doc.data if doc else None) or {}
-        writer = str(data.get("writer") or path.stem)
-        for section, level in (("danger", "danger"), ("concern", "concern"), ("lookalike", "calm")):
-            for item in data.get(section) or ():
-                topic = item.get("topic") or ""
-                out[writer].append((item["text"].strip(), "talk" if topic == SMALL_TALK else level,
-                                    item.get("kind") or topic))
-    return out
+from danger_calibration import rows_of, small_talk, writers  # noqa: E402  (the corpus read by writer, as there)
 
 
 def main() -> int:
@@ -65,8 +49,8 @@ def main() -> int:
     cache = open_vectors(knowledge.root, status.encoder)
     assert cache is not None
     cache.path = None  # never rewrite the committed cache from here
-    writers = by_writer(Path(knowledge.root) / "_common" / "crisis")
-    chosen = [w for w in args.writers.split(",") if w] or list(writers)
+    files = writers(sorted((Path(knowledge.root) / "_common" / "crisis").glob("*.yaml")))
+    chosen = [w for w in args.writers.split(",") if w] or list(files)
     configured = MatchSettings().danger_emergency  # as the bot is built (Assistant's default settings)
     lines = [float(x) for x in args.lines.split(",") if x] or [configured]
     # hits[line][writer][level] = [emergency?]; kinds[line][kind] = Counter(n, caught)
@@ -74,23 +58,24 @@ def main() -> int:
     kinds: dict[float, dict[str, Counter[str]]] = {t: defaultdict(Counter) for t in lines}
     previous = None
     for writer in chosen:
-        own = {text for text, _, _ in writers[writer]}
+        rows = rows_of(files[writer])
+        own = {r.text for r in rows}
         rest = replace(knowledge, crisis=tuple(e for e in knowledge.crisis if e.text.strip() not in own))
         a = Assistant(rest, vectors=cache, previous=previous)
         previous = a
         checks = {t: DangerCheck(rest, a.language, detector=a._safety.detector,
                                  settings=replace(a.settings, danger_emergency=t), encode=a.encode) for t in lines}
-        for text, level, kind in writers[writer]:
-            q, vector = a.analyze(text), a.encode(text)
+        for r in rows:
+            q, vector = a.analyze(r.text), a.encode(r.text)
             for t, check in checks.items():
                 verdict = check.check(q, vector)
                 emergency = verdict is not None and verdict.level == "emergency"
-                hits[t][writer][level].append(emergency)
-                if level == "talk":
-                    hits[t][writer]["calm"].append(emergency)
-                if level == "danger":
-                    kinds[t][kind].update(n=1, caught=emergency)
-        print(f"  {writer}: {len(writers[writer])} messages", file=sys.stderr, flush=True)
+                hits[t][writer][r.level].append(emergency)  # small talk counts among the look-alikes too
+                if small_talk(r):
+                    hits[t][writer]["talk"].append(emergency)
+                if r.level == "danger":
+                    kinds[t][r.kind].update(n=1, caught=emergency)
+        print(f"  {writer}: {len(rows)} messages", file=sys.stderr, flush=True)
     for t in lines:
         report(t, hits[t], kinds[t], configured=t == configured)
     return 0
