@@ -105,7 +105,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "madoguchi_webhook_seconds": ("histogram", "Time to acknowledge a webhook request, by channel."),
     "madoguchi_answers_total": ("counter", "Answers by kind, council and channel."),
     "madoguchi_answer_seconds": ("histogram", "Time the core took to answer one message."),
-    "madoguchi_answer_cpu_seconds_total": ("counter", "CPU time the core spent answering, by channel."),
+    "madoguchi_answer_cpu_seconds_total": ("counter", "CPU time the core spent answering on its own thread "
+                                           "(not the encoder's second thread), by channel."),
     "madoguchi_reloads_total": ("counter", "Knowledge reloads by result (ok|failed) and trigger."),
     "madoguchi_knowledge_last_reload_ok": ("gauge", "1 when the last reload succeeded, 0 when it failed."),
     "madoguchi_knowledge_loaded_timestamp_seconds": ("gauge", "When the knowledge being served was loaded."),

@@ -119,7 +119,8 @@ class Runtime:
         """`ask` without the thread hop, for code already on a matching thread: answer and count.
 
         Both clocks are kept: the wall time is what a resident waits; the thread's CPU time is the
-        core's share of the server's CPU, which the wall time overstates when threads share the GIL."""
+        core's share of the server's CPU, which the wall time overstates when threads share the GIL
+        (and understates by the encoder's second thread, when it has one: MADOGUCHI_ENCODER_THREADS)."""
         started, cpu = time.perf_counter(), time.thread_time()
         answer = assistant.ask(council, safe_text(text), audience=audience)
         self.metrics.observe("madoguchi_answer_seconds", time.perf_counter() - started, channel=channel)

@@ -48,7 +48,8 @@ def build_runtime(*, knowledge: Path | None = None, env: Mapping[str, str] | Non
         knowledge = Path(e["MADOGUCHI_KNOWLEDGE"])
     live = LiveKnowledge(knowledge)
     if live.encoder.on:
-        log.info("dense retrieval on: %s", live.encoder.model)
+        log.info("dense retrieval on: %s, %s encoder thread(s)", live.encoder.model,
+                 getattr(live.encoder.encoder, "threads", "?"))
     else:
         log.warning("dense retrieval off, answering lexically only: %s", live.encoder.reason)
     config = Config.from_env(sorted(live.assistant.knowledge.councils), e, knowledge=knowledge)
