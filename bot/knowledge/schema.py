@@ -7,6 +7,7 @@ files against them and `kb schema` exports them for staff's editors.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.knowledge.problems import Problem
@@ -289,24 +290,50 @@ def _problem(doc: YamlDoc, path: Path_, message: str) -> Problem:
     return Problem(doc.file, doc.line(path), name, message)
 
 
-def _plain_text(schema: dict[str, Any]) -> bool:
-    """A schema any non-blank string meets (no pattern, length limit or choice)."""
-    return (schema.get("type") == "string" and schema.keys() <= {"type", "minLength", "description"}
-            and schema.get("minLength", 1) <= 1)
-
-
 def _flat_ok(value: Any, schema: dict[str, Any]) -> bool:
     """A fast yes for the corpus' many small records ({text: …, kind: …}) and lists of
     text: True only where `_check` would find nothing (else it runs and says what)."""
-    if isinstance(value, list):
-        items = schema.get("items", {})
-        return (schema.get("type") == "array" and "minItems" not in schema and _plain_text(items)
-                and all(type(v) is str and v.strip() for v in value))
-    if isinstance(value, dict) and schema.get("type") == "object" and schema.get("additionalProperties") is False:
-        props = schema.get("properties", {})
-        return (all(type(v) is str and v.strip() and k in props and _plain_text(props[k]) for k, v in value.items())
-                and all(value.get(r) not in (None, "") for r in schema.get("required", ())))
-    return False
+    test = _fast(schema)
+    return test is not None and test(value)
+
+
+_FAST: dict[int, tuple[dict[str, Any], Callable[[Any], bool] | None]] = {}
+
+
+def _fast(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """`schema` as one predicate, for the strings, lists and closed records the corpus is
+    made of (None for any other schema), made once per schema: a start checks 20,000
+    corpus messages, and walking each through `_check` took most of the knowledge's load."""
+    hit = _FAST.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    test = _compile(schema)
+    _FAST[id(schema)] = (schema, test)
+    return test
+
+
+def _compile(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    kind, keys = schema.get("type"), schema.keys() - {"description"}
+    if kind == "string" and keys <= {"type", "minLength", "maxLength", "pattern"}:
+        low, high = schema.get("minLength", 0), schema.get("maxLength", 1 << 30)
+        pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+        return lambda v: (type(v) is str and len(v.strip()) >= low and len(v) <= high
+                          and (pattern is None or pattern.fullmatch(v) is not None))
+    if kind == "array" and keys <= {"type", "items", "minItems"}:
+        item, least = _fast(schema.get("items", {})), schema.get("minItems", 0)
+        return None if item is None else (lambda v: type(v) is list and len(v) >= least and all(map(item, v)))
+    if kind == "object" and schema.get("additionalProperties") is False and keys <= {
+            "type", "additionalProperties", "required", "properties"}:
+        props: dict[str, Callable[[Any], bool]] = {}
+        for key, sub in schema.get("properties", {}).items():
+            test = _fast(sub)
+            if test is None:
+                return None
+            props[key] = test
+        required = tuple(schema.get("required", ()))
+        return lambda v: (type(v) is dict and all(k in props and props[k](x) for k, x in v.items())
+                          and all(v.get(r) not in (None, "") for r in required))
+    return None
 
 
 def _check(doc: YamlDoc, value: Any, schema: dict[str, Any], path: Path_, out: list[Problem]) -> None:

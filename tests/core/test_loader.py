@@ -159,7 +159,7 @@ def test_a_reload_validates_only_the_files_that_changed(kb_copy: Path, monkeypat
     assert any("categroy: unknown field" in str(e) for e in check_knowledge(kb_copy).errors)  # unchanged: kept
 
 
-_VALUE = st.sampled_from(["", " ", "死にたい", "ok", "ok", "suicide", "Bad Id", 0, None, ["a"]])
+_VALUE = st.sampled_from(["", " ", "死にたい", "ok", "ok", "suicide", "Bad Id", 0, None, ["a"], "あ" * 61, "い" * 601])
 
 
 @settings(max_examples=500, deadline=None)
@@ -172,7 +172,10 @@ def test_the_fast_path_of_validation_says_what_the_full_check_says(items: list, 
 
     cases = [({"writer": "w", "danger": items}, schema.CRISIS),
              ({"questions": items}, schema.OUT_OF_SCOPE),
-             ({"topics": [{"topic": "t", "terms": words, "message": "m"}]}, schema.OTHER_OFFICES)]
+             ({"topics": [{"topic": "t", "terms": words, "message": "m"}]}, schema.OTHER_OFFICES),
+             ({"groups": [words, words[:1]], "ignore": words}, schema.SYNONYMS),  # minItems
+             ({"id": "a", "title": (words or ["t"])[0], "summary": (words or ["s"])[-1], "examples": words},
+              schema.SERVICE)]  # maxLength
     for data, shape in cases:
         doc = YamlDoc("f.yaml", data)
         fast = schema.validate(doc, shape)
