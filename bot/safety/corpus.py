@@ -172,8 +172,7 @@ class CorpusCache:
         if (grams is not None and counts is not None and grams.ndim == 1 and counts.ndim == 2
                 and counts.shape == (len(groups), len(grams))):
             return grams, counts
-        found, matrix = count_matrix(gram_counts(fold(t) for t in texts) for texts in groups.values())
-        grams = np.array(found, dtype=str)
+        grams, matrix = count_matrix(gram_counts(fold(t) for t in texts) for texts in groups.values())
         self._put(f"kindgrams-{h}", grams)
         self._put(f"kindcounts-{h}", matrix)
         return grams, matrix

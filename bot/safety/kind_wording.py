@@ -22,9 +22,10 @@ from bot.safety.wording import grams, known
 __all__ = ["KindWording", "count_matrix"]
 
 
-def count_matrix(counts: Iterable[Mapping[str, int]]) -> tuple[list[str], np.ndarray]:
-    """Groups' gram counts as one matrix: (every gram once, one row of counts per group).
-    `counts` is read once, a group at a time, so a generator never holds them all."""
+def count_matrix(counts: Iterable[Mapping[str, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Groups' gram counts as one matrix: (every gram once, sorted, one row of counts per
+    group; a kept matrix is then read without sorting again). `counts` is read once, a
+    group at a time, so a generator never holds them all."""
     column: dict[str, int] = {}
     rows = []
     for own in counts:
@@ -33,7 +34,9 @@ def count_matrix(counts: Iterable[Mapping[str, int]]) -> tuple[list[str], np.nda
     matrix = np.zeros((len(rows), len(column)), dtype=np.int32)
     for row, (at, n) in enumerate(rows):
         matrix[row, at] = n
-    return list(column), matrix
+    grams = np.array(list(column), dtype=str)
+    order = np.argsort(grams)
+    return grams[order], matrix[:, order]
 
 
 class KindWording:
@@ -46,7 +49,7 @@ class KindWording:
         self.kinds: tuple[str, ...] = tuple(kinds)
         keep = np.flatnonzero(counts.sum(axis=0) >= min_count)
         kept = np.asarray(grams, dtype=str)[keep]
-        order = np.argsort(kept)
+        order = np.argsort(kept, kind="stable")  # near-linear on grams already sorted (`count_matrix`)
         self._grams = kept[order]  # sorted, searched: a fraction of a dict's memory
         self._counts = counts[:, keep[order]].astype(np.float32)
         self._totals = self._counts.sum(axis=1, dtype=np.float64)

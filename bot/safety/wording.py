@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 
-__all__ = ["Counts", "Wording", "count_arrays", "grams", "gram_counts"]
+__all__ = ["Counts", "Wording", "count_arrays", "grams", "gram_counts", "merged"]
 
 Side = Literal["danger", "ordinary"]
 Counts = tuple[np.ndarray, np.ndarray]  # grams (str) and how many texts hold each
@@ -41,8 +41,25 @@ def gram_counts(folded: Iterable[str]) -> Counter[str]:
 
 
 def count_arrays(counts: Mapping[str, int]) -> Counts:
-    """A mapping of gram counts as (grams, counts) arrays."""
-    return np.array(list(counts), dtype=str), np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    """A mapping of gram counts as (grams, counts) arrays, sorted by gram: kept so
+    (`bot.safety.corpus`), they are merged at start-up, not sorted again (`Wording`)."""
+    grams = np.array(list(counts), dtype=str)
+    order = np.argsort(grams)
+    return grams[order], np.fromiter(counts.values(), dtype=np.int64, count=len(counts))[order]
+
+
+def merged(parts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(np.concatenate(parts), return_inverse=True)`, for parts that are each
+    sorted: a stable sort merges their runs (timsort) in near-linear time, where
+    `np.unique`'s sort takes them as unordered (0.05 s of every start for the corpus)."""
+    every = np.concatenate(parts) if parts else np.zeros(0, dtype=str)
+    order = np.argsort(every, kind="stable")
+    ranked = every[order]
+    first = np.ones(len(ranked), dtype=bool)
+    first[1:] = ranked[1:] != ranked[:-1]
+    at = np.empty(len(ranked), dtype=np.intp)
+    at[order] = np.cumsum(first) - 1
+    return ranked[first], at
 
 
 def known(vocabulary: np.ndarray, own: set[str]) -> np.ndarray:
@@ -82,9 +99,8 @@ class Wording:
         whole model after any edit to the examples, and over 200,000 grams a dict walk took
         0.2 s of it (this, 0.07 s)."""
         n = len(d[0])
-        every = np.concatenate([np.asarray(g, dtype=str) for g, _ in (d, *o)])
+        grams, at = merged([np.asarray(g, dtype=str) for g, _ in (d, *o)])
         counts = np.concatenate([np.asarray(c, dtype=np.int64) for _, c in (d, *o)])
-        grams, at = np.unique(every, return_inverse=True)
         danger = np.bincount(at[:n], weights=counts[:n], minlength=len(grams))
         ordinary = np.bincount(at[n:], weights=counts[n:], minlength=len(grams))
         keep = danger + ordinary >= min_count

@@ -6,7 +6,9 @@ import math
 
 from hypothesis import given, settings, strategies as st
 
-from bot.safety.wording import Wording, count_arrays, gram_counts, grams
+import numpy as np
+
+from bot.safety.wording import Wording, count_arrays, gram_counts, grams, merged
 
 TEXT = st.text(alphabet="あいうえおかきくけこもうむりたすけて", min_size=0, max_size=12)
 
@@ -52,6 +54,22 @@ def test_counts_in_parts_give_the_model_of_the_texts(danger: list[str], calm: li
                                 count_arrays(gram_counts(examples)))
     whole = Wording(danger, calm + examples)
     assert parts.score(text, leave_out=leave_out) == whole.score(text, leave_out=leave_out)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(st.lists(TEXT, max_size=8), max_size=4), ordered=st.booleans())
+def test_merged_is_unique_with_its_inverse(parts: list[list[str]], ordered: bool) -> None:
+    """The start-up's merge of sorted gram arrays against `np.unique` (any order gives the same)."""
+    arrays = [np.array(sorted(p) if ordered else p, dtype=str) for p in parts]
+    every = np.concatenate(arrays) if arrays else np.zeros(0, dtype=str)
+    want, inverse = np.unique(every, return_inverse=True)
+    got, at = merged(arrays)
+    assert got.tolist() == want.tolist() and at.tolist() == inverse.reshape(-1).tolist()
+
+
+def test_counted_grams_are_sorted() -> None:
+    found, counts = count_arrays(gram_counts(["もうむりたすけて", "たすけて"]))
+    assert found.tolist() == sorted(found.tolist()) and dict(zip(found.tolist(), counts.tolist()))["たすけ"] == 2
 
 
 def test_words_of_danger_read_as_danger_and_a_course_does_not() -> None:
