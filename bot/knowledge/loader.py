@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge import schema
+from bot.knowledge.checked import validated
 from bot.knowledge.model import (
     Category,
     Contact,
@@ -92,22 +93,6 @@ def _contact(data: dict[str, Any], *, name: str) -> Contact:
     )
 
 
-_valid: dict[int, tuple[YamlDoc, dict[str, Any], list[Problem]]] = {}
-
-
-def _validated(doc: YamlDoc, shape: dict[str, Any]) -> list[Problem]:
-    """`schema.validate`, once per parsed document: a reload shares every unchanged file's
-    document (`read_yaml`), so only the edited one is checked again."""
-    hit = _valid.get(id(doc))
-    if hit is not None and hit[0] is doc and hit[1] is shape:
-        return list(hit[2])
-    found = schema.validate(doc, shape)
-    if len(_valid) >= 8192:
-        _valid.clear()
-    _valid[id(doc)] = (doc, shape, found)
-    return list(found)
-
-
 class _Loader:
     def __init__(self, root: Path, *, cache: Path | None = None) -> None:
         self.root = root
@@ -128,7 +113,7 @@ class _Loader:
         if doc.data is None:
             self.problems.append(Problem(doc.file, 1, "", "file is empty"))
             return None
-        found = _validated(doc, shape)
+        found = validated(doc, shape, store=self.store)
         self.problems += found
         return None if found else doc
 

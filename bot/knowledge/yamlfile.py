@@ -8,8 +8,9 @@ the pure-Python parser; its nodes carry the same line marks).
 
 Even so, building plain data from the tree takes 0.2–0.3 s of every start
 for the bundled knowledge. A `ParsedStore` keeps what each file gave (data,
-lines and problems) in the data dir, under a hash of its name and bytes, so a
-start parses only files it has not seen: as the analysis keys
+lines and problems, and the verdicts of the schema checks it passed through)
+in the data dir, under a hash of its name and bytes, so a start parses and
+checks only files it has not seen: as the analysis keys
 (`bot.language.keystore`), one file per knowledge folder and version of this
 code and of PyYAML, holding the last load's files, read with `marshal`.
 """
@@ -42,6 +43,7 @@ class YamlDoc:
     file: str
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    key: bytes = b""  # what a `ParsedStore` keeps it under (its name and bytes, hashed); b"" when not kept
 
     def line(self, path: Path_) -> int:
         """The line of `path`, or of its nearest parent that has one."""
@@ -83,7 +85,8 @@ def _walk(node: yaml.Node, path: Path_, doc: YamlDoc, problems: list[Problem]) -
 _Stamp = tuple[int, int, int]
 _parsed: dict[tuple[str, str], tuple[_Stamp, YamlDoc | None, tuple[Problem, ...], bytes]] = {}
 _PARSED_MAX = 8192  # files; far above one knowledge folder, so a reload finds every unchanged one
-_Kept = tuple[Any, dict[Path_, int], tuple[tuple[Any, ...], ...]]  # data, lines, problems
+_Problems = tuple[tuple[Any, ...], ...]  # `Problem`s as plain tuples, which marshal holds
+_Kept = tuple[Any, dict[Path_, int], _Problems, dict[str, _Problems]]  # data, lines, problems, checks' verdicts
 
 
 class ParsedStore:
@@ -122,8 +125,22 @@ class ParsedStore:
     def put(self, key: bytes, doc: YamlDoc, problems: list[Problem] | tuple[Problem, ...], *, new: bool = True) -> None:
         """Keep what a file gave; `new=False` for one this process parsed already (a reload),
         so that the next `save` still holds every file of the load."""
-        self._used[key] = (doc.data, doc.lines, tuple(astuple(p) for p in problems))
+        had = self._used.get(key) or (self._kept or {}).get(key)
+        self._used[key] = (doc.data, doc.lines, tuple(astuple(p) for p in problems), had[3] if had else {})
         self._new = self._new or new
+
+    def verdict(self, doc: YamlDoc, check: str) -> list[Problem] | None:
+        """What `check` (a schema's `schema.fingerprint`) found in a kept file, if it was run."""
+        entry = self._used.get(doc.key)
+        found = None if entry is None else entry[3].get(check)
+        return None if found is None else [Problem(*p) for p in found]
+
+    def put_verdict(self, doc: YamlDoc, check: str, problems: list[Problem]) -> None:
+        """Keep what `check` found in a kept file (a file not kept is checked each time)."""
+        entry = self._used.get(doc.key)
+        if entry is not None and check not in entry[3]:
+            entry[3][check] = tuple(astuple(p) for p in problems)
+            self._new = True
 
     def save(self) -> None:
         if not self._new:
@@ -182,10 +199,11 @@ def _parse_kept(path: Path, name: str, store: ParsedStore, *, look: bool = True
     if kept is None:
         doc, problems = _parse(path, name, raw=raw)
         if doc is not None:  # a file that does not parse is parsed again, to say why
+            doc.key = key
             store.put(key, doc, problems)
         return doc, problems, key
-    data, lines, kept_problems = kept
-    return YamlDoc(name, data, lines), [Problem(*p) for p in kept_problems], key
+    data, lines, kept_problems, _ = kept
+    return YamlDoc(name, data, lines, key), [Problem(*p) for p in kept_problems], key
 
 
 def _parse(path: Path, name: str, *, raw: bytes | None = None) -> tuple[YamlDoc | None, list[Problem]]:
