@@ -11,6 +11,7 @@ the words (synonyms, ignored words), categories, settings or vectors differ.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.knowledge.consistency import offices_for
@@ -39,8 +40,10 @@ class Indexes:
 
 
 def build_indexes(knowledge: Knowledge, *, language: Language, settings: MatchSettings,
-                  vectors: VectorCache | None, previous: Indexes | None = None) -> Indexes:
-    """Every index of `knowledge`, keeping from `previous` (the build a reload replaces) what did not change."""
+                  vectors: VectorCache | None, previous: Indexes | None = None,
+                  only: Collection[str] | None = None) -> Indexes:
+    """Every index of `knowledge` (of the councils in `only`, when given; "everywhere" always holds
+    every council's names), keeping from `previous` (the build a reload replaces) what did not change."""
     k = knowledge
     if previous is not None and not _alike(previous, k, settings, vectors):
         previous = None
@@ -51,6 +54,8 @@ def build_indexes(knowledge: Knowledge, *, language: Language, settings: MatchSe
     lexical: dict[str, Index] = {}
     dense: dict[str, DenseIndex] = {}
     for cid, council in k.councils.items():
+        if only is not None and cid not in only:
+            continue
         docs = _entries(k, council, own_of.get(cid, []), previous)
         kept = old_lexical.get(cid)
         if kept is not None and (vectors is None or cid in old_dense) and _adopt(kept, docs, language):

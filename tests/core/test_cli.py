@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "knowledge"
 
 
@@ -127,6 +129,30 @@ def test_global_options_work_before_or_after_the_command() -> None:
     args = parse_args(["ask", "x"], env={"MADOGUCHI_KNOWLEDGE": "/srv/k"})
     assert (args.knowledge, args.council, args.audience) == (Path("/srv/k"), None, "resident")
     assert parse_args(["ask", "x"], env={}).knowledge is None
+
+
+@pytest.mark.parametrize(("argv", "core"), [
+    (["ask", "x"], True),
+    (["--knowledge", "k", "--council=kiyose", "--audience", "staff", "kb", "check"], True),
+    (["--council", "serve", "ask", "x"], True),  # a value is not the command
+    (["serve"], False),
+    (["--knowledge=k", "line", "richmenu"], False),
+    (["--help"], False),  # help lists every command
+    (["--knowlege", "k", "ask", "x"], False),  # not understood: the full parser says what is wrong
+    ([], False),
+])
+def test_core_commands_are_parsed_without_loading_the_plug_ins(argv: list[str], core: bool) -> None:
+    from bot.cli import _core_command, build_parser
+
+    assert _core_command(build_parser(plugins=False), argv) is core
+
+
+def test_ask_imports_no_plug_in() -> None:
+    """`ask` does not pay for the web stack's imports, nor for importlib.metadata's."""
+    code = ("import sys; from bot.cli import parse_args; parse_args(['ask', 'x'], env={}); "
+            "print(sorted(m for m in sys.modules if m.startswith('adapters') or m == 'importlib.metadata'))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert run.stdout.strip() == "[]"
 
 
 def test_errors_name_the_option_that_is_wrong() -> None:

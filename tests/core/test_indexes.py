@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bot.assistant import Assistant
+import pytest
+
+from bot.assistant import Assistant, UnknownCouncil
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.model import SynonymGroup
 from bot.language.keystore import KeyStore, fingerprint
@@ -85,3 +87,22 @@ def test_the_analysis_kept_on_disk_still_covers_every_text_after_a_reload(kb_cop
     everything = cold.load(stamp)
     assert set(everything.keys) <= set(kept.keys) and set(everything.names) <= set(kept.names)
     assert "車いすを三日だけ借りたい" in kept.keys
+
+
+def test_an_assistant_for_one_council_indexes_it_alone_and_answers_as_the_whole(kb_copy: Path,
+                                                                                 tmp_path: Path) -> None:
+    knowledge = load_knowledge(kb_copy)
+    store = KeyStore(tmp_path / "analysis")
+    whole = Assistant(knowledge, keys=store)
+    stamp = fingerprint(synonyms=knowledge.synonyms, ignore=knowledge.ignore_words)
+    before = store.load(stamp)
+    one = Assistant(knowledge, keys=store, councils=frozenset(["minato"]))
+    assert list(one.indexes) == ["minato"]
+    assert one.everywhere.docs == whole.everywhere.docs  # another council's names still count
+    _same_indexes(one, whole)
+    for q in QUESTIONS:
+        assert one.ask("minato", q) == whole.ask("minato", q), q
+    with pytest.raises(UnknownCouncil, match="not loaded here"):
+        one.ask("yama", "車いす")
+    kept = store.load(stamp)  # a start for one council forgets nothing of the others' analysis
+    assert set(before.keys) <= set(kept.keys) and set(before.names) <= set(kept.names)
