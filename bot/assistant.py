@@ -134,7 +134,8 @@ class Assistant:
         if found is not None and council_id in self.indexes:
             return found
         if found is None:
-            raise UnknownCouncil(f"unknown council {council_id!r} (known: {', '.join(sorted(self.knowledge.councils))})")
+            known = ", ".join(sorted(self.knowledge.councils))
+            raise UnknownCouncil(f"unknown council {council_id!r} (known: {known})")
         raise UnknownCouncil(f"council {council_id!r} is not loaded here (only {', '.join(sorted(self.indexes))})")
 
     def analyze(self, text: str) -> Analysis:

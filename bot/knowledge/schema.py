@@ -11,13 +11,13 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.knowledge.problems import Problem
 from bot.knowledge.yamlfile import Path_, YamlDoc
 
-__all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "OTHER_OFFICES", "OUT_OF_SCOPE", "bundle", "fingerprint",
-           "validate"]
+__all__ = ["SERVICE", "COUNCIL", "CATEGORIES", "SYNONYMS", "SAFETY", "OTHER_OFFICES", "OUT_OF_SCOPE", "bundle",
+           "fingerprint", "validate"]
 
 _TEXT = {"type": ["string", "null"]}
 _WORDS = {"type": "array", "items": {"type": "string", "minLength": 1}}
@@ -292,16 +292,24 @@ def validate(doc: YamlDoc, schema: dict[str, Any]) -> list[Problem]:
 def fingerprint(schema: dict[str, Any]) -> str:
     """What `validate`'s verdict depends on besides the document: `schema` and this code,
     hashed (once per schema). A file's verdict is kept under it (`yamlfile.ParsedStore`)."""
-    hit = _PRINTS.get(id(schema))
+    return _once(_PRINTS, schema, lambda s: hashlib.blake2b(
+        Path(__file__).read_bytes() + json.dumps(s, sort_keys=True, ensure_ascii=False).encode(),
+        digest_size=12).hexdigest())
+
+
+_T = TypeVar("_T")
+_PRINTS: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def _once(memo: dict[int, tuple[dict[str, Any], _T]], schema: dict[str, Any],
+          make: Callable[[dict[str, Any]], _T]) -> _T:
+    """`make(schema)`, worked out once per schema (a dict, so remembered by identity)."""
+    hit = memo.get(id(schema))
     if hit is not None and hit[0] is schema:
         return hit[1]
-    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12)
-    h.update(json.dumps(schema, sort_keys=True, ensure_ascii=False).encode())
-    _PRINTS[id(schema)] = (schema, h.hexdigest())
-    return h.hexdigest()
-
-
-_PRINTS: dict[int, tuple[dict[str, Any], str]] = {}
+    value = make(schema)
+    memo[id(schema)] = (schema, value)
+    return value
 
 
 def _problem(doc: YamlDoc, path: Path_, message: str) -> Problem:
@@ -323,12 +331,7 @@ def _fast(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
     """`schema` as one predicate, for the strings, lists and closed records the corpus is
     made of (None for any other schema), made once per schema: a start checks 20,000
     corpus messages, and walking each through `_check` took most of the knowledge's load."""
-    hit = _FAST.get(id(schema))
-    if hit is not None and hit[0] is schema:
-        return hit[1]
-    test = _compile(schema)
-    _FAST[id(schema)] = (schema, test)
-    return test
+    return _once(_FAST, schema, _compile)
 
 
 def _compile(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
