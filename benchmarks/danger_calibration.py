@@ -386,9 +386,8 @@ def main() -> None:
     encoder = load_encoder()
     if not encoder.on:
         sys.exit(f"the encoder is off: {encoder.reason}")
-    cache = open_vectors(knowledge.root, encoder.encoder)
+    cache = open_vectors(knowledge.root, encoder.encoder, read_only=True)  # never rewrite the committed cache
     assert cache is not None
-    cache.path = None  # never rewrite the committed cache from here
     folder = Path(knowledge.root) / "_common" / "crisis"
     files = sorted(folder.glob("*.yaml"))
     by_writer = writers(files)

@@ -46,9 +46,8 @@ def main() -> int:
     if not status.on:
         print(f"the encoder is off: {status.reason}")
         return 1
-    cache = open_vectors(knowledge.root, status.encoder)
+    cache = open_vectors(knowledge.root, status.encoder, read_only=True)  # never rewrite the committed cache
     assert cache is not None
-    cache.path = None  # never rewrite the committed cache from here
     files = writers(sorted((Path(knowledge.root) / "_common" / "crisis").glob("*.yaml")))
     chosen = [w for w in args.writers.split(",") if w] or list(files)
     configured = MatchSettings().danger_emergency  # as the bot is built (Assistant's default settings)

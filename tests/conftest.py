@@ -38,9 +38,8 @@ def real_assistant() -> Assistant:
     knowledge = load_knowledge(default_root())
     encoder = load_encoder()
     assert encoder.on, encoder.reason
-    vectors = open_vectors(knowledge.root, encoder.encoder)
+    vectors = open_vectors(knowledge.root, encoder.encoder, read_only=True)  # missing texts encoded in memory
     assert vectors is not None
-    vectors.path = None  # encode what is missing in memory; never write the repository's cache
     return Assistant(knowledge, vectors=vectors)
 
 

@@ -54,11 +54,13 @@ def _read(f: IO[bytes], dim: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class VectorCache:
-    """Passage vectors of one encoder; `path` None keeps them in memory only."""
+    """Passage vectors of one encoder; `path` None keeps them in memory only, and `read_only`
+    reads the file but never writes it (a benchmark or a test of the committed cache)."""
 
-    def __init__(self, encoder: Encoder, *, path: Path | None) -> None:
+    def __init__(self, encoder: Encoder, *, path: Path | None, read_only: bool = False) -> None:
         self.encoder = encoder
         self.path = path
+        self.read_only = read_only
         self._count = 0  # its rows, when last read
         self._new: dict[str, np.ndarray] = {}  # rows encoded since, not yet written
         self.encoded = 0  # texts encoded by this instance (not found in the cache)
@@ -136,7 +138,7 @@ class VectorCache:
         Returns False, and logs why, when it cannot be written (a read-only
         knowledge folder still serves: vectors then live in memory).
         """
-        if self.path is None or not self._new and keep is None:
+        if self.path is None or self.read_only or not self._new and keep is None:
             return True
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -188,6 +190,6 @@ def cache_path(root: Path | str, model: str) -> Path:
     return Path(root) / ".vectors" / f"{model}.vectors"
 
 
-def open_vectors(root: Path | str, encoder: Encoder | None) -> VectorCache | None:
+def open_vectors(root: Path | str, encoder: Encoder | None, *, read_only: bool = False) -> VectorCache | None:
     """The vector cache of a knowledge folder, or None when there is no encoder (lexical only)."""
-    return None if encoder is None else VectorCache(encoder, path=cache_path(root, encoder.name))
+    return None if encoder is None else VectorCache(encoder, path=cache_path(root, encoder.name), read_only=read_only)

@@ -161,9 +161,8 @@ def test_a_reload_keeps_the_detector_while_nothing_it_reads_changes(kb_copy: Pat
     again, and answers as one built from nothing."""
     encoder = load_encoder()
     assert encoder.on, encoder.reason
-    vectors = open_vectors(kb_copy, encoder.encoder)
+    vectors = open_vectors(kb_copy, encoder.encoder, read_only=True)  # never write the fixture's cache
     assert vectors is not None
-    vectors.path = None  # never write the fixture's cache
     path = kb_copy / "minato" / "services" / "kuruma-isu.yaml"
     before = Assistant(load_knowledge(kb_copy), vectors=vectors)
     path.write_text(path.read_text(encoding="utf-8").replace("summary: ", "summary: 土日もお貸しします。", 1),

@@ -158,9 +158,8 @@ def test_a_missing_or_broken_model_leaves_the_linear_fusion_answering(tmp_path, 
         path.write_text(body, encoding="utf-8")
     monkeypatch.setattr(assistant_module, "WEIGHTS_PATH", path)
     knowledge = load_knowledge(Path(__file__).parents[1] / "fixtures" / "knowledge")
-    vectors = open_vectors(knowledge.root, load_encoder().encoder)
+    vectors = open_vectors(knowledge.root, load_encoder().encoder, read_only=True)
     assert vectors is not None
-    vectors.path = None
     bot = assistant_module.Assistant(knowledge, vectors=vectors)
     assert bot.reranker is None and bot.dense
     from bot.settings import MatchSettings

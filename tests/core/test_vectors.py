@@ -147,3 +147,15 @@ def test_the_cache_kept_before_stop_40_is_read_then_written_anew(tmp_path: Path)
     assert np.allclose(cache.passages(texts), _reference(texts), atol=1e-6) and enc.calls == []
     assert cache.save()
     assert not (tmp_path / "v.npz").exists() and len(VectorCache(HashEncoder(), path=tmp_path / "v.vectors")) == 2
+
+
+def test_a_read_only_cache_reads_the_file_and_never_writes_it(tmp_path: Path) -> None:
+    path = tmp_path / "v.vectors"
+    first = VectorCache(HashEncoder(), path=path)
+    first.passages(["a"])
+    first.save()
+    before = path.read_bytes()
+    enc = HashEncoder()
+    cache = VectorCache(enc, path=path, read_only=True)
+    cache.passages(["a", "b"])
+    assert enc.calls == ["b"] and cache.save() and path.read_bytes() == before
