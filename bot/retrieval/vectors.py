@@ -120,6 +120,7 @@ class VectorCache:
             rows = _positions(stored, keys)
             found = rows < len(stored)
             out[found] = vectors[rows[found]]
+        del vectors  # the mapping goes now, not after the encoding below
         missing = sorted({k: t for k, t, f in zip(keys, texts, found) if not f and k not in self._new}.items())
         for i in range(0, len(missing), batch):
             chunk = missing[i : i + batch]
