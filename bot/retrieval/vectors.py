@@ -61,7 +61,6 @@ class VectorCache:
         self.encoder = encoder
         self.path = path
         self.read_only = read_only
-        self._count = 0  # its rows, when last read
         self._new: dict[str, np.ndarray] = {}  # rows encoded since, not yet written
         self.encoded = 0  # texts encoded by this instance (not found in the cache)
         if path is not None and not path.is_file() and (old := _before(path)) is not None:
@@ -70,11 +69,11 @@ class VectorCache:
                     self._new = {str(k): v for k, v in zip(data["keys"], data["vecs"])}
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("vector cache %s unreadable (%s): starting empty", old, exc)
-        with self._open():  # counts the file's rows
-            pass
 
     def __len__(self) -> int:
-        return self._count + len(self._new)
+        """Texts with a vector: the file's, and those encoded since that it lacks."""
+        with self._open() as (stored, _):
+            return len(stored) + int((_positions(stored, list(self._new)) == len(stored)).sum())
 
     def passages(self, texts: Sequence[str], *, batch: int = 16) -> np.ndarray:
         """Unit vectors for `texts` as passages (float32, one row each), encoding only what is new."""
@@ -99,7 +98,6 @@ class VectorCache:
                 log.warning("vector cache %s unreadable (%s): encoding what it held", self.path, exc)
             f = None
         if f is None:
-            self._count = 0
             yield empty
             return
         with f:
@@ -108,7 +106,6 @@ class VectorCache:
             except (OSError, ValueError, EOFError) as exc:
                 log.warning("vector cache %s unreadable (%s): encoding what it held", self.path, exc)
                 keys, vectors = empty
-            self._count = len(keys)
             yield keys, vectors
 
     def _vectors(self, texts: Sequence[str], *, kind: str, batch: int) -> np.ndarray:
@@ -167,7 +164,7 @@ class VectorCache:
             return False
         if (old := _before(self.path)) is not None:
             old.unlink(missing_ok=True)
-        self._count, self._new = len(order), {}
+        self._new = {}
         return True
 
 
