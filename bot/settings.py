@@ -144,14 +144,6 @@ class MatchSettings:
     # 2 are shorter.
     danger_term_floor_chars: int = 12
     danger_concern: float = 0.0
-    # A message that tells and asks is read again without its asking sentences
-    # (`bot.safety.situation`) when read whole it comes this near a worry (stop 34 to 40: at a
-    # worry, 0.0). Residents who ask for something plain bury the danger deeper than that: of
-    # two writers' 169 misses of this kind, 116 were never read so. Across writers (stop 41, nine
-    # writers each judged by the bot built without them), −0.01 against 0.0: danger 2,149 against
-    # 2,095 of 2,376, look-alike alarms 363 against 355 of 2,577, small talk 250 against 248 of
-    # 701, worries as emergencies 85 against 69 of 704 (−0.005: 2,124, 358, 249, 75).
-    danger_situation_gate: float = -0.01
     # The detector's emergency also needs the message nearer danger than the corpus' worries
     # (`Reading.urgency`: densities of danger minus worries, plus the wording of the two
     # times `danger_urgency_wording`) by `danger_urgency`; else it is a worry.
