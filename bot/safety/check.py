@@ -4,9 +4,10 @@
   danger: a course, a campaign, a past fire), or the detector reads danger.
   The lines come first.
 - A message that tells something and also asks, read whole, lies among the
-  knowledge's questions; when it reads at least as a worry, its situation (the
+  knowledge's questions; when it reads near a worry, its situation (the
   message without its asking sentences, `bot.safety.situation`) is read too, and
-  is an emergency when the detector alone would make it one.
+  is an emergency when the detector alone would make it one (below a worry,
+  only when it reads clearly as danger: harmless asides sit there too).
 - `concern`: worry without immediate danger — a term in a calm message or in
   one that reads as small talk, a detector margin just below the line, one
   above it that reads nearer the corpus' worries than its danger
@@ -70,17 +71,17 @@ class DangerCheck:
         self._encode = encode
 
     def check(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
-        verdict = self._whole(q, vector)
-        reading = verdict.reading if verdict is not None else None
+        verdict, reading = self._whole(q, vector)
         if (verdict is None or verdict.level != "emergency") and reading is not None:
             return self.situation(q.text, reading) or verdict
         return verdict
 
     def situation(self, text: str, whole: Reading) -> Verdict | None:
-        """An emergency when the message reads at least as a worry and, without its asking
-        sentences, as an emergency to the detector alone; else None."""
+        """An emergency when the message read whole comes near a worry (`danger_situation_gate`)
+        and, without its asking sentences, reads as an emergency to the detector alone (below a
+        worry, by `danger_situation_clear`); else None."""
         s = self._s
-        if self.detector is None or self._encode is None or whole.margin < s.danger_concern:
+        if self.detector is None or self._encode is None or whole.margin < s.danger_situation_gate:
             return None
         told = self._asking.situation(text)
         if told is None or _chars(told) < s.danger_min_chars:
@@ -91,10 +92,13 @@ class DangerCheck:
         reading = self.detector.read(vector, fold(told))
         if not reading.kinds or self.detector_level(reading) != "emergency":
             return None
+        if whole.margin < s.danger_concern and reading.margin < s.danger_situation_clear:
+            return None  # below a worry read whole: only a situation that reads clearly as danger
         return self._verdict("emergency", reading.kinds, "", (), reading)
 
-    def _whole(self, q: Analysis, vector: np.ndarray | None) -> Verdict | None:
-        """The message read as a whole: the term rules and the detector, in two levels."""
+    def _whole(self, q: Analysis, vector: np.ndarray | None) -> tuple[Verdict | None, Reading | None]:
+        """The message read as a whole: the term rules and the detector, in two levels; and the
+        detector's reading, which the situation's gate needs even when it makes nothing of it."""
         s = self._s
         alert = self.terms.check(q)
         # A word or two (お金, 車いす) is a topic, not a situation: only the terms read it.
@@ -115,17 +119,18 @@ class DangerCheck:
             level: Level = "concern" if (calm and not sure) or ordinary else "emergency"
             terms = tuple(r.kind or r.id for r in alert.rules)
             if not sure or reading is None:
-                return replace(self._verdict(level, terms, alert.message, alert.hotlines, reading), by_terms=True)
+                verdict = self._verdict(level, terms, alert.message, alert.hotlines, reading)
+                return replace(verdict, by_terms=True), reading
             # Sure of danger, the detector names the kind and its lines lead; the rule's follow. A
             # term says that something is wrong more reliably than which kind (手をあげ: a partner, a
             # child or a parent): across writers, where the two differ, the detector's kind was
             # right for 474 of 564 corpus messages and the term's for 25 (stop 26).
             kinds = tuple(dict.fromkeys([*reading.kinds, *terms]))
-            return replace(self._verdict(level, kinds, "", (), reading, after=alert.hotlines), by_terms=True)
+            return replace(self._verdict(level, kinds, "", (), reading, after=alert.hotlines), by_terms=True), reading
         if reading is None or not reading.kinds:
-            return None
+            return None, reading
         level = self.detector_level(reading)
-        return None if level is None else self._verdict(level, reading.kinds, "", (), reading)
+        return (None if level is None else self._verdict(level, reading.kinds, "", (), reading)), reading
 
     def detector_level(self, reading: Reading) -> Level | None:
         """What the detector alone makes of a reading: an emergency (sure of danger, nearer it
