@@ -147,13 +147,13 @@ class MatchSettings:
     # A message that tells and asks is read again without its asking sentences
     # (`bot.safety.situation`) when read whole it comes this near a worry (stop 34 to 41: at a
     # worry, 0.0). Residents who ask for something plain bury the danger deeper than that: of a
-    # writer's 18 misses of this kind (the check alone), 17 read whole between −0.025 and 0. Their harmless twins
-    # (the same question, a harmless aside) sit in the same band, so there the situation must
-    # read clearly as danger (`danger_situation_clear`, well above the line). Stop 41, without
-    # that: held out, 11 more of 2,816 danger messages caught for 19 more alarms of 3,653, not
-    # kept. Stop 42, with it at 0.02: held out 2,736 → 2,742 for 118 → 120 alarms, worries
-    # 68 → 68 of 326; across nine writers (each judged by the bot built without them) 2,141 →
-    # 2,155 of 2,463 for 106 → 108 alarms of 2,617, worries 62 → 69 of 720.
+    # writer's 18 misses of this kind (the check alone), 17 read whole between −0.025 and 0.
+    # Their harmless twins (the same question, a harmless aside) sit in the same band, so there
+    # the situation must read clearly as danger (`danger_situation_clear`, well above the line).
+    # Stop 41, without that: held out, 11 more of 2,816 danger messages caught for 19 more
+    # alarms of 3,653, not kept. Stop 42, with it at 0.02: held out 2,736 → 2,742 for 118 → 120
+    # alarms, worries 68 → 68 of 326; across nine writers (each judged by the bot built without
+    # them) 2,141 → 2,155 of 2,463 for 106 → 108 alarms of 2,617, worries 62 → 69 of 720.
     danger_situation_gate: float = -0.01
     danger_situation_clear: float = 0.02
     # The detector's emergency also needs the message nearer danger than the corpus' worries
