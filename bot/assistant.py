@@ -150,7 +150,7 @@ class Assistant:
                 and a.out_of_scope == b.out_of_scope and previous._ordinary == self._ordinary)
 
     def _detector(self, corpus: CorpusCache | None, side: _Ordinary) -> DangerDetector | None:
-        """The danger corpus and the knowledge's own examples (ordinary questions), encoded."""
+        """The danger corpus and the knowledge's own examples and out-of-scope questions (ordinary), encoded."""
         danger = [e for e in self.knowledge.crisis if e.level == "danger"]
         calm, examples, worries, talk = side.calm, side.examples, side.worries, side.talk
         if corpus is None or not danger:
@@ -357,7 +357,8 @@ class Assistant:
 
 class _Ordinary(NamedTuple):
     """The detector's ordinary side, in its row order: the corpus' worries, its small talk and its
-    other look-alikes (`calm`), then the knowledge's resident examples."""
+    other look-alikes (`calm`), then the knowledge's resident examples and the questions no council
+    handles (`out_of_scope`: a train ticket asked for is not a one-way trip)."""
 
     worries: list[str]
     talk: list[str]
@@ -368,7 +369,8 @@ class _Ordinary(NamedTuple):
     def of(cls, k: Knowledge) -> _Ordinary:
         return cls([e.text for e in k.crisis if e.level == "concern"], [e.text for e in k.crisis if e.small_talk],
                    [e.text for e in k.crisis if e.level not in ("danger", "concern") and not e.small_talk],
-                   list(dict.fromkeys(e for s in k.services.values() if s.audience == "resident" for e in s.examples)))
+                   list(dict.fromkeys([*(e for s in k.services.values() if s.audience == "resident"
+                                         for e in s.examples), *k.out_of_scope])))
 
     @property
     def calm(self) -> list[str]:

@@ -113,8 +113,9 @@ class MatchSettings:
     # of look-alikes (4.4 % with stop 26's writers; 4.8 % at stop 25; 0.006 until the sixteenth
     # writer's small talk joined; 0.0055 until stop 37, whose two writers' look-alikes lowered
     # the alarms across writers enough to buy back more recall at 0.0045 than they had cost;
-    # 0.0045 until stop 39, whose family-voice writer did the same again at 0.0035),
-    # concern 9 %. Its kind is the one whose messages surround it most densely
+    # 0.0045 until stop 39, whose family-voice writer did the same again at 0.0035; 0.0035
+    # until stop 43, whose ten writers cut the alarms across writers by a fifth at equal
+    # recall at 0.0025), concern 9 %. Its kind is the one whose messages surround it most densely
     # (temperature `danger_kind_tau` over each kind's `danger_kind_near` nearest), plus its
     # wording (naive Bayes over character grams per kind, times `danger_kind_wording`); a
     # second kind within `danger_kind_margin` rides along. Chosen across writers (each writer's
@@ -132,7 +133,7 @@ class MatchSettings:
     danger_min_chars: int = 5
     # …and a message that plainly asks for one service needs this much more margin.
     danger_asking: float = 0.006
-    danger_emergency: float = 0.0035
+    danger_emergency: float = 0.0025
     # A term rule's emergency becomes a worry when the detector reads the message below this.
     # Leave-writer-out over the corpus (benchmarks/danger_calibration.py, stop 29, 21 writers):
     # of the 1,361 danger messages a term fires on, 3 fall below −0.02 (1 below −0.035, the

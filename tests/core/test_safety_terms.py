@@ -148,12 +148,14 @@ def test_probe_danger_is_caught(real_assistant: Assistant, message: str) -> None
 # their nearest danger messages share the very words (トイレで水をかけられた, つけられてる).
 # Known false alarms, kept visible: strict, so a fix shows up here.
 # 一人でいない方がいい holds the very characters of 自分なんかいない方がいい: the wording reads it so.
-# (帰ってこれるか心配, read as a missing person since stop 29, is a plain question again since the
-# thirty-fourth and thirty-fifth writers' worries and look-alikes in question form joined, stop 34.)
+# 帰ってこれるか心配, read as a missing person since stop 29, was a plain question from stop 34 (the
+# thirty-fourth and thirty-fifth writers' worries and look-alikes in question form) to stop 43, when
+# the line went from 0.0035 to 0.0025 and it reads at 0.0034 (across writers, equal recall for a
+# tenth to a fifth fewer look-alike alarms; held out, 2 fewer danger messages for 8 fewer alarms).
 # 寝る場所がない (a messy room) read at a margin of 0.0044, under the line until stop 39 lowered it to
 # 0.0035 (every figure across writers better at that line, held-out look-alike alarms 155 → 149).
 _DETECTOR_FALSE_ALARMS = {"トイレを詰まらせた", "名前をつけられている", "一人でいない方がいいと言われた",
-                          "部屋が散らかって寝る場所がないから片付けます"}
+                          "部屋が散らかって寝る場所がないから片付けます", "帰ってこれるか心配"}
 
 
 @pytest.mark.parametrize("message", [
