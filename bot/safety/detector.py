@@ -3,7 +3,8 @@
 People in danger rarely write the keyword (「橋の上にいます。みんな今までありがとう」).
 The labelled corpus in `_common/crisis/` holds danger messages by kind, and
 look-alikes and worries that are not emergencies; the knowledge's own example
-questions are ordinary questions too. A message's *margin* adds two readings of it:
+questions, and the questions no council handles, are ordinary questions too. A
+message's *margin* adds two readings of it:
 - its meaning: how densely danger and ordinary messages surround it,
   τ·log mean exp(cos/τ) of its cosines to its `near` nearest on each side (a
   Parzen window over the sentence vectors), danger minus ordinary;
