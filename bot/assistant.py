@@ -357,8 +357,9 @@ class Assistant:
 
 class _Ordinary(NamedTuple):
     """The detector's ordinary side, in its row order: the corpus' worries, its small talk and its
-    other look-alikes (`calm`), then the knowledge's resident examples and the questions no council
-    handles (`out_of_scope`: a train ticket asked for is not a one-way trip)."""
+    other look-alikes (`calm`), then the knowledge's resident examples followed by the questions no
+    council handles (`Knowledge.out_of_scope`, in `examples`: a train ticket asked for is not a
+    one-way trip)."""
 
     worries: list[str]
     talk: list[str]
